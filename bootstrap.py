@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Set up caseloop from a fresh checkout with nothing but python3 (>= 3.11) and git.
+
+    python3 bootstrap.py start   install, create the embedded database, load demo data, serve
+    python3 bootstrap.py test    install what the tests need, then run the whole suite
+
+Both create ./.venv and install the pinned versions in requirements/; a second
+run reinstalls only when those files changed. Extra arguments after `test` go
+to pytest; after `start` to `caseloop quickstart`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+PYTHON = BIN / "python"
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, env=env)
+
+
+def ensure_venv(requirements: str) -> None:
+    if not PYTHON.exists():
+        print("Creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    lock = ROOT / "requirements" / requirements
+    digest = hashlib.sha256()
+    for path in [*sorted((ROOT / "requirements").glob("*.txt")), ROOT / "pyproject.toml"]:
+        digest.update(path.read_bytes())
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    print(f"Installing pinned dependencies from requirements/{requirements} …", flush=True)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", lock)
+    run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "-e",
+        ".",
+    )
+    stamp.write_text(digest.hexdigest())
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium; install it with apt when missing."""
+    if Path("/usr/bin/chromium").exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print("Installing Debian's chromium for the browser tests …", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-qq", env=env)
+        run("apt-get", "install", "-y", "-qq", "chromium", env=env)
+    else:
+        print("Note: /usr/bin/chromium is missing; browser tests will be skipped.", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):  # noqa: UP036  (this file runs on whatever python3 is)
+        print("caseloop needs Python 3.11 or newer.")
+        return 2
+    if not argv or argv[0] not in {"start", "test"}:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    os.chdir(ROOT)
+    if command == "start":
+        ensure_venv("app.txt")
+        os.execv(BIN / "caseloop", [str(BIN / "caseloop"), "quickstart", *rest])
+    ensure_venv("test.txt")
+    ensure_chromium()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([str(PYTHON), "-m", "pytest", "-n", "auto", *rest], cwd=ROOT, env=env, check=False)
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,443 @@
+"""Every write to cases and messages.
+
+Each action checks input and permission first, then writes in one
+transaction (one commit per create: on PostgreSQL each commit is a disk
+flush), records the timeline and audit, and leaves side effects to after
+commit through `core.events`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from caseloop.cases.attachments import AttachmentInput, store_attachment
+from caseloop.cases.choices import ALLOWED_TRANSITIONS, CaseStatus, Channel, Direction, Priority
+from caseloop.cases.custom_fields import validate_custom_fields
+from caseloop.cases.errors import CaseError, CaseErrorCode
+from caseloop.cases.models import Case, Message, MessageAttachment, Tag
+from caseloop.core import clock
+from caseloop.core.errors import Invalid, PermissionDenied
+from caseloop.core.events import publish
+from caseloop.core.sanitize import html_to_text, sanitize_html
+from caseloop.customers.choices import OrganizationKind
+from caseloop.customers.models import Asset, Contact, Organization, Site
+from caseloop.customers.selectors import contact_of, surviving_contact
+from caseloop.identity.models import Team, User
+from caseloop.timeline.actions import record_audit, record_event
+from caseloop.timeline.choices import SubjectKind as S
+
+MAX_SUBJECT = 300
+MAX_BODY = 1_000_000
+MAX_TAGS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInput:
+    """A message body as it arrives: text, HTML or both (HTML is sanitised)."""
+
+    body_text: str = ""
+    body_html: str = ""
+    attachments: Sequence[AttachmentInput] = field(default_factory=tuple)
+    external_id: str | None = None
+
+
+def _subjects(case: Case) -> list[tuple[S, int | None]]:
+    return [
+        (S.CASE, case.pk),
+        (S.CONTACT, case.requester_id),
+        (S.ORGANIZATION, case.organization_id),
+        (S.SITE, case.site_id),
+        (S.ASSET, case.asset_id),
+    ]
+
+
+def _clean_body(body: MessageInput) -> tuple[str, str]:
+    html = sanitize_html(body.body_html) if body.body_html else ""
+    text = body.body_text if body.body_text.strip() else (html_to_text(html) if html else "")
+    if not text.strip() and not body.attachments:
+        raise CaseError(CaseErrorCode.EMPTY_MESSAGE, "A message needs some text or an attachment.", field="body")
+    if len(text) > MAX_BODY:
+        raise CaseError(CaseErrorCode.EMPTY_MESSAGE, f"A message is at most {MAX_BODY} characters.",
+                        status=413, field="body")  # fmt: skip
+    return text, html
+
+
+def _check_links(
+    *, site: Site | None, asset: Asset | None, assignee: User | None, partner: Organization | None
+) -> None:
+    if asset is not None and site is not None and asset.site_id not in (None, site.pk):
+        raise CaseError(CaseErrorCode.ASSET_NOT_AT_SITE, f"Asset {asset.pk} is not at site {site.pk}.",
+                        field="asset")  # fmt: skip
+    if assignee is not None and not assignee.is_staff_member:
+        raise CaseError(
+            CaseErrorCode.ASSIGNEE_NOT_STAFF,
+            f"{assignee} cannot be assigned cases.",
+            field="assignee",
+        )
+    if partner is not None and partner.kind != OrganizationKind.PARTNER:
+        raise Invalid(f"{partner} is not a partner organization.", field="partner")
+
+
+def _normalise_tags(names: Sequence[str]) -> list[str]:
+    cleaned = []
+    for name in names:
+        tag = name.strip().lower()
+        if not tag or len(tag) > 50 or any(c.isspace() for c in tag):
+            raise CaseError(CaseErrorCode.BAD_TAG, f"{name!r} is not a tag (one word, at most 50 characters).",
+                            field="tags")  # fmt: skip
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise CaseError(CaseErrorCode.BAD_TAG, f"A case has at most {MAX_TAGS} tags.", field="tags")
+    return cleaned
+
+
+def _tags_for(names: Sequence[str]) -> list[Tag]:
+    if not names:
+        return []
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=n) for n in names if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    return [existing[n] for n in names]
+
+
+def _store_attachments(message: Message, items: Sequence[AttachmentInput]) -> None:
+    links = []
+    for item in items:
+        attachment = store_attachment(item)
+        links.append(MessageAttachment(message=message, attachment=attachment, filename=item.filename[:255],
+                                       inline=item.inline, content_id=item.content_id[:255]))  # fmt: skip
+    MessageAttachment.objects.bulk_create(links)
+
+
+def _existing_message(channel: str, external_id: str | None) -> Message | None:
+    if not external_id:
+        return None
+    return Message.objects.select_related("case").filter(channel=channel, external_id=external_id).first()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCreated:
+    case: Case
+    message: Message | None
+    duplicate: bool = False  # True: the first message was seen before; nothing was written
+
+
+def create_case(
+    *,
+    actor: User | None,
+    requester: Contact,
+    subject: str,
+    body: MessageInput | None,
+    channel: Channel = Channel.API,
+    priority: Priority = Priority.NORMAL,
+    team: Team | None = None,
+    assignee: User | None = None,
+    organization: Organization | None = None,
+    site: Site | None = None,
+    asset: Asset | None = None,
+    partner: Organization | None = None,
+    tags: Sequence[str] = (),
+    custom_fields: Mapping[str, Any] | None = None,
+    opened_at: dt.datetime | None = None,
+) -> CaseCreated:
+    """Open a case with its first message in one transaction.
+
+    A customer may open a case only for themselves, and sets nothing but the
+    subject, the message and what it is about (site/asset). The first message
+    is inbound from the requester unless staff opens the case, in which case it
+    is outbound (a rep writing first) when `channel` is not a customer channel.
+    """
+    requester = surviving_contact(requester)
+    is_customer = actor is not None and not actor.is_staff_member
+    if is_customer:
+        assert actor is not None
+        own = contact_of(actor)
+        if own is None or surviving_contact(own).pk != requester.pk:
+            raise PermissionDenied("You can open cases only for yourself.")
+        if any(x is not None for x in (team, assignee, partner)) or tags or custom_fields:
+            raise PermissionDenied("Customers cannot set team, assignee, partner, tags or custom fields.")
+    subject = subject.strip()
+    if not subject:
+        raise Invalid("A case needs a subject.", field="subject")
+    if len(subject) > MAX_SUBJECT:
+        raise Invalid(f"A subject is at most {MAX_SUBJECT} characters.", field="subject")
+    _check_links(site=site, asset=asset, assignee=assignee, partner=partner)
+    tag_names = _normalise_tags(tags)
+    text, html = _clean_body(body) if body is not None else ("", "")
+    if body is not None and (duplicate := _existing_message(channel, body.external_id)):
+        return CaseCreated(case=duplicate.case, message=duplicate, duplicate=True)
+    when = opened_at or clock.now()
+    if site is None and asset is not None and asset.site_id is not None:
+        site = asset.site
+    try:
+        with transaction.atomic():
+            fields = validate_custom_fields(custom_fields or {}, creating=True)
+            case = Case.objects.create(
+                subject=subject, status=CaseStatus.NEW, priority=priority, channel=channel, requester=requester,
+                organization=organization or requester.organization, site=site, asset=asset, assignee=assignee,
+                team=team, partner=partner, custom_fields=fields, created_at=when, updated_at=when,
+                last_message_at=when if body is not None else None, message_count=1 if body is not None else 0,
+            )  # fmt: skip
+            message = None
+            if body is not None:
+                message = Message.objects.create(
+                    case=case, direction=Direction.INBOUND, channel=channel, author_contact=requester,
+                    body_text=text, body_html=html, external_id=body.external_id or None, created_at=when,
+                )  # fmt: skip
+                if body.attachments:
+                    _store_attachments(message, body.attachments)
+            if tag_names:
+                case.tags.set(_tags_for(tag_names))
+            record_event(kind="case.opened", subjects=_subjects(case), actor=actor, case_id=case.pk, occurred_at=when,
+                         summary=f"{case.number} opened: {subject}",
+                         data={"channel": channel, "priority": priority,
+                               "message": message.pk if message else None})  # fmt: skip
+            record_audit(action="case.create", object_type="case", object_id=case.pk, actor=actor,
+                         after={"subject": subject, "requester": requester.pk, "channel": channel,
+                                "priority": priority, "team": team.pk if team else None,
+                                "assignee": assignee.pk if assignee else None, "tags": tag_names})  # fmt: skip
+    except IntegrityError:
+        # a concurrent delivery of the same external id won the race
+        if body is not None and (duplicate := _existing_message(channel, body.external_id)):
+            return CaseCreated(case=duplicate.case, message=duplicate, duplicate=True)
+        raise
+    publish("case.opened", case_id=case.pk)
+    return CaseCreated(case=case, message=message)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAdded:
+    message: Message
+    duplicate: bool = False
+
+
+def add_message(
+    *,
+    actor: User | None,
+    case: Case,
+    direction: Direction,
+    body: MessageInput,
+    channel: Channel = Channel.API,
+    author_contact: Contact | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> MessageAdded:
+    """Add a reply, an inbound message or an internal note.
+
+    Inbound on a pending or solved case reopens it; the first public reply of
+    staff sets `first_response_at`; a closed case takes no more messages.
+    """
+    is_customer = actor is not None and not actor.is_staff_member
+    if is_customer:
+        assert actor is not None
+        if direction != Direction.INBOUND:
+            raise CaseError(CaseErrorCode.NOTE_NOT_ALLOWED, "Customers can only write to us.", status=403)
+        author_contact = contact_of(actor)
+    if direction == Direction.INBOUND and author_contact is None:
+        author_contact = case.requester
+    text, html = _clean_body(body)
+    if duplicate := _existing_message(channel, body.external_id):
+        return MessageAdded(message=duplicate, duplicate=True)
+    when = occurred_at or clock.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status == CaseStatus.CLOSED:
+            raise CaseError(CaseErrorCode.ALREADY_CLOSED, f"{case.number} is closed; open a follow-up case.",
+                            status=409)  # fmt: skip
+        message = Message.objects.create(
+            case=case, direction=direction, channel=channel,
+            author_user=actor if direction != Direction.INBOUND or not is_customer else None,
+            author_contact=author_contact if direction == Direction.INBOUND else None,
+            body_text=text, body_html=html, external_id=body.external_id or None, created_at=when,
+        )  # fmt: skip
+        if body.attachments:
+            _store_attachments(message, body.attachments)
+        update = ["updated_at", "message_count", "last_message_at"]
+        case.updated_at = when
+        case.message_count += 1
+        case.last_message_at = when
+        status_before = case.status
+        if direction == Direction.INBOUND and case.status in (
+            CaseStatus.PENDING,
+            CaseStatus.SOLVED,
+        ):
+            case.status = CaseStatus.OPEN
+            case.solved_at = None
+            update += ["status", "solved_at"]
+        elif direction == Direction.OUTBOUND:
+            if case.first_response_at is None:
+                case.first_response_at = when
+                update.append("first_response_at")
+            if case.status == CaseStatus.NEW:
+                case.status = CaseStatus.OPEN
+                update.append("status")
+        case.save(update_fields=update)
+        kind = {Direction.INBOUND: "message.received", Direction.OUTBOUND: "message.sent",
+                Direction.NOTE: "note.added"}[direction]  # fmt: skip
+        label = {Direction.INBOUND: "Message from", Direction.OUTBOUND: "Reply by",
+                 Direction.NOTE: "Note by"}[direction]  # fmt: skip
+        author = author_contact.name if direction == Direction.INBOUND and author_contact else (
+            actor.name if actor else "caseloop")  # fmt: skip
+        subjects = _subjects(case) if direction != Direction.NOTE else [(S.CASE, case.pk)]
+        record_event(kind=kind, subjects=subjects, actor=actor, case_id=case.pk, occurred_at=when,
+                     summary=f"{label} {author} on {case.number}: {text[:120]}",
+                     data={"message": message.pk, "channel": channel})  # fmt: skip
+        if case.status != status_before:
+            record_event(kind="case.status_changed", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
+                         occurred_at=when, summary=f"{case.number} {status_before} → {case.status}",
+                         data={"from": status_before, "to": case.status})  # fmt: skip
+    publish("case.message_added", case_id=case.pk, message_id=message.pk)
+    return MessageAdded(message=message)
+
+
+def change_status(*, actor: User | None, case: Case, status: CaseStatus) -> Case:
+    """Move a case along its lifecycle; illegal moves are refused with a code."""
+    if actor is not None and not actor.is_staff_member:
+        raise PermissionDenied("Only staff change a case's status.")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        before = case.status
+        if before == status:
+            return case
+        if before == CaseStatus.CLOSED:
+            raise CaseError(
+                CaseErrorCode.ALREADY_CLOSED,
+                f"{case.number} is closed and cannot change.",
+                status=409,
+            )
+        if status not in ALLOWED_TRANSITIONS[before]:
+            allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[before])) or "nothing"
+            raise CaseError(CaseErrorCode.ILLEGAL_TRANSITION,
+                            f"{case.number} cannot go from {before} to {status}; from {before} it can go to {allowed}.",
+                            status=409, extra={"from": before, "to": status})  # fmt: skip
+        now = clock.now()
+        case.status = status
+        case.updated_at = now
+        update = ["status", "updated_at"]
+        if status == CaseStatus.SOLVED:
+            case.solved_at = now
+            update.append("solved_at")
+        elif status == CaseStatus.CLOSED:
+            case.closed_at = now
+            update.append("closed_at")
+        elif before == CaseStatus.SOLVED:
+            case.solved_at = None
+            update.append("solved_at")
+        case.save(update_fields=update)
+        kind = "case.reopened" if before == CaseStatus.SOLVED and status == CaseStatus.OPEN else "case.status_changed"
+        record_event(kind=kind, subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
+                     summary=f"{case.number} {before} → {status}", data={"from": before, "to": status})  # fmt: skip
+        record_audit(action="case.status", object_type="case", object_id=case.pk, actor=actor,
+                     before={"status": before}, after={"status": status})  # fmt: skip
+    publish("case.status_changed", case_id=case.pk, before=before, after=str(status))
+    return case
+
+
+_UNSET: Any = object()
+
+
+def update_case(
+    *,
+    actor: User | None,
+    case: Case,
+    subject: str | None = None,
+    priority: Priority | None = None,
+    team: Team | None = _UNSET,
+    assignee: User | None = _UNSET,
+    organization: Organization | None = _UNSET,
+    site: Site | None = _UNSET,
+    asset: Asset | None = _UNSET,
+    partner: Organization | None = _UNSET,
+    custom_fields: Mapping[str, Any] | None = None,
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+) -> Case:
+    """Change a case's fields; only the arguments given are touched.
+
+    Foreign keys are omitted to leave them, or given None to clear them.
+    """
+    if actor is not None and not actor.is_staff_member:
+        raise PermissionDenied("Only staff change a case.")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("site", "asset").get(pk=case.pk)
+        if case.status == CaseStatus.CLOSED:
+            raise CaseError(
+                CaseErrorCode.ALREADY_CLOSED,
+                f"{case.number} is closed and cannot change.",
+                status=409,
+            )
+        changes: dict[str, tuple[Any, Any]] = {}
+
+        def put(name: str, value: Any) -> None:
+            before = getattr(case, name)
+            if before != value:
+                setattr(case, name, value)
+                changes[name] = (before, value)
+
+        if subject is not None:
+            subject = subject.strip()
+            if not subject or len(subject) > MAX_SUBJECT:
+                raise Invalid(f"A subject is 1 to {MAX_SUBJECT} characters.", field="subject")
+            put("subject", subject)
+        if priority is not None:
+            put("priority", priority)
+        fks = {"team": team, "assignee": assignee, "organization": organization, "site": site, "asset": asset,
+               "partner": partner}  # fmt: skip
+        for name, value in fks.items():
+            if value is not _UNSET:
+                put(name, value)
+        _check_links(site=case.site, asset=case.asset, assignee=case.assignee, partner=case.partner)
+        if custom_fields:
+            put("custom_fields", validate_custom_fields(custom_fields, existing=case.custom_fields))
+        now = clock.now()
+        record_changes: dict[str, tuple[Any, Any]] = {
+            k: tuple(getattr(v, "pk", v) for v in pair) for k, pair in changes.items()
+        }
+        if changes:
+            case.updated_at = now
+            case.save(update_fields=[*changes, "updated_at"])
+        added = _normalise_tags(add_tags)
+        removed = _normalise_tags(remove_tags)
+        if added or removed:
+            current = set(case.tags.values_list("name", flat=True))
+            to_add = [t for t in added if t not in current]
+            to_remove = [t for t in removed if t in current]
+            if len(current) + len(to_add) - len(to_remove) > MAX_TAGS:
+                raise CaseError(CaseErrorCode.BAD_TAG, f"A case has at most {MAX_TAGS} tags.", field="tags")
+            if to_add:
+                case.tags.add(*_tags_for(to_add))
+            if to_remove:
+                case.tags.remove(*Tag.objects.filter(name__in=to_remove))
+            if to_add or to_remove:
+                record_changes["tags"] = (
+                    sorted(current),
+                    sorted((current | set(to_add)) - set(to_remove)),
+                )
+                if not changes:
+                    Case.objects.filter(pk=case.pk).update(updated_at=now)
+        if not record_changes:
+            return case
+        if "assignee" in record_changes or "team" in record_changes:
+            who = case.assignee.name if case.assignee else "nobody"
+            team_name = case.team.name if case.team else "no team"
+            record_event(kind="case.assigned", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
+                         summary=f"{case.number} assigned to {who} ({team_name})",
+                         data={"assignee": case.assignee_id, "team": case.team_id})  # fmt: skip
+        others = sorted(set(record_changes) - {"assignee", "team"})
+        if others:
+            record_event(kind="case.updated", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
+                         summary=f"{case.number}: changed {', '.join(others)}",
+                         data={k: dict(zip(("from", "to"), record_changes[k], strict=True))
+                               for k in others})  # fmt: skip
+        record_audit(action="case.update", object_type="case", object_id=case.pk, actor=actor,
+                     before={k: v[0] for k, v in record_changes.items()},
+                     after={k: v[1] for k, v in record_changes.items()})  # fmt: skip
+    publish("case.updated", case_id=case.pk, fields=sorted(record_changes))
+    return case

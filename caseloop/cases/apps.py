@@ -1,0 +1,22 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_search_schema(using: str = "default", **_: Any) -> None:
+    from django.db import connections
+
+    from caseloop.cases.search import ensure_search_schema
+
+    ensure_search_schema(connections[using])
+
+
+class CasesConfig(AppConfig):
+    name = "caseloop.cases"
+    label = "cases"
+    verbose_name = "Cases and messages"
+
+    def ready(self) -> None:
+        # SQLite rebuilds a table to alter it, dropping its FTS triggers; put them back
+        post_migrate.connect(_ensure_search_schema, sender=self, dispatch_uid="cases.ensure_search_schema")

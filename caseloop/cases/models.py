@@ -1,0 +1,178 @@
+"""Cases, their conversation, and the files attached to it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from caseloop.cases.choices import CaseStatus, Channel, CustomFieldType, Direction, Priority
+from caseloop.customers.models import Asset, Contact, Organization, Site
+from caseloop.identity.models import Team
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldDefinition(models.Model):
+    """A typed field an administrator adds to every case (e.g. "door model")."""
+
+    key = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    field_type = models.CharField(max_length=10, choices=CustomFieldType.choices)
+    choices = models.JSONField(default=list, blank=True, help_text="allowed values of a choice field")
+    required = models.BooleanField(default=False)
+    help_text = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=[CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ON_HOLD])
+
+
+class Case(models.Model):
+    """A customer's request and everything done about it.
+
+    Its human number is the primary key with a prefix (CL-10234); the id
+    sequence starts at 10001 so numbers look like numbers.
+    """
+
+    subject = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    requester = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="cases")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    # a partner working this case on our behalf sees it (and only such cases)
+    partner = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="partner_cases"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    custom_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+
+    objects: ClassVar[CaseQuerySet] = CaseQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        indexes = [
+            # the inbox: open cases of a team / of a person, newest first
+            models.Index(fields=["team", "status", "-id"], name="case_team_status_newest"),
+            models.Index(fields=["assignee", "status", "-id"], name="case_assignee_status_newest"),
+            models.Index(fields=["status", "-id"], name="case_status_newest"),
+            models.Index(fields=["requester", "-id"], name="case_requester_newest"),
+            models.Index(fields=["partner", "-id"], name="case_partner_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def number(self) -> str:
+        return f"{settings.CASELOOP_CASE_NUMBER_PREFIX}-{self.pk}"
+
+
+class Attachment(models.Model):
+    """File content stored once by its SHA-256, however often it is attached."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256[:12]
+
+    @property
+    def relative_path(self) -> str:
+        return f"{self.sha256[:2]}/{self.sha256[2:4]}/{self.sha256}"
+
+
+class Message(models.Model):
+    """One message of a case's conversation, on any channel, or an internal note.
+
+    `external_id` is the channel's own id (an email Message-ID, a provider's
+    SMS id); unique per channel, so a redelivered message is recognised.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True, help_text="sanitised before storage")
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField()
+    attachments: models.ManyToManyField[Attachment, MessageAttachment] = models.ManyToManyField(
+        Attachment, through="MessageAttachment", related_name="messages"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_unique_external_id_per_channel",
+            )
+        ]
+        indexes = [models.Index(fields=["case", "id"], name="message_case_order")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} message on case {self.case_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.direction != Direction.NOTE
+
+    def author_name(self) -> str:
+        if self.author_user_id is not None and self.author_user is not None:
+            return self.author_user.name
+        if self.author_contact_id is not None and self.author_contact is not None:
+            return self.author_contact.name
+        return "System"
+
+
+class MessageAttachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="message_attachments")
+    attachment = models.ForeignKey(Attachment, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    inline = models.BooleanField(default=False)
+    content_id = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+def custom_field_value(case: Case, key: str) -> Any:
+    return case.custom_fields.get(key)

@@ -1,0 +1,221 @@
+"""Settings: defaults, then the environment, then values computed from both.
+
+Every knob a deployment may turn is an environment variable named CASELOOP_*;
+docs/architecture.md lists them. Code reads settings at call time through
+django.conf.settings so tests can override them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # the caseloop package
+REPO_DIR = BASE_DIR.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# --- where data lives -------------------------------------------------------
+if "CASELOOP_DATA_DIR" not in os.environ and "pytest" in sys.modules:
+    # each test run (and xdist worker) writes attachments to its own folder
+    import tempfile
+
+    DATA_DIR = Path(tempfile.mkdtemp(prefix="caseloop-test-"))
+else:
+    DATA_DIR = Path(os.environ.get("CASELOOP_DATA_DIR", REPO_DIR / "var")).resolve()
+ATTACHMENTS_DIR = DATA_DIR / "attachments"
+
+
+def _secret_key() -> str:
+    """The key from the environment, else one kept in the data folder.
+
+    Kept on disk (not regenerated per process) so two app servers on one data
+    folder sign sessions alike; production sets CASELOOP_SECRET_KEY.
+    """
+    from_env = os.environ.get("CASELOOP_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = DATA_DIR / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        # exclusive create: the first process to start wins, the others read it
+        try:
+            with key_file.open("x") as handle:
+                handle.write(key)
+            key_file.chmod(0o600)
+        except FileExistsError:
+            return key_file.read_text().strip()
+        return key
+
+
+DEBUG = _env_bool("CASELOOP_DEBUG", False)
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = _env_list("CASELOOP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = _env_list("CASELOOP_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = os.environ.get("CASELOOP_SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "caseloop.core",
+    "caseloop.identity",
+    "caseloop.timeline",
+    "caseloop.customers",
+    "caseloop.cases",
+    "caseloop.api",
+    "caseloop.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "caseloop.config.urls"
+WSGI_APPLICATION = "caseloop.config.wsgi.application"
+AUTH_USER_MODEL = "identity.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --- database ---------------------------------------------------------------
+DATABASE_URL = os.environ.get("CASELOOP_DATABASE_URL", "")
+
+
+def _database() -> dict[str, Any]:
+    if DATABASE_URL:
+        config: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=600))
+        config.setdefault("TEST", {})
+        return config
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / "caseloop.sqlite3"),
+        "OPTIONS": {
+            # Writers take the lock at BEGIN, so two processes never deadlock
+            # upgrading a read lock; WAL lets readers run beside one writer.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA busy_timeout=20000;"
+                "PRAGMA cache_size=-64000;"
+                "PRAGMA mmap_size=268435456;"
+                "PRAGMA temp_store=MEMORY;"
+            ),
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- background work: django-tasks with its database backend -----------------
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("CASELOOP_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# --- security ---------------------------------------------------------------
+SESSION_COOKIE_AGE = int(os.environ.get("CASELOOP_SESSION_SECONDS", 60 * 60 * 12))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("CASELOOP_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("CASELOOP_MAX_BODY_BYTES", 10 * 1024 * 1024))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# --- i18n / time --------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("CASELOOP_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- static files -----------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- caseloop itself ------------------------------------------------------------
+CASELOOP_CASE_NUMBER_PREFIX = os.environ.get("CASELOOP_CASE_NUMBER_PREFIX", "CL")
+CASELOOP_PAGE_SIZE = 25
+CASELOOP_MAX_PAGE_SIZE = 200
+# a token's last_used_at is written at most this often, so reads stay reads
+CASELOOP_TOKEN_TOUCH_SECONDS = 60
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CASELOOP_LOG_LEVEL", "WARNING")},
+}
+
+if "pytest" in sys.modules:
+    # Fast hashing in tests; production keeps PBKDF2.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+CASELOOP_DEFAULT_PHONE_REGION = os.environ.get("CASELOOP_DEFAULT_PHONE_REGION", "US")

@@ -1,0 +1,45 @@
+"""Side effects after commit.
+
+Actions never notify, enqueue or call out while their transaction is open: a
+rolled-back write must leave no trace outside the database. They call
+`on_commit(...)`, which runs the callback once the outermost transaction commits
+(immediately when none is open). Listeners for domain signals (how a higher
+domain reacts to a lower one) register with `subscribe` and run after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[..., None]
+_listeners: dict[str, list[Listener]] = defaultdict(list)
+
+
+def on_commit(callback: Callable[..., None], /, *args: Any, **kwargs: Any) -> None:
+    """Run `callback(*args, **kwargs)` after the current transaction commits."""
+    transaction.on_commit(partial(callback, *args, **kwargs), robust=True)
+
+
+def subscribe(event_name: str) -> Callable[[Listener], Listener]:
+    """Register a listener for a named domain event (decorator)."""
+
+    def register(listener: Listener) -> Listener:
+        if listener not in _listeners[event_name]:
+            _listeners[event_name].append(listener)
+        return listener
+
+    return register
+
+
+def publish(event_name: str, **payload: Any) -> None:
+    """Deliver a domain event to its listeners once the transaction commits."""
+    for listener in list(_listeners.get(event_name, ())):
+        on_commit(listener, **payload)

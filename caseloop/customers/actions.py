@@ -1,0 +1,462 @@
+"""Every write to customers, sites, assets and orders.
+
+Each action validates and authorises, changes the rows, and records the
+happening on the timeline and the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.forms.models import model_to_dict
+
+from caseloop.core import clock
+from caseloop.core.errors import Invalid
+from caseloop.core.events import publish
+from caseloop.core.money import Money
+from caseloop.customers.choices import IdentityKind, OrganizationKind, SiteRole
+from caseloop.customers.errors import CustomerError, CustomerErrorCode
+from caseloop.customers.identities import normalise_identity
+from caseloop.customers.models import (
+    Asset,
+    Contact,
+    ContactIdentity,
+    Order,
+    OrderLine,
+    Organization,
+    Site,
+    SiteRelation,
+)
+from caseloop.identity.models import User
+from caseloop.identity.selectors import require_staff
+from caseloop.timeline.actions import record_audit, record_event
+from caseloop.timeline.choices import SubjectKind as S
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityInput:
+    kind: IdentityKind
+    value: str
+    is_primary: bool = False
+
+
+def _snapshot(obj: models.Model, fields: Sequence[str]) -> dict[str, Any]:
+    return dict(model_to_dict(obj, fields=fields))
+
+
+def _apply_changes(obj: models.Model, changes: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+    """Set the given fields; return {field: (before, after)} for those that changed."""
+    changed: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in allowed:
+            raise Invalid(f"{name!r} cannot be changed here.", field=name)
+        before = getattr(obj, name)
+        if before != value:
+            setattr(obj, name, value)
+            changed[name] = (before, value)
+    return changed
+
+
+# --- organizations -------------------------------------------------------------
+ORGANIZATION_FIELDS = ("name", "kind", "tier", "domain", "notes", "shares_cases")
+
+
+@transaction.atomic
+def create_organization(
+    *,
+    actor: User | None,
+    name: str,
+    kind: OrganizationKind = OrganizationKind.CUSTOMER,
+    tier: str = "standard",
+    domain: str = "",
+    notes: str = "",
+    shares_cases: bool = False,
+) -> Organization:
+    require_staff(actor)
+    if not name.strip():
+        raise Invalid("An organization needs a name.", field="name")
+    org = Organization.objects.create(
+        name=name.strip(), kind=kind, tier=tier, domain=domain.strip().lower(), notes=notes,
+        shares_cases=shares_cases,
+    )  # fmt: skip
+    record_event(kind="organization.created", subjects=[(S.ORGANIZATION, org.pk)], actor=actor,
+                 summary=f"Organization {org.name} created")  # fmt: skip
+    record_audit(action="organization.create", object_type="organization", object_id=org.pk, actor=actor,
+                 after=_snapshot(org, ORGANIZATION_FIELDS))  # fmt: skip
+    return org
+
+
+@transaction.atomic
+def update_organization(*, actor: User | None, organization: Organization, changes: Mapping[str, Any]) -> Organization:
+    require_staff(actor)
+    if "name" in changes and not str(changes["name"]).strip():
+        raise Invalid("An organization needs a name.", field="name")
+    changed = _apply_changes(organization, changes, ORGANIZATION_FIELDS)
+    if changed:
+        organization.save(update_fields=[*changed, "updated_at"])
+        _record_update(actor, "organization", organization.pk, S.ORGANIZATION, changed)
+    return organization
+
+
+def _record_update(actor: User | None, object_type: str, object_id: int, subject: S, changed: dict[str, Any]) -> None:
+    names = ", ".join(sorted(changed))
+    record_event(kind=f"{object_type}.updated", subjects=[(subject, object_id)], actor=actor,
+                 summary=f"Changed {names}", data={"fields": sorted(changed)})  # fmt: skip
+    record_audit(
+        action=f"{object_type}.update", object_type=object_type, object_id=object_id, actor=actor,
+        before={k: v[0] for k, v in changed.items()}, after={k: v[1] for k, v in changed.items()},
+    )  # fmt: skip
+
+
+# --- contacts --------------------------------------------------------------------
+CONTACT_FIELDS = ("name", "organization", "tier", "language", "time_zone", "notes")
+
+
+def _add_identities(contact: Contact, identities: Sequence[IdentityInput]) -> list[ContactIdentity]:
+    added = []
+    for item in identities:
+        value = normalise_identity(item.kind, item.value)
+        owner = ContactIdentity.objects.filter(kind=item.kind, value=value).values_list("contact_id", flat=True).first()
+        if owner is not None and owner != contact.pk:
+            raise CustomerError(
+                CustomerErrorCode.IDENTITY_TAKEN,
+                f"{value} already belongs to contact {owner}; merge the contacts instead.",
+                status=409, field="identities",
+            )  # fmt: skip
+        if owner == contact.pk:
+            continue
+        try:
+            with transaction.atomic():
+                added.append(ContactIdentity.objects.create(
+                    contact=contact, kind=item.kind, value=value, is_primary=item.is_primary))  # fmt: skip
+        except IntegrityError as exc:  # a concurrent writer took it between check and insert
+            raise CustomerError(CustomerErrorCode.IDENTITY_TAKEN, f"{value} is already taken.", status=409) from exc
+    return added
+
+
+@transaction.atomic
+def create_contact(
+    *,
+    actor: User | None,
+    name: str,
+    identities: Sequence[IdentityInput] = (),
+    organization: Organization | None = None,
+    tier: str = "standard",
+    language: str = "en",
+    time_zone: str = "UTC",
+    notes: str = "",
+) -> Contact:
+    require_staff(actor)
+    if not name.strip():
+        raise Invalid("A contact needs a name.", field="name")
+    contact = Contact.objects.create(
+        name=name.strip(), organization=organization, tier=tier, language=language,
+        time_zone=time_zone, notes=notes,
+    )  # fmt: skip
+    _add_identities(contact, identities)
+    record_event(kind="contact.created", subjects=[(S.CONTACT, contact.pk), (S.ORGANIZATION, contact.organization_id)],
+                 actor=actor, summary=f"Contact {contact.name} created")  # fmt: skip
+    record_audit(action="contact.create", object_type="contact", object_id=contact.pk, actor=actor,
+                 after={**_snapshot(contact, CONTACT_FIELDS),
+                        "identities": [f"{i.kind}:{i.value}" for i in contact.identities.all()]})  # fmt: skip
+    return contact
+
+
+@transaction.atomic
+def update_contact(*, actor: User | None, contact: Contact, changes: Mapping[str, Any]) -> Contact:
+    require_staff(actor)
+    _refuse_merged(contact)
+    if "name" in changes and not str(changes["name"]).strip():
+        raise Invalid("A contact needs a name.", field="name")
+    changed = _apply_changes(contact, changes, CONTACT_FIELDS)
+    if changed:
+        contact.save(update_fields=[*changed, "updated_at"])
+        if "organization" in changed:
+            changed["organization"] = tuple(o.pk if o else None for o in changed["organization"])
+        _record_update(actor, "contact", contact.pk, S.CONTACT, changed)
+    return contact
+
+
+@transaction.atomic
+def add_identity(*, actor: User | None, contact: Contact, identity: IdentityInput) -> ContactIdentity | None:
+    require_staff(actor)
+    _refuse_merged(contact)
+    added = _add_identities(contact, [identity])
+    if added:
+        record_event(kind="contact.identity_added", subjects=[(S.CONTACT, contact.pk)], actor=actor,
+                     summary=f"Added {added[0].kind} {added[0].value}")  # fmt: skip
+        record_audit(action="contact.add_identity", object_type="contact", object_id=contact.pk, actor=actor,
+                     after={"identity": f"{added[0].kind}:{added[0].value}"})  # fmt: skip
+        return added[0]
+    return None
+
+
+def _refuse_merged(contact: Contact) -> None:
+    if contact.merged_into_id is not None:
+        raise CustomerError(
+            CustomerErrorCode.CONTACT_MERGED,
+            f"Contact {contact.pk} was merged into {contact.merged_into_id}; change that one.",
+            status=409,
+        )
+
+
+@transaction.atomic
+def merge_contacts(*, actor: User | None, source: Contact, target: Contact) -> Contact:
+    """Move everything of `source` onto `target` and leave a redirect.
+
+    Every foreign key to Contact in every installed domain is moved, so a
+    domain added later loses nothing on merge without registering anything.
+    The source's own timeline stays where it is and is read with the target's.
+    """
+    require_staff(actor)
+    if source.pk == target.pk:
+        raise CustomerError(CustomerErrorCode.MERGE_SAME_CONTACT, "A contact cannot be merged into itself.")
+    locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[source.pk, target.pk])}
+    source, target = locked[source.pk], locked[target.pk]
+    _refuse_merged(source)
+    _refuse_merged(target)
+    moved: dict[str, int] = {}
+    for relation in Contact._meta.related_objects:
+        if not relation.one_to_many:  # only foreign keys pointing here move
+            continue
+        field = relation.field
+        if field.model is Contact:  # merged_into itself
+            continue
+        count = field.model._default_manager.filter(**{field.name: source}).update(**{field.name: target})
+        if count:
+            moved[f"{field.model._meta.label_lower}.{field.name}"] = count
+    if target.organization_id is None and source.organization_id is not None:
+        target.organization_id = source.organization_id
+        target.save(update_fields=["organization", "updated_at"])
+    source.merged_into = target
+    source.save(update_fields=["merged_into", "updated_at"])
+    summary = f"Contact {source.name} (#{source.pk}) merged into {target.name} (#{target.pk})"
+    record_event(kind="contact.merged", subjects=[(S.CONTACT, target.pk), (S.CONTACT, source.pk)], actor=actor,
+                 summary=summary, data={"source": source.pk, "target": target.pk, "moved": moved})  # fmt: skip
+    record_audit(action="contact.merge", object_type="contact", object_id=target.pk, actor=actor,
+                 before={"source": source.pk}, after={"target": target.pk, "moved": moved})  # fmt: skip
+    publish("contact.merged", source_id=source.pk, target_id=target.pk)
+    return target
+
+
+# --- sites ----------------------------------------------------------------------
+SITE_FIELDS = ("name", "address_line1", "address_line2", "city", "region", "postal_code", "country",
+               "latitude", "longitude", "organization", "access_notes")  # fmt: skip
+
+
+def _check_coordinates(latitude: Decimal | None, longitude: Decimal | None) -> None:
+    if (latitude is None) != (longitude is None):
+        raise CustomerError(CustomerErrorCode.BAD_COORDINATES, "Give both latitude and longitude, or neither.")
+    if latitude is not None and not Decimal(-90) <= latitude <= Decimal(90):
+        raise CustomerError(CustomerErrorCode.BAD_COORDINATES, "Latitude must be between -90 and 90.",
+                            field="latitude")  # fmt: skip
+    if longitude is not None and not Decimal(-180) <= longitude <= Decimal(180):
+        raise CustomerError(CustomerErrorCode.BAD_COORDINATES, "Longitude must be between -180 and 180.",
+                            field="longitude")  # fmt: skip
+
+
+@transaction.atomic
+def create_site(*, actor: User | None, address_line1: str, city: str, **fields: Any) -> Site:
+    require_staff(actor)
+    if not address_line1.strip() or not city.strip():
+        raise Invalid("A site needs an address and a city.", field="address_line1")
+    unknown = set(fields) - set(SITE_FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown site fields: {', '.join(sorted(unknown))}.")
+    _check_coordinates(fields.get("latitude"), fields.get("longitude"))
+    site = Site.objects.create(address_line1=address_line1.strip(), city=city.strip(), **fields)
+    record_event(kind="site.created", subjects=[(S.SITE, site.pk), (S.ORGANIZATION, site.organization_id)],
+                 actor=actor, summary=f"Site {site} created")  # fmt: skip
+    record_audit(action="site.create", object_type="site", object_id=site.pk, actor=actor,
+                 after=_snapshot(site, SITE_FIELDS))  # fmt: skip
+    return site
+
+
+@transaction.atomic
+def update_site(*, actor: User | None, site: Site, changes: Mapping[str, Any]) -> Site:
+    require_staff(actor)
+    changed = _apply_changes(site, changes, SITE_FIELDS)
+    _check_coordinates(site.latitude, site.longitude)
+    if changed:
+        site.save(update_fields=[*changed, "updated_at"])
+        if "organization" in changed:
+            changed["organization"] = tuple(o.pk if o else None for o in changed["organization"])
+        _record_update(actor, "site", site.pk, S.SITE, changed)
+    return site
+
+
+@transaction.atomic
+def relate_contact_to_site(
+    *,
+    actor: User | None,
+    site: Site,
+    contact: Contact,
+    role: SiteRole,
+    valid_from: dt.date | None = None,
+    ends_previous: bool = True,
+) -> SiteRelation:
+    """Tie a person to a site from a date; a new owner ends the previous owner's tie.
+
+    The site's assets and history stay with the site: the next owner's
+    technician sees every earlier visit.
+    """
+    require_staff(actor)
+    _refuse_merged(contact)
+    start = valid_from or clock.now().date()
+    ended: list[int] = []
+    if ends_previous and role == SiteRole.OWNER:
+        previous = SiteRelation.objects.select_for_update().filter(site=site, role=role, valid_to__isnull=True)
+        for relation in previous.exclude(contact=contact):
+            if relation.valid_from > start:
+                raise CustomerError(CustomerErrorCode.BAD_DATE_RANGE,
+                                    "The new owner's start is before the current owner's start.")  # fmt: skip
+            relation.valid_to = start
+            relation.save(update_fields=["valid_to"])
+            ended.append(relation.contact_id)
+    relation = SiteRelation.objects.create(site=site, contact=contact, role=role, valid_from=start)
+    record_event(
+        kind="site.relation_started", actor=actor,
+        subjects=[(S.SITE, site.pk), (S.CONTACT, contact.pk), *[(S.CONTACT, c) for c in ended]],
+        summary=f"{contact.name} became {SiteRole(role).label.lower()} of {site} from {start.isoformat()}",
+        data={"contact": contact.pk, "role": role, "valid_from": start, "ended": ended},
+    )  # fmt: skip
+    record_audit(action="site.relate", object_type="site", object_id=site.pk, actor=actor,
+                 after={"contact": contact.pk, "role": role, "valid_from": start, "ended": ended})  # fmt: skip
+    return relation
+
+
+@transaction.atomic
+def end_site_relation(*, actor: User | None, relation: SiteRelation, valid_to: dt.date) -> SiteRelation:
+    require_staff(actor)
+    if valid_to < relation.valid_from:
+        raise CustomerError(CustomerErrorCode.BAD_DATE_RANGE, "A relation cannot end before it starts.",
+                            field="valid_to")  # fmt: skip
+    relation.valid_to = valid_to
+    relation.save(update_fields=["valid_to"])
+    record_event(kind="site.relation_ended", actor=actor,
+                 subjects=[(S.SITE, relation.site_id), (S.CONTACT, relation.contact_id)],
+                 summary=f"{relation.contact.name}: {relation.role} until {valid_to.isoformat()}")  # fmt: skip
+    return relation
+
+
+# --- assets ---------------------------------------------------------------------
+ASSET_FIELDS = ("site", "organization", "name", "manufacturer", "model", "serial_number", "installed_on",
+                "warranty_until", "status", "attributes")  # fmt: skip
+
+
+def _check_attributes(attributes: Any) -> None:
+    if not isinstance(attributes, dict) or not all(isinstance(k, str) for k in attributes):
+        raise CustomerError(CustomerErrorCode.BAD_ATTRIBUTES, "Asset attributes must be an object of named values.",
+                            field="attributes")  # fmt: skip
+    for key, value in attributes.items():
+        if not isinstance(value, str | int | float | bool) and value is not None:
+            raise CustomerError(CustomerErrorCode.BAD_ATTRIBUTES,
+                                f"Attribute {key!r} must be text, a number or yes/no.", field="attributes")  # fmt: skip
+
+
+@transaction.atomic
+def create_asset(*, actor: User | None, name: str, **fields: Any) -> Asset:
+    require_staff(actor)
+    if not name.strip():
+        raise Invalid("An asset needs a name.", field="name")
+    unknown = set(fields) - set(ASSET_FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown asset fields: {', '.join(sorted(unknown))}.")
+    _check_attributes(fields.get("attributes", {}))
+    asset = Asset.objects.create(name=name.strip(), **fields)
+    record_event(kind="asset.installed", actor=actor,
+                 subjects=[(S.ASSET, asset.pk), (S.SITE, asset.site_id), (S.ORGANIZATION, asset.organization_id)],
+                 summary=f"{asset} recorded" + (f" at {asset.site}" if asset.site_id else ""))  # fmt: skip
+    record_audit(action="asset.create", object_type="asset", object_id=asset.pk, actor=actor,
+                 after=_snapshot(asset, ASSET_FIELDS))  # fmt: skip
+    return asset
+
+
+@transaction.atomic
+def update_asset(*, actor: User | None, asset: Asset, changes: Mapping[str, Any]) -> Asset:
+    require_staff(actor)
+    if "attributes" in changes:
+        _check_attributes(changes["attributes"])
+    previous_site = asset.site_id
+    changed = _apply_changes(asset, changes, ASSET_FIELDS)
+    if changed:
+        asset.save(update_fields=[*changed, "updated_at"])
+        for fk in ("site", "organization"):
+            if fk in changed:
+                changed[fk] = tuple(o.pk if o else None for o in changed[fk])
+        _record_update(actor, "asset", asset.pk, S.ASSET, changed)
+        if "site" in changed:
+            record_event(kind="asset.moved", actor=actor,
+                         subjects=[(S.ASSET, asset.pk), (S.SITE, previous_site), (S.SITE, asset.site_id)],
+                         summary=f"{asset} moved", data={"from": previous_site, "to": asset.site_id})  # fmt: skip
+    return asset
+
+
+# --- orders ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OrderLineInput:
+    description: str
+    unit_price: Decimal
+    quantity: int = 1
+    sku: str = ""
+
+
+@transaction.atomic
+def create_order(
+    *,
+    actor: User | None,
+    reference: str,
+    contact: Contact | None,
+    ordered_at: dt.datetime,
+    currency: str,
+    lines: Sequence[OrderLineInput] = (),
+    total: Decimal | None = None,
+    organization: Organization | None = None,
+    is_renewal: bool = False,
+) -> Order:
+    """Record a purchase; the total is the sum of the lines when lines are given."""
+    require_staff(actor)
+    if not reference.strip():
+        raise Invalid("An order needs a reference.", field="reference")
+    if contact is None and organization is None:
+        raise Invalid("An order belongs to a contact or an organization.", field="contact")
+    if contact is not None:
+        _refuse_merged(contact)
+    if ordered_at.tzinfo is None:
+        raise Invalid("ordered_at needs a time zone.", field="ordered_at")
+    sum_of_lines = Money.parse(0, currency)
+    for line in lines:
+        if line.quantity <= 0:
+            raise CustomerError(CustomerErrorCode.BAD_AMOUNT, "A line's quantity must be positive.", field="lines")
+        if line.unit_price < 0:
+            raise CustomerError(CustomerErrorCode.BAD_AMOUNT, "A line's price cannot be negative.", field="lines")
+        sum_of_lines = sum_of_lines + Money.parse(line.unit_price * line.quantity, currency)
+    amount = sum_of_lines if lines else Money.parse(total if total is not None else 0, currency)
+    if total is not None and lines and Money.parse(total, currency) != amount:
+        raise CustomerError(CustomerErrorCode.BAD_AMOUNT, f"The total {total} differs from the lines' sum {amount}.",
+                            field="total")  # fmt: skip
+    if amount.amount < 0:
+        raise CustomerError(CustomerErrorCode.BAD_AMOUNT, "An order total cannot be negative.", field="total")
+    if Order.objects.filter(reference=reference.strip()).exists():
+        raise CustomerError(CustomerErrorCode.ORDER_REF_TAKEN, f"Order {reference} exists already.", status=409,
+                            field="reference")  # fmt: skip
+    org = organization or (contact.organization if contact else None)
+    order = Order.objects.create(reference=reference.strip(), contact=contact, organization=org,
+                                 ordered_at=ordered_at, total=amount.amount, currency=amount.currency,
+                                 is_renewal=is_renewal)  # fmt: skip
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, sku=line.sku, description=line.description, quantity=line.quantity,
+                  unit_price=line.unit_price) for line in lines
+    )  # fmt: skip
+    record_event(kind="order.placed", actor=actor, occurred_at=ordered_at,
+                 subjects=[(S.CONTACT, contact.pk if contact else None), (S.ORGANIZATION, org.pk if org else None)],
+                 summary=f"Order {order.reference}: {amount}", data={"order": order.pk, "total": amount.amount,
+                                                                     "currency": amount.currency})  # fmt: skip
+    record_audit(action="order.create", object_type="order", object_id=order.pk, actor=actor,
+                 after={"reference": order.reference, "total": order.total, "currency": order.currency})  # fmt: skip
+    return order

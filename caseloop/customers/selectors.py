@@ -1,0 +1,161 @@
+"""Reads of customers, sites, assets and orders, with permission in the query."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from caseloop.core import clock
+from caseloop.core.errors import NotFound
+from caseloop.customers.choices import IdentityKind
+from caseloop.customers.models import (
+    Asset,
+    Contact,
+    ContactIdentity,
+    Order,
+    Organization,
+    Site,
+    SiteRelation,
+)
+from caseloop.identity.models import User
+
+
+def contact_of(user: User) -> Contact | None:
+    """The contact a customer or partner user speaks for."""
+    try:
+        return user.contact
+    except Contact.DoesNotExist:
+        return None
+
+
+def _today() -> dt.date:
+    return clock.now().date()
+
+
+def organizations_visible_to(actor: User) -> QuerySet[Organization]:
+    qs = Organization.objects.all()
+    if actor.is_staff_member:
+        return qs
+    contact = contact_of(actor)
+    if contact is None or contact.organization_id is None:
+        return qs.none()
+    return qs.filter(pk=contact.organization_id)
+
+
+def contacts_visible_to(actor: User) -> QuerySet[Contact]:
+    qs = Contact.objects.all()
+    if actor.is_staff_member:
+        return qs
+    contact = contact_of(actor)
+    if contact is None:
+        return qs.none()
+    return qs.filter(pk=contact.pk)
+
+
+def sites_visible_to(actor: User) -> QuerySet[Site]:
+    """Staff see every site; a customer the sites they are tied to now."""
+    qs = Site.objects.all()
+    if actor.is_staff_member:
+        return qs
+    contact = contact_of(actor)
+    if contact is None:
+        return qs.none()
+    today = _today()
+    current = SiteRelation.objects.filter(contact=contact, valid_from__lte=today).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=today)
+    )
+    return qs.filter(pk__in=current.values("site_id"))
+
+
+def assets_visible_to(actor: User) -> QuerySet[Asset]:
+    qs = Asset.objects.all()
+    if actor.is_staff_member:
+        return qs
+    return qs.filter(site__in=sites_visible_to(actor))
+
+
+def orders_visible_to(actor: User) -> QuerySet[Order]:
+    qs = Order.objects.all()
+    if actor.is_staff_member:
+        return qs
+    contact = contact_of(actor)
+    if contact is None:
+        return qs.none()
+    return qs.filter(contact=contact)
+
+
+def access_contact(actor: User, contact_id: int) -> Contact:
+    contact = contacts_visible_to(actor).select_related("organization").filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFound("Contact", contact_id)
+    return contact
+
+
+def access_organization(actor: User, organization_id: int) -> Organization:
+    organization = organizations_visible_to(actor).filter(pk=organization_id).first()
+    if organization is None:
+        raise NotFound("Organization", organization_id)
+    return organization
+
+
+def access_site(actor: User, site_id: int) -> Site:
+    site = sites_visible_to(actor).select_related("organization").filter(pk=site_id).first()
+    if site is None:
+        raise NotFound("Site", site_id)
+    return site
+
+
+def access_asset(actor: User, asset_id: int) -> Asset:
+    asset = assets_visible_to(actor).select_related("site", "organization").filter(pk=asset_id).first()
+    if asset is None:
+        raise NotFound("Asset", asset_id)
+    return asset
+
+
+def access_order(actor: User, order_id: int) -> Order:
+    order = orders_visible_to(actor).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("Order", order_id)
+    return order
+
+
+def surviving_contact(contact: Contact) -> Contact:
+    """Follow merge redirects to the contact that lives on."""
+    seen = {contact.pk}
+    while contact.merged_into_id is not None:
+        contact = Contact.objects.get(pk=contact.merged_into_id)
+        if contact.pk in seen:  # pragma: no cover - merges refuse cycles
+            break
+        seen.add(contact.pk)
+    return contact
+
+
+def contact_ids_for_history(contact: Contact) -> list[int]:
+    """The contact and every contact merged into it, at any depth."""
+    ids = [contact.pk]
+    frontier = [contact.pk]
+    while frontier:
+        frontier = list(Contact.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
+        ids.extend(frontier)
+    return ids
+
+
+def find_contact_by_identity(kind: IdentityKind, value: str) -> Contact | None:
+    from caseloop.customers.identities import normalise_identity
+
+    identity = (
+        ContactIdentity.objects.select_related("contact")
+        .filter(kind=kind, value=normalise_identity(kind, value))
+        .first()
+    )
+    return surviving_contact(identity.contact) if identity else None
+
+
+def current_relations(site: Site) -> QuerySet[SiteRelation]:
+    today = _today()
+    return (
+        site.relations.select_related("contact")
+        .filter(valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    )
