@@ -366,7 +366,7 @@ def update_case(
     if actor is not None and not actor.is_staff_member:
         raise PermissionDenied("Only staff change a case.")
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("site", "asset").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("site", "asset").get(pk=case.pk)
         if case.status == CaseStatus.CLOSED:
             raise CaseError(
                 CaseErrorCode.ALREADY_CLOSED,

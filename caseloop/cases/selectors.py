@@ -41,7 +41,7 @@ def access_case(actor: User, case_id: int, *, for_update: bool = False) -> Case:
     """The case if the actor may see it; otherwise NotFound (not 403: no leaking)."""
     qs = cases_visible_to(actor)
     if for_update:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     case = (
         qs.select_related("requester", "organization", "site", "asset", "assignee", "team").filter(pk=case_id).first()
     )

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from caseloop.core.errors import DomainError
+from caseloop.timeline.actions import record_audit, record_event
+from caseloop.timeline.choices import SubjectKind
+from caseloop.timeline.errors import TimelineErrorCode
+from caseloop.timeline.models import AuditEntry, TimelineEvent
+from caseloop.timeline.selectors import parse_subject, timeline_page
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_happening_fans_out_to_each_subject_once():
+    rows = record_event(kind="case.opened", summary="x",
+                        subjects=[(SubjectKind.CASE, 1), (SubjectKind.CONTACT, 2), (SubjectKind.CONTACT, 2),
+                                  (SubjectKind.SITE, None)])  # fmt: skip
+    assert [(r.subject_kind, r.subject_id) for r in rows] == [("case", 1), ("contact", 2)]
+    assert len({r.event_id for r in rows}) == 1
+
+
+def test_timeline_is_newest_first_and_keyset_paged():
+    for n in range(5):
+        record_event(kind="note", summary=f"n{n}", subjects=[(SubjectKind.CASE, 7)])
+    record_event(kind="note", summary="elsewhere", subjects=[(SubjectKind.CASE, 8)])
+    first = timeline_page(subject_kind=SubjectKind.CASE, subject_ids=[7], limit=2)
+    assert [e.summary for e in first] == ["n4", "n3"]
+    second = timeline_page(subject_kind=SubjectKind.CASE, subject_ids=[7], before_id=first[-1].pk, limit=10)
+    assert [e.summary for e in second] == ["n2", "n1", "n0"]
+
+
+def test_events_and_audit_cannot_be_changed_or_deleted():
+    event = record_event(kind="x", summary="s", subjects=[(SubjectKind.CASE, 1)])[0]
+    audit = record_audit(action="case.update", object_type="case", object_id=1, actor=None,
+                         before={"status": "new"}, after={"status": "open"})  # fmt: skip
+    for row in (event, audit):
+        row.summary = "tampered" if isinstance(row, TimelineEvent) else row.action
+        with pytest.raises(DomainError) as excinfo:
+            row.save()
+        assert excinfo.value.code == TimelineErrorCode.APPEND_ONLY
+        with pytest.raises(DomainError):
+            row.delete()
+    assert TimelineEvent.objects.get(pk=event.pk).summary == "s"
+    assert AuditEntry.objects.filter(pk=audit.pk).exists()
+
+
+@pytest.mark.parametrize("raw", ["contact", "contact:", "contact:abc", "user:1", ":1", "case:-1"])
+def test_bad_subject_is_a_400(raw):
+    with pytest.raises(DomainError) as excinfo:
+        parse_subject(raw)
+    assert excinfo.value.code == TimelineErrorCode.BAD_SUBJECT
+    assert excinfo.value.status == 400
+
+
+def test_good_subject_parses():
+    assert parse_subject("asset:42") == (SubjectKind.ASSET, 42)
