@@ -85,7 +85,7 @@ def test_merge_moves_everything_and_leaves_a_redirect(agent):
     target = make_contact(name="Ann Smith", email="ann@new.test")
     case = make_case(requester=source)
     order = create_order(actor=agent, reference="O-1", contact=source, ordered_at=WHEN, currency="USD",
-                         lines=[OrderLineInput(description="Spring", unit_price=Decimal("49.50"), quantity=2)])  # fmt: skip
+                         lines=[OrderLineInput("Spring", Decimal("49.50"), quantity=2)])  # fmt: skip
     site = create_site(actor=agent, address_line1="1 Elm St", city="Springfield")
     relate_contact_to_site(actor=agent, site=site, contact=source, role=SiteRole.OWNER, valid_from=dt.date(2020, 1, 1))
 
@@ -174,7 +174,7 @@ def test_asset_move_is_on_both_sites_timelines(agent):
 def test_order_totals_exact_and_bad_amounts_refused(agent):
     contact = make_contact()
     order = create_order(actor=agent, reference="A-1", contact=contact, ordered_at=WHEN, currency="eur",
-                         lines=[OrderLineInput(description="Filter", unit_price=Decimal("0.10"), quantity=3)])  # fmt: skip
+                         lines=[OrderLineInput("Filter", Decimal("0.10"), quantity=3)])  # fmt: skip
     assert order.total == Decimal("0.30") and order.currency == "EUR"
     for kwargs in (
         {"lines": [OrderLineInput(description="x", unit_price=Decimal("-1"))]},
