@@ -16,10 +16,20 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from caseloop.cases.attachments import AttachmentInput, store_attachment
-from caseloop.cases.choices import ALLOWED_TRANSITIONS, CaseStatus, Channel, Direction, Priority
+from caseloop.cases.choices import (
+    ALLOWED_TRANSITIONS,
+    CaseSort,
+    CaseStatus,
+    Channel,
+    Direction,
+    PresenceActivity,
+    Priority,
+)
 from caseloop.cases.custom_fields import validate_custom_fields
 from caseloop.cases.errors import CaseError, CaseErrorCode
-from caseloop.cases.models import Case, Message, MessageAttachment, Tag
+from caseloop.cases.macros import PLACEHOLDERS, unknown_placeholders
+from caseloop.cases.models import Case, CasePresence, Macro, Message, MessageAttachment, SavedView, Tag
+from caseloop.cases.selectors import clean_view_filters
 from caseloop.core import clock
 from caseloop.core.errors import Invalid, PermissionDenied
 from caseloop.core.events import publish
@@ -27,7 +37,9 @@ from caseloop.core.sanitize import html_to_text, sanitize_html
 from caseloop.customers.choices import OrganizationKind
 from caseloop.customers.models import Asset, Contact, Organization, Site
 from caseloop.customers.selectors import contact_of, surviving_contact
+from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
+from caseloop.identity.selectors import require_role, require_staff
 from caseloop.timeline.actions import record_audit, record_event
 from caseloop.timeline.choices import SubjectKind as S
 
@@ -441,3 +453,105 @@ def update_case(
                      after={k: v[1] for k, v in record_changes.items()})  # fmt: skip
     publish("case.updated", case_id=case.pk, fields=sorted(record_changes))
     return case
+
+
+# --- canned replies ------------------------------------------------------------------
+def create_macro(*, actor: User, name: str, body: str, shared: bool = False) -> Macro:
+    """Save a canned reply, private to `actor` or shared with all staff.
+
+    Unknown placeholders are refused now rather than sent to a customer later.
+    Sharing is for managers and administrators: a shared macro speaks for the team.
+    """
+    require_staff(actor)
+    if shared:
+        require_role(actor, Role.MANAGER, Role.ADMIN)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid("A macro needs a name of at most 100 characters.", field="name")
+    if not body.strip():
+        raise Invalid("A macro needs a body.", field="body")
+    if unknown := unknown_placeholders(body):
+        known = ", ".join("{{ %s }}" % p for p in PLACEHOLDERS)  # noqa: UP031  (braces are the point)
+        raise CaseError(CaseErrorCode.UNKNOWN_PLACEHOLDER,
+                        f"Unknown placeholder {', '.join(unknown)}; use one of {known}.", field="body")  # fmt: skip
+    owner = None if shared else actor
+    taken = Macro.objects.filter(name__iexact=name, owner__isnull=True) if shared else Macro.objects.filter(
+        name__iexact=name, owner=actor)  # fmt: skip
+    if taken.exists():
+        raise CaseError(CaseErrorCode.MACRO_NAME_TAKEN, f"A macro named {name!r} exists.", status=409, field="name")
+    try:
+        with transaction.atomic():
+            macro = Macro.objects.create(name=name, body=body, owner=owner)
+            record_audit(action="macro.create", object_type="macro", object_id=macro.pk, actor=actor,
+                         after={"name": name, "shared": shared})  # fmt: skip
+    except IntegrityError as exc:  # the same name saved concurrently
+        raise CaseError(CaseErrorCode.MACRO_NAME_TAKEN, f"A macro named {name!r} exists.", status=409) from exc
+    return macro
+
+
+def delete_macro(*, actor: User, macro: Macro) -> None:
+    """Remove a canned reply: its owner may, and managers may remove shared ones."""
+    require_staff(actor)
+    if macro.owner_id is None:
+        require_role(actor, Role.MANAGER, Role.ADMIN)
+    elif macro.owner_id != actor.pk:
+        raise PermissionDenied("That macro belongs to someone else.")
+    with transaction.atomic():
+        record_audit(action="macro.delete", object_type="macro", object_id=macro.pk, actor=actor,
+                     before={"name": macro.name, "body": macro.body})  # fmt: skip
+        macro.delete()
+
+
+# --- saved inbox views -----------------------------------------------------------------
+def save_view(
+    *, actor: User, name: str, filters: Mapping[str, Any], sort: CaseSort = CaseSort.NEWEST, shared: bool = False
+) -> SavedView:
+    """Save an inbox view; `filters` is checked by turning it into a CaseFilter now."""
+    require_staff(actor)
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise Invalid("A view needs a name of at most 80 characters.", field="name")
+    cleaned = clean_view_filters(filters)
+    if SavedView.objects.filter(owner=actor, name__iexact=name).exists():
+        raise CaseError(CaseErrorCode.VIEW_NAME_TAKEN, f"You already have a view named {name!r}.", status=409,
+                        field="name")  # fmt: skip
+    try:
+        with transaction.atomic():
+            view = SavedView.objects.create(owner=actor, name=name, filters=cleaned, sort=sort, shared=shared)
+    except IntegrityError as exc:
+        raise CaseError(CaseErrorCode.VIEW_NAME_TAKEN, f"You already have a view named {name!r}.", status=409) from exc
+    return view
+
+
+def delete_saved_view(*, actor: User, view: SavedView) -> None:
+    if view.owner_id != actor.pk:
+        raise PermissionDenied("Only the person who saved a view can delete it.")
+    view.delete()
+
+
+# --- who is on a case right now ------------------------------------------------------------
+def touch_presence(*, actor: User, case: Case, activity: PresenceActivity) -> None:
+    """Note that `actor` has `case` open (and is replying, or only viewing), now.
+
+    One UPDATE in the common case; the first poll of a visit inserts the row,
+    and a concurrent first poll of the same person is absorbed by the unique
+    constraint.
+    """
+    require_staff(actor)
+    now = clock.now()
+    rows = CasePresence.objects.filter(case_id=case.pk, user_id=actor.pk)
+    if rows.update(activity=activity, last_seen=now):
+        return
+    try:
+        with transaction.atomic():
+            CasePresence.objects.create(case_id=case.pk, user_id=actor.pk, activity=activity, last_seen=now)
+            # a visit starts: rows of people long gone from this case are dropped
+            stale = now - dt.timedelta(hours=1)
+            CasePresence.objects.filter(case_id=case.pk, last_seen__lt=stale).delete()
+    except IntegrityError:
+        rows.update(activity=activity, last_seen=now)
+
+
+def leave_case(*, actor: User, case: Case) -> None:
+    """The actor closed the case page: stop showing them to others at once."""
+    CasePresence.objects.filter(case_id=case.pk, user_id=actor.pk).delete()

@@ -56,3 +56,15 @@ class CustomFieldType(models.TextChoices):
     BOOLEAN = "boolean", "Yes/no"
     DATE = "date", "Date"
     CHOICE = "choice", "Choice"
+
+
+class CaseSort(models.TextChoices):
+    NEWEST = "newest", "Newest first"
+    OLDEST = "oldest", "Oldest first"
+    PRIORITY = "priority", "Priority"
+    UPDATED = "updated", "Last update"
+
+
+class PresenceActivity(models.TextChoices):
+    VIEWING = "viewing", "viewing"
+    REPLYING = "replying", "replying"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from caseloop.cases.choices import CaseStatus, Channel, CustomFieldType, Direction, Priority
+from caseloop.cases.choices import CaseSort, CaseStatus, Channel, CustomFieldType, Direction, PresenceActivity, Priority
 from caseloop.customers.models import Asset, Contact, Organization, Site
 from caseloop.identity.models import Team
 
@@ -88,6 +88,8 @@ class Case(models.Model):
             models.Index(fields=["status", "-id"], name="case_status_newest"),
             models.Index(fields=["requester", "-id"], name="case_requester_newest"),
             models.Index(fields=["partner", "-id"], name="case_partner_newest"),
+            # the inbox sorted by last update (keyset on updated_at, id)
+            models.Index(fields=["-updated_at", "-id"], name="case_updated_newest"),
         ]
 
     def __str__(self) -> str:
@@ -176,3 +178,70 @@ class MessageAttachment(models.Model):
 
 def custom_field_value(case: Case, key: str) -> Any:
     return case.custom_fields.get(key)
+
+
+class Macro(models.Model):
+    """A canned reply. Its body may name placeholders such as {{ customer.first_name }};
+    `caseloop.cases.macros.render_macro` fills a fixed set of them by plain
+    substitution, so a macro is never evaluated as template code."""
+
+    name = models.CharField(max_length=100)
+    body = models.TextField()
+    # None: shared with every member of staff; otherwise private to its owner
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="macros"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="macro_unique_name_per_owner"),
+            models.UniqueConstraint(fields=["name"], condition=Q(owner__isnull=True), name="macro_unique_shared_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedView(models.Model):
+    """An inbox view someone saved: a name, filters and a sort, private or shared.
+
+    `filters` holds the inbox filter as plain JSON (see
+    `caseloop.cases.selectors.saved_view_filter`), validated when saved.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    shared = models.BooleanField(default=False)
+    filters = models.JSONField(default=dict, blank=True)
+    sort = models.CharField(max_length=10, choices=CaseSort.choices, default=CaseSort.NEWEST)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name_per_owner")]
+        indexes = [models.Index(fields=["shared"], name="saved_view_shared")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CasePresence(models.Model):
+    """Who has a case open right now, and whether they are writing on it.
+
+    Each open case page refreshes its row every ~10 s; a row older than
+    CASELOOP_PRESENCE_SECONDS no longer counts. Kept in the database so any
+    number of app servers see the same people.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    activity = models.CharField(max_length=10, choices=PresenceActivity.choices, default=PresenceActivity.VIEWING)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="presence_unique_case_user")]
+        indexes = [models.Index(fields=["case", "last_seen"], name="presence_case_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.activity} case {self.case_id}"

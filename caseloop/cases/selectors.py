@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import Count, IntegerField, Min, Q, QuerySet, Value, When
 
-from caseloop.cases.choices import OPEN_STATUSES, CaseStatus, Direction
-from caseloop.cases.models import Case, Message
-from caseloop.core.errors import NotFound
+from caseloop.cases.choices import (
+    OPEN_STATUSES,
+    PRIORITY_RANK,
+    CaseSort,
+    CaseStatus,
+    Channel,
+    Direction,
+    PresenceActivity,
+    Priority,
+)
+from caseloop.cases.errors import CaseError, CaseErrorCode
+from caseloop.cases.models import Case, CasePresence, Macro, Message, SavedView
+from caseloop.core import clock
+from caseloop.core.cursor import CursorErrorCode, decode_cursor, encode_cursor
+from caseloop.core.errors import DomainError, NotFound
 from caseloop.customers.choices import OrganizationKind
 from caseloop.customers.selectors import contact_ids_for_history, contact_of
 from caseloop.identity.choices import Role
@@ -84,6 +100,9 @@ class CaseFilter:
     site_id: int | None = None
     asset_id: int | None = None
     tag: str | None = None
+    team_ids: tuple[int, ...] = ()  # any of these teams ("my team" for someone in several)
+    created_before: dt.datetime | None = None  # age: opened before this moment
+    created_after: dt.datetime | None = None
 
     def apply(self, qs: QuerySet[Case]) -> QuerySet[Case]:
         if self.open_only:
@@ -110,6 +129,12 @@ class CaseFilter:
             qs = qs.filter(asset_id=self.asset_id)
         if self.tag:
             qs = qs.filter(tags__name=self.tag)
+        if self.team_ids:
+            qs = qs.filter(team_id__in=self.team_ids)
+        if self.created_before is not None:
+            qs = qs.filter(created_at__lt=self.created_before)
+        if self.created_after is not None:
+            qs = qs.filter(created_at__gte=self.created_after)
         return qs
 
 
@@ -121,3 +146,227 @@ def case_list(actor: User, case_filter: CaseFilter) -> QuerySet[Case]:
 
 def open_statuses() -> list[str]:
     return [s.value for s in CaseStatus if s in OPEN_STATUSES]
+
+
+# --- the inbox: one page of a filtered, sorted list, keyset-paged ---------------------
+_PRIORITY_RANK = DbCase(
+    *(When(priority=value, then=Value(rank)) for value, rank in PRIORITY_RANK.items()),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CasePage:
+    cases: list[Case]
+    next_cursor: str | None  # None: this is the last page
+
+
+def case_page(
+    actor: User, case_filter: CaseFilter, *, sort: CaseSort = CaseSort.NEWEST, cursor: str | None = None,
+    limit: int = 25,
+) -> CasePage:  # fmt: skip
+    """One page of visible cases matching the filter, in `sort` order.
+
+    Keyset paging: the cursor holds the sort key of the last row shown, so page
+    500 costs what page 1 costs (no OFFSET). Newest/oldest walk the id indexes;
+    last update walks (updated_at, id); priority orders by rank then id.
+    """
+    qs = case_filter.apply(cases_visible_to(actor))
+    after: dict[str, Any] = decode_cursor(cursor) if cursor else {}
+    if after and after.get("s") != sort:
+        raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor belongs to another sort order.", status=400)
+    try:
+        if sort == CaseSort.OLDEST:
+            qs = qs.order_by("id")
+            if after:
+                qs = qs.filter(id__gt=int(after["id"]))
+        elif sort == CaseSort.UPDATED:
+            qs = qs.order_by("-updated_at", "-id")
+            if after:
+                moment = dt.datetime.fromisoformat(after["u"])
+                qs = qs.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, id__lt=int(after["id"])))
+        elif sort == CaseSort.PRIORITY:
+            qs = qs.annotate(priority_rank=_PRIORITY_RANK).order_by("-priority_rank", "-id")
+            if after:
+                rank = int(after["r"])
+                qs = qs.filter(Q(priority_rank__lt=rank) | Q(priority_rank=rank, id__lt=int(after["id"])))
+        else:
+            qs = qs.order_by("-id")
+            if after:
+                qs = qs.filter(id__lt=int(after["id"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor is not valid; start again.", status=400) from exc
+    rows = list(qs.select_related("requester", "assignee", "team").prefetch_related("tags")[: limit + 1])
+    if len(rows) <= limit:
+        return CasePage(cases=rows, next_cursor=None)
+    last = rows[limit - 1]
+    key: dict[str, Any] = {"s": str(sort), "id": last.pk}
+    if sort == CaseSort.UPDATED:
+        key["u"] = last.updated_at.isoformat()
+    elif sort == CaseSort.PRIORITY:
+        key["r"] = PRIORITY_RANK.get(Priority(last.priority), 1)
+    return CasePage(cases=rows[:limit], next_cursor=encode_cursor(key))
+
+
+def count_capped(qs: QuerySet[Case], *, cap: int = 1000) -> int:
+    """How many rows match, counting no further than cap + 1.
+
+    A count over a million-row view costs a full index scan on every page
+    load; nobody needs to know whether it is 41,356 or 41,357, so the inbox
+    shows "1,000+" instead.
+    """
+    return qs.order_by()[: cap + 1].count()
+
+
+# --- saved views: plain JSON filters, turned into a CaseFilter when used ----------------
+VIEW_FILTER_KEYS = frozenset({"status", "priority", "channel", "team", "assignee", "tag", "min_age_hours", "open_only"})
+
+
+def _bad_filter(message: str) -> CaseError:
+    return CaseError(CaseErrorCode.BAD_FILTER, message, field="filters")
+
+
+def clean_view_filters(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and normalise a saved view's filters; refuse anything unknown.
+
+    status/priority/channel: lists of choice values; team: a team id;
+    assignee: a user id, "me" or "none"; tag: one tag name; min_age_hours:
+    opened at least this long ago; open_only: only open statuses.
+    """
+    unknown = set(raw) - VIEW_FILTER_KEYS
+    if unknown:
+        raise _bad_filter(f"Unknown filter {', '.join(sorted(unknown))}.")
+    cleaned: dict[str, Any] = {}
+    for key, choices in (("status", CaseStatus), ("priority", Priority), ("channel", Channel)):
+        values = raw.get(key) or []
+        if isinstance(values, str) or not isinstance(values, list | tuple):
+            raise _bad_filter(f"{key} must be a list.")
+        wrong = [v for v in values if v not in choices.values]
+        if wrong:
+            raise _bad_filter(f"{key} has unknown values {', '.join(map(str, wrong))}.")
+        if values:
+            cleaned[key] = sorted(set(values))
+    team = raw.get("team")
+    if team not in (None, ""):
+        if not str(team).isdigit():
+            raise _bad_filter("team must be a team id.")
+        cleaned["team"] = int(str(team))
+    assignee = raw.get("assignee")
+    if assignee not in (None, ""):
+        if assignee in ("me", "none"):
+            cleaned["assignee"] = assignee
+        elif str(assignee).isdigit():
+            cleaned["assignee"] = int(str(assignee))
+        else:
+            raise _bad_filter('assignee must be a user id, "me" or "none".')
+    tag = str(raw.get("tag") or "").strip().lower()
+    if tag:
+        if len(tag) > 50 or any(c.isspace() for c in tag):
+            raise _bad_filter("tag must be one word.")
+        cleaned["tag"] = tag
+    age = str(raw.get("min_age_hours") or "")
+    if age:
+        if not age.isdigit() or int(age) > 24 * 365 * 10:
+            raise _bad_filter("min_age_hours must be a whole number of hours.")
+        if int(age):
+            cleaned["min_age_hours"] = int(age)
+    if raw.get("open_only"):
+        cleaned["open_only"] = True
+    return cleaned
+
+
+def view_filter(filters: Mapping[str, Any], *, actor: User) -> CaseFilter:
+    """The CaseFilter a saved view's (cleaned) filters stand for, as seen by `actor`."""
+    assignee = filters.get("assignee")
+    age = filters.get("min_age_hours")
+    return CaseFilter(
+        status=list(filters.get("status", [])),
+        open_only=bool(filters.get("open_only")),
+        priority=list(filters.get("priority", [])),
+        channel=list(filters.get("channel", [])),
+        team_id=filters.get("team"),
+        assignee_id=actor.pk if assignee == "me" else assignee if isinstance(assignee, int) else None,
+        unassigned=assignee == "none",
+        tag=filters.get("tag"),
+        created_before=clock.now() - dt.timedelta(hours=age) if age else None,
+    )
+
+
+def saved_views_for(actor: User) -> QuerySet[SavedView]:
+    """The actor's own views and everyone's shared ones, by name."""
+    return SavedView.objects.filter(Q(owner=actor) | Q(shared=True)).select_related("owner").order_by("name", "id")
+
+
+def access_saved_view(actor: User, view_id: int) -> SavedView:
+    view = saved_views_for(actor).filter(pk=view_id).first()
+    if view is None:
+        raise NotFound("View", view_id)
+    return view
+
+
+def macros_for(actor: User) -> QuerySet[Macro]:
+    """Canned replies the actor may use: shared ones and their own."""
+    if not actor.is_staff_member:
+        return Macro.objects.none()
+    return Macro.objects.filter(Q(owner__isnull=True) | Q(owner=actor)).order_by("name", "id")
+
+
+def access_macro(actor: User, macro_id: int) -> Macro:
+    macro = macros_for(actor).filter(pk=macro_id).first()
+    if macro is None:
+        raise NotFound("Macro", macro_id)
+    return macro
+
+
+def present_on_case(case: Case, *, exclude: User) -> list[CasePresence]:
+    """Other people with this case open now, those replying first."""
+    since = clock.now() - dt.timedelta(seconds=settings.CASELOOP_PRESENCE_SECONDS)
+    rows = (
+        CasePresence.objects.filter(case_id=case.pk, last_seen__gte=since)
+        .exclude(user_id=exclude.pk)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return sorted(rows, key=lambda p: p.activity != PresenceActivity.REPLYING)
+
+
+# --- the team overview for managers ---------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TeamLoad:
+    team_id: int | None
+    open: int
+    unassigned: int
+    oldest_open_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoad:
+    user_id: int
+    open: int
+    pending: int
+    oldest_open_at: dt.datetime | None
+
+
+def team_loads() -> list[TeamLoad]:
+    """Open and unassigned cases and the oldest open case, per team (None: no team)."""
+    rows = (
+        Case.objects.filter(status__in=list(OPEN_STATUSES))
+        .values("team_id")
+        .annotate(open=Count("id"), unassigned=Count("id", filter=Q(assignee__isnull=True)), oldest=Min("created_at"))
+        .order_by("team_id")
+    )
+    return [TeamLoad(team_id=r["team_id"], open=r["open"], unassigned=r["unassigned"], oldest_open_at=r["oldest"])
+            for r in rows]  # fmt: skip
+
+
+def agent_loads() -> list[AgentLoad]:
+    """Open cases per assignee, busiest first."""
+    rows = (
+        Case.objects.filter(status__in=list(OPEN_STATUSES), assignee__isnull=False)
+        .values("assignee_id")
+        .annotate(open=Count("id"), pending=Count("id", filter=Q(status=CaseStatus.PENDING)), oldest=Min("created_at"))
+        .order_by("-open", "assignee_id")
+    )
+    return [AgentLoad(user_id=r["assignee_id"], open=r["open"], pending=r["pending"], oldest_open_at=r["oldest"])
+            for r in rows]  # fmt: skip

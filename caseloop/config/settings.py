@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "caseloop.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -185,6 +186,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# --- outgoing email (password resets now; replies by email later) ---------------
+# With no SMTP host configured, mail is written to the log: a laptop install works
+# without a mail server, and a reset link can still be read there.
+EMAIL_HOST = os.environ.get("CASELOOP_EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "CASELOOP_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = int(os.environ.get("CASELOOP_EMAIL_PORT", 587))
+EMAIL_HOST_USER = os.environ.get("CASELOOP_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CASELOOP_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("CASELOOP_EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("CASELOOP_FROM_EMAIL", "caseloop <support@localhost>")
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+
 # --- i18n / time --------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("CASELOOP_TIME_ZONE", "UTC")
@@ -206,6 +222,12 @@ CASELOOP_PAGE_SIZE = 25
 CASELOOP_MAX_PAGE_SIZE = 200
 # a token's last_used_at is written at most this often, so reads stay reads
 CASELOOP_TOKEN_TOUCH_SECONDS = 60
+# sign-in throttling: failures counted in the database, so every app server agrees
+CASELOOP_LOGIN_MAX_FAILURES = int(os.environ.get("CASELOOP_LOGIN_MAX_FAILURES", 5))  # per username
+CASELOOP_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("CASELOOP_LOGIN_MAX_FAILURES_PER_IP", 30))
+CASELOOP_LOGIN_WINDOW_SECONDS = int(os.environ.get("CASELOOP_LOGIN_WINDOW_SECONDS", 15 * 60))
+# someone seen on a case within this many seconds counts as "here now" (the page polls every 10 s)
+CASELOOP_PRESENCE_SECONDS = 30
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from caseloop.customers.choices import (
     AssetStatus,
@@ -68,7 +69,11 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["name"])]
+        indexes = [
+            models.Index(fields=["name"]),
+            # search by name prefix, any case: a range scan on lower(name) (see find_contacts)
+            models.Index(Lower("name"), name="contact_name_lower"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from caseloop.core import clock
-from caseloop.core.errors import NotFound
+from caseloop.core.errors import DomainError, NotFound
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import (
     Asset,
@@ -159,3 +160,54 @@ def current_relations(site: Site) -> QuerySet[SiteRelation]:
         .filter(valid_from__lte=today)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
     )
+
+
+# --- finding people and things from the search box -------------------------------------
+# Appended to a prefix to bound a range scan: sorts after every character that
+# can follow the prefix, in SQLite's BINARY and PostgreSQL's "C" collations.
+_HIGHEST = "\U0010ffff"
+
+
+def _prefix_range(expression: str, prefix: str) -> Q:
+    return Q(**{f"{expression}__gte": prefix, f"{expression}__lt": prefix + _HIGHEST})
+
+
+def find_contacts(actor: User, query: str, *, limit: int = 10) -> list[Contact]:
+    """Contacts whose email or phone is exactly `query`, then those whose name starts with it.
+
+    Both are index lookups (the identity unique index; a range on lower(name)),
+    never a substring scan, so they stay fast with millions of contacts.
+    Merged-away contacts are left out; their survivor is found instead.
+    """
+    text = query.strip()
+    if not text:
+        return []
+    visible = contacts_visible_to(actor).select_related("organization")
+    found: list[Contact] = []
+    kinds = [IdentityKind.EMAIL] if "@" in text else [IdentityKind.PHONE, IdentityKind.CHAT]
+    for kind in kinds:
+        try:
+            contact = find_contact_by_identity(kind, text)
+        except DomainError:
+            continue  # not a well-formed email/phone: look by name only
+        if contact is not None and visible.filter(pk=contact.pk).exists():
+            found.append(visible.get(pk=contact.pk))
+            break
+    by_name = (
+        visible.annotate(name_lower=Lower("name"))
+        .filter(_prefix_range("name_lower", text.lower()), merged_into__isnull=True)
+        .exclude(pk__in=[c.pk for c in found])
+        .order_by("name_lower", "id")[: max(0, limit - len(found))]
+    )
+    return found + list(by_name)
+
+
+def find_assets(actor: User, query: str, *, limit: int = 10) -> list[Asset]:
+    """Assets whose serial number is `query` or starts with it (as typed or upper-cased)."""
+    text = query.strip()
+    if not text:
+        return []
+    match = _prefix_range("serial_number", text)
+    if text.upper() != text:
+        match |= _prefix_range("serial_number", text.upper())
+    return list(assets_visible_to(actor).filter(match).select_related("site").order_by("serial_number", "id")[:limit])

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils.text import slugify
 
 from caseloop.core import clock
 from caseloop.core.errors import Invalid
 from caseloop.identity.choices import Role
 from caseloop.identity.errors import IdentityError, IdentityErrorCode
-from caseloop.identity.models import ApiToken, Membership, Team, User
+from caseloop.identity.models import ApiToken, LoginFailure, Membership, Team, User
 
 TOKEN_PREFIX = "cl_"  # noqa: S105  (the public prefix of every token, not a secret)
 
@@ -116,3 +120,73 @@ def authenticate_token(plain: str) -> User | None:
         with transaction.atomic():
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- signing in: username or email, throttled against guessing -----------------
+def _login_key(identifier: str) -> str:
+    return identifier.strip().lower()[:254]
+
+
+def _login_window() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.CASELOOP_LOGIN_WINDOW_SECONDS)
+
+
+def login_locked_until(*, identifier: str, ip_address: str | None) -> dt.datetime | None:
+    """When sign-in for this identifier (or from this address) opens again; None if open now.
+
+    Locked once the identifier has CASELOOP_LOGIN_MAX_FAILURES failures within
+    the window, or the address CASELOOP_LOGIN_MAX_FAILURES_PER_IP; it opens
+    when enough of those failures have aged out of the window.
+    """
+    now = clock.now()
+    since = now - _login_window()
+    limits: list[tuple[models.QuerySet[LoginFailure], int]] = [
+        (LoginFailure.objects.filter(username_key=_login_key(identifier)), settings.CASELOOP_LOGIN_MAX_FAILURES)
+    ]
+    if ip_address:
+        limits.append((LoginFailure.objects.filter(ip_address=ip_address), settings.CASELOOP_LOGIN_MAX_FAILURES_PER_IP))
+    until: dt.datetime | None = None
+    for failures, limit in limits:
+        # the limit-th newest failure inside the window decides when the lock lifts
+        times = list(failures.filter(at__gt=since).order_by("-at").values_list("at", flat=True)[:limit])
+        if len(times) >= limit:
+            lifts = times[limit - 1] + _login_window()
+            until = lifts if until is None else max(until, lifts)
+    return until
+
+
+def _record_login_failure(*, identifier: str, ip_address: str | None) -> None:
+    now = clock.now()
+    with transaction.atomic():
+        # old failures no longer count; removing them here keeps the table small
+        LoginFailure.objects.filter(at__lt=now - _login_window()).delete()
+        LoginFailure.objects.create(username_key=_login_key(identifier), ip_address=ip_address or None, at=now)
+
+
+def sign_in(*, request: HttpRequest | None, identifier: str, password: str, ip_address: str | None) -> User:
+    """The user these credentials belong to, or a refusal with a code.
+
+    `identifier` is a username or an email address. A locked identifier or
+    address is refused before the password is even checked, so guessing gains
+    nothing while locked; a wrong password and an unknown name are refused
+    alike, so the answer does not tell which accounts exist.
+    """
+    until = login_locked_until(identifier=identifier, ip_address=ip_address)
+    if until is not None:
+        minutes = max(1, math.ceil((until - clock.now()).total_seconds() / 60))
+        raise IdentityError(
+            IdentityErrorCode.LOGIN_LOCKED,
+            f"Too many failed sign-ins. For your security, sign-in is paused; try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}, or reset your password.",
+            status=429,
+        )
+    username = identifier.strip()
+    if "@" in username:
+        by_email = User.objects.filter(email__iexact=username).values_list("username", flat=True).first()
+        username = by_email or username
+    user = authenticate(request, username=username, password=password)
+    if not isinstance(user, User):
+        _record_login_failure(identifier=identifier, ip_address=ip_address)
+        raise IdentityError(IdentityErrorCode.LOGIN_INVALID, "That username or email and password do not match.")
+    LoginFailure.objects.filter(username_key=_login_key(identifier)).delete()
+    return user

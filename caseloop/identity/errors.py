@@ -8,6 +8,8 @@ class IdentityErrorCode(ErrorCode):
     TOKEN_REVOKED = "token_revoked"
     TEAM_NAME_TAKEN = "team_name_taken"
     WEAK_PASSWORD = "weak_password"
+    LOGIN_LOCKED = "login_locked"
+    LOGIN_INVALID = "login_invalid"
 
 
 class IdentityError(DomainError):

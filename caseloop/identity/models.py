@@ -92,3 +92,26 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in, counted per username and per client address.
+
+    Rows live in the database (not a per-process cache) so that every app
+    server counts the same failures; rows older than the window are deleted
+    when new failures are recorded.
+    """
+
+    username_key = models.CharField(max_length=254, help_text="the identifier typed, lower-cased")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username_key", "at"], name="login_failure_user_at"),
+            models.Index(fields=["ip_address", "at"], name="login_failure_ip_at"),
+            models.Index(fields=["at"], name="login_failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username_key} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M}"

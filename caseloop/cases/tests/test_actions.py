@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from caseloop.cases.actions import (
@@ -112,3 +114,160 @@ def test_tags_added_and_removed(agent):
     update_case(actor=agent, case=case, add_tags=["Billing", "urgent"])
     update_case(actor=agent, case=case, remove_tags=["urgent"])
     assert list(case.tags.values_list("name", flat=True)) == ["billing"]
+
+
+# --- macros, saved views, presence and inbox paging (the workspace's domain side) ---------
+def test_macro_placeholders_are_filled_by_substitution_not_template_code(agent):
+    from caseloop.cases.actions import create_macro
+    from caseloop.cases.macros import render_macro
+
+    case = make_case(requester=make_contact(name="Ann Smith"))
+    macro = create_macro(actor=agent, name="Thanks", body="Hi {{ customer.first_name }}, {{case.number}} is done. "
+                         "{% load x %}{{ agent.name }} {{ settings.SECRET_KEY }}")  # fmt: skip
+    text = render_macro(macro.body, case=case, agent=agent)
+    assert text == f"Hi Ann, {case.number} is done. {{% load x %}}{agent.name} {{{{ settings.SECRET_KEY }}}}"
+
+
+def test_macro_with_unknown_placeholder_or_taken_name_is_refused(agent):
+    from caseloop.cases.actions import create_macro
+    from caseloop.cases.models import Macro
+
+    with pytest.raises(DomainError) as excinfo:
+        create_macro(actor=agent, name="Bad", body="Hello {{ customer.password }}")
+    assert excinfo.value.code == CaseErrorCode.UNKNOWN_PLACEHOLDER
+    create_macro(actor=agent, name="Thanks", body="Thank you")
+    with pytest.raises(DomainError) as excinfo:
+        create_macro(actor=agent, name="thanks", body="Again")
+    assert excinfo.value.code == CaseErrorCode.MACRO_NAME_TAKEN
+    with pytest.raises(DomainError) as excinfo:
+        create_macro(actor=agent, name="Shared", body="x", shared=True)  # only managers share
+    assert excinfo.value.code == "permission_denied"
+    assert list(Macro.objects.values_list("name", "owner_id")) == [("Thanks", agent.pk)]
+
+
+def test_macros_for_shows_shared_and_own_only(agent, admin_user):
+    from caseloop.cases.actions import create_macro, delete_macro
+    from caseloop.cases.selectors import macros_for
+    from caseloop.testing.factories import make_agent
+
+    shared = create_macro(actor=admin_user, name="Shared", body="x", shared=True)
+    mine = create_macro(actor=agent, name="Mine", body="x")
+    other = make_agent()
+    theirs = create_macro(actor=other, name="Theirs", body="x")
+    assert list(macros_for(agent)) == [mine, shared]
+    with pytest.raises(DomainError):
+        delete_macro(actor=agent, macro=theirs)
+    with pytest.raises(DomainError):
+        delete_macro(actor=agent, macro=shared)
+    delete_macro(actor=agent, macro=mine)
+    assert list(macros_for(agent)) == [shared]
+
+
+def test_saved_view_filters_are_checked_and_become_a_case_filter(agent):
+    from caseloop.cases.actions import save_view
+    from caseloop.cases.choices import CaseSort
+    from caseloop.cases.selectors import case_list, view_filter
+
+    with pytest.raises(DomainError) as excinfo:
+        save_view(actor=agent, name="Bad", filters={"status": ["nope"]})
+    assert excinfo.value.code == CaseErrorCode.BAD_FILTER
+    with pytest.raises(DomainError) as excinfo:
+        save_view(actor=agent, name="Bad", filters={"colour": "red"})
+    assert excinfo.value.code == CaseErrorCode.BAD_FILTER
+    filters = {"priority": ["urgent"], "assignee": "me", "min_age_hours": "2", "tag": "Doors"}
+    view = save_view(actor=agent, name="My urgent", sort=CaseSort.OLDEST, shared=True, filters=filters)
+    assert view.filters == {"priority": ["urgent"], "assignee": "me", "min_age_hours": 2, "tag": "doors"}
+    old = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    match = make_case(priority="urgent", assignee=agent, tags=["doors"], opened_at=old)
+    make_case(priority="urgent", assignee=agent, tags=["doors"])  # too new
+    make_case(priority="normal", assignee=agent, tags=["doors"], opened_at=old)
+    assert list(case_list(agent, view_filter(view.filters, actor=agent))) == [match]
+    with pytest.raises(DomainError) as excinfo:
+        save_view(actor=agent, name="my URGENT", filters={})
+    assert excinfo.value.code == CaseErrorCode.VIEW_NAME_TAKEN
+
+
+def test_case_page_walks_every_sort_without_gaps_or_repeats(agent):
+    from caseloop.cases.choices import CaseSort, Priority
+    from caseloop.cases.selectors import CaseFilter, case_page
+
+    priorities = [
+        Priority.LOW,
+        Priority.URGENT,
+        Priority.NORMAL,
+        Priority.HIGH,
+        Priority.URGENT,
+        Priority.LOW,
+        Priority.NORMAL,
+    ]
+    cases = [make_case(subject=f"c{i}", priority=p) for i, p in enumerate(priorities)]
+    # two share an updated_at, so the id tie-break is exercised
+    same = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    Case.objects.filter(pk__in=[cases[1].pk, cases[2].pk]).update(updated_at=same)
+    expected = {
+        CaseSort.NEWEST: sorted(cases, key=lambda c: -c.pk),
+        CaseSort.OLDEST: sorted(cases, key=lambda c: c.pk),
+        CaseSort.PRIORITY: sorted(cases, key=lambda c: (-["low", "normal", "high", "urgent"].index(c.priority), -c.pk)),
+        CaseSort.UPDATED: list(Case.objects.order_by("-updated_at", "-id")),
+    }
+    for sort, want in expected.items():
+        seen, cursor = [], None
+        while True:
+            page = case_page(agent, CaseFilter(), sort=sort, cursor=cursor, limit=3)
+            seen += page.cases
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert [c.pk for c in seen] == [c.pk for c in want], sort
+    with pytest.raises(DomainError) as excinfo:
+        case_page(agent, CaseFilter(), sort=CaseSort.OLDEST, cursor=case_page(agent, CaseFilter(), limit=3).next_cursor)
+    assert excinfo.value.code == "bad_cursor"
+
+
+def test_count_capped_stops_counting_at_the_cap(agent):
+    from caseloop.cases.selectors import count_capped
+
+    for _ in range(4):
+        make_case()
+    assert count_capped(Case.objects.all(), cap=10) == 4
+    assert count_capped(Case.objects.all(), cap=2) == 3
+
+
+def test_presence_shows_others_recently_seen_and_replying_first(agent):
+    from caseloop.cases.actions import leave_case, touch_presence
+    from caseloop.cases.choices import PresenceActivity
+    from caseloop.cases.selectors import present_on_case
+    from caseloop.core import clock
+    from caseloop.testing.factories import make_agent
+
+    case = make_case()
+    dana, eli = make_agent(username="dana"), make_agent(username="eli")
+    start = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
+    with clock.frozen_at(start):
+        touch_presence(actor=agent, case=case, activity=PresenceActivity.VIEWING)
+        touch_presence(actor=dana, case=case, activity=PresenceActivity.VIEWING)
+        touch_presence(actor=eli, case=case, activity=PresenceActivity.VIEWING)
+        touch_presence(actor=eli, case=case, activity=PresenceActivity.REPLYING)
+        seen = [(p.user.username, p.activity) for p in present_on_case(case, exclude=agent)]
+        assert seen == [("eli", "replying"), ("dana", "viewing")]
+    with clock.frozen_at(start + dt.timedelta(seconds=25)):
+        touch_presence(actor=dana, case=case, activity=PresenceActivity.VIEWING)
+    with clock.frozen_at(start + dt.timedelta(seconds=45)):
+        assert [p.user.username for p in present_on_case(case, exclude=agent)] == ["dana"]
+        leave_case(actor=dana, case=case)
+        assert present_on_case(case, exclude=agent) == []
+
+
+def test_team_and_agent_loads_count_open_cases_only(agent):
+    from caseloop.cases.selectors import agent_loads, team_loads
+    from caseloop.testing.factories import make_team
+
+    team = make_team("Doors")
+    first = make_case(team=team, assignee=agent, opened_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    make_case(team=team)
+    solved = make_case(team=team, assignee=agent)
+    change_status(actor=agent, case=solved, status=CaseStatus.SOLVED)
+    make_case()
+    loads = {t.team_id: (t.open, t.unassigned) for t in team_loads()}
+    assert loads == {team.pk: (2, 1), None: (1, 1)}
+    assert [(a.user_id, a.open, a.oldest_open_at) for a in agent_loads()] == [(agent.pk, 1, first.created_at)]

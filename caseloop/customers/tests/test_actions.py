@@ -201,3 +201,30 @@ def test_customer_sees_only_assets_of_their_current_sites(agent, customer, other
     my_asset = create_asset(actor=agent, name="Door", site=mine)
     create_asset(actor=agent, name="Door", site=theirs)
     assert list(assets_visible_to(customer)) == [my_asset]
+
+
+def test_find_contacts_by_exact_identity_then_name_prefix(agent, customer):
+    from caseloop.customers.selectors import find_contacts
+
+    ann = make_contact(name="Ann Smith", email="ann@example.com")
+    annie = make_contact(name="annie Jones")
+    make_contact(name="Joanne Ann")  # "ann" inside a name is not a prefix match
+    add_identity(actor=agent, contact=annie, identity=IdentityInput(IdentityKind.PHONE, "+1 415 555 0100"))
+    assert find_contacts(agent, "ANN@example.com") == [ann]
+    assert find_contacts(agent, "ann") == [ann, annie]
+    assert find_contacts(agent, "(415) 555-0100") == [annie]
+    assert find_contacts(agent, "  ") == []
+    # a customer finds only themselves
+    assert find_contacts(customer, "ann") == []
+    assert find_contacts(customer, "carla") == [customer.contact]
+
+
+def test_find_assets_by_serial_exact_or_prefix(agent):
+    from caseloop.customers.selectors import find_assets
+
+    door = create_asset(actor=agent, name="Door", serial_number="GD-1001")
+    opener = create_asset(actor=agent, name="Opener", serial_number="GD-1002")
+    create_asset(actor=agent, name="Heater", serial_number="HX-1001")
+    assert find_assets(agent, "gd-100") == [door, opener]
+    assert find_assets(agent, "GD-1002") == [opener]
+    assert find_assets(agent, "1001") == []  # no substring scans
