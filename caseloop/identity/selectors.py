@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from caseloop.core.errors import PermissionDenied
-from caseloop.identity.choices import Role
-from caseloop.identity.models import Team, User
+from django.db.models import QuerySet
+
+from caseloop.core.errors import NotFound, PermissionDenied
+from caseloop.identity.choices import STAFF_ROLES, Role
+from caseloop.identity.models import ApiToken, Team, User
 
 
 def require_staff(actor: User | None) -> None:
@@ -25,3 +27,33 @@ def team_ids_of(user: User) -> list[int]:
 
 def teams() -> list[Team]:
     return list(Team.objects.order_by("name"))
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def access_token(actor: User, token_id: int) -> ApiToken:
+    """One of the actor's own tokens; someone else's is not found (its existence is not told)."""
+    token = tokens_of(actor).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("Token", token_id)
+    return token
+
+
+def users_visible_to(actor: User) -> QuerySet[User]:
+    """Staff see everyone who signs in; nobody else sees other users."""
+    require_staff(actor)
+    return User.objects.all()
+
+
+def teams_visible_to(actor: User) -> QuerySet[Team]:
+    require_staff(actor)
+    return Team.objects.all()
+
+
+def staff_members() -> list[User]:
+    """Active people who can be assigned cases, by name (the assignee pickers)."""
+    return list(
+        User.objects.filter(role__in=list(STAFF_ROLES), is_active=True).order_by("display_name", "username", "id")
+    )

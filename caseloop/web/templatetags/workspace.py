@@ -1,0 +1,35 @@
+"""Small display helpers for the workspace templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+
+from caseloop.core import clock
+
+register = template.Library()
+
+
+@register.filter
+def capped(count: int, cap: int = 1000) -> str:
+    """1234 → "1,000+" for counts that stopped at the cap (see count_capped)."""
+    return f"{cap:,}+" if count > cap else f"{count:,}"
+
+
+@register.filter
+def age(moment: dt.datetime | None) -> str:
+    """A compact age for dense lists: "now", "5m", "3h", "2d", "7w", "1y"."""
+    if moment is None:
+        return ""
+    seconds = max(0, int((clock.now() - moment).total_seconds()))
+    for size, unit in ((365 * 86400, "y"), (7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "now"
+
+
+@register.filter
+def initials(name: str) -> str:
+    parts = [p for p in name.split() if p]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"

@@ -1,0 +1,225 @@
+"""The case page: conversation, composer, in-place edits, presence, timeline and customer panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from caseloop.cases.actions import MessageInput, add_message, change_status, leave_case, touch_presence, update_case
+from caseloop.cases.attachments import AttachmentInput, attachments_root
+from caseloop.cases.choices import CaseStatus, Channel, Direction, PresenceActivity, Priority
+from caseloop.cases.macros import render_macro
+from caseloop.cases.models import Case, MessageAttachment
+from caseloop.cases.selectors import access_case, access_macro, macros_for, messages_visible_to, present_on_case
+from caseloop.core.errors import DomainError, Invalid
+from caseloop.identity.models import Team
+from caseloop.identity.selectors import staff_members, teams
+from caseloop.timeline.choices import SubjectKind
+from caseloop.timeline.selectors import timeline_page
+from caseloop.web.access import StaffRequest, staff_view
+from caseloop.web.forms import ComposerForm
+from caseloop.web.htmx import is_htmx, trigger
+from caseloop.web.panels import customer_panel
+
+TIMELINE_PAGE = 20
+# Customer channels a reply goes back on; a case opened on an internal channel is answered by email.
+_REPLY_CHANNELS = {Channel.EMAIL, Channel.WEB, Channel.PORTAL, Channel.CHAT, Channel.PHONE, Channel.SMS}
+
+
+def _timeline(case: Case, before_id: int | None = None) -> dict[str, Any]:
+    events = timeline_page(subject_kind=SubjectKind.CASE, subject_ids=[case.pk], before_id=before_id,
+                           limit=TIMELINE_PAGE + 1)  # fmt: skip
+    return {"events": events[:TIMELINE_PAGE], "older": events[TIMELINE_PAGE - 1].pk if len(events) > TIMELINE_PAGE
+            else None}  # fmt: skip
+
+
+def _props_context(case: Case, *, error: DomainError | None = None) -> dict[str, Any]:
+    return {
+        "case": case,
+        "tags": sorted(t.name for t in case.tags.all()),
+        "statuses": CaseStatus.choices,
+        "priorities": Priority.choices,
+        "agents": staff_members(),
+        "teams": teams(),
+        "props_error": error,
+    }
+
+
+def _thread_context(request: StaffRequest, case: Case, form: ComposerForm | None = None,
+                    error: DomainError | None = None) -> dict[str, Any]:  # fmt: skip
+    return {
+        "case": case,
+        "thread": list(messages_visible_to(request.user, case)),
+        "form": form or ComposerForm(),
+        "composer_error": error,
+        "macros": list(macros_for(request.user)),
+    }
+
+
+@require_GET
+@staff_view
+def case_detail(request: StaffRequest, case_id: int) -> HttpResponse:
+    case = access_case(request.user, case_id)
+    context = {
+        **_props_context(case),
+        **_thread_context(request, case),
+        "timeline": _timeline(case),
+        "panel": customer_panel(request.user, case),
+    }
+    return render(request, "web/case.html", context)
+
+
+@require_POST
+@staff_view
+def post_message(request: StaffRequest, case_id: int) -> HttpResponse:
+    """The composer: a public reply or an internal note, with attachments."""
+    case = access_case(request.user, case_id)
+    form = ComposerForm(request.POST, request.FILES)
+    error: DomainError | None = None
+    if form.is_valid():
+        note = form.cleaned_data["kind"] == "note"
+        files = [AttachmentInput(filename=f.name or "file", content=f.read(), content_type=f.content_type or "")
+                 for f in form.cleaned_data["attachments"]]  # fmt: skip
+        channel = (
+            Channel.INTERNAL if note else Channel(case.channel) if case.channel in _REPLY_CHANNELS else Channel.EMAIL
+        )
+        try:
+            body = MessageInput(body_text=form.cleaned_data["body"], attachments=files)
+            direction = Direction.NOTE if note else Direction.OUTBOUND
+            add_message(actor=request.user, case=case, direction=direction, body=body, channel=channel)
+        except DomainError as exc:
+            error = exc
+        else:
+            if not is_htmx(request):
+                return redirect("web:case", case_id=case.pk)
+            case = access_case(request.user, case_id)
+            fresh = ComposerForm(initial={"kind": form.cleaned_data["kind"]})
+            response = render(request, "web/partials/thread.html", _thread_context(request, case, fresh))
+            return trigger(response, "case-changed")
+    else:
+        error = Invalid("; ".join(str(e) for errors in form.errors.values() for e in errors))
+    context = _thread_context(request, case, form, error)
+    status = error.status if error is not None else 422
+    if is_htmx(request):
+        return render(request, "web/partials/thread.html", context, status=status)
+    return render(request, "web/case.html", {**context, **_props_context(case), "timeline": _timeline(case),
+                                             "panel": customer_panel(request.user, case)}, status=status)  # fmt: skip
+
+
+def _team(raw: str) -> Team | None:
+    if not raw:
+        return None
+    found = next((t for t in teams() if str(t.pk) == raw), None)
+    if found is None:
+        raise Invalid("That team does not exist.", field="team")
+    return found
+
+
+@require_POST
+@staff_view
+def edit_case(request: StaffRequest, case_id: int) -> HttpResponse:
+    """One field changed in place: status, priority, assignee, team, or a tag added/removed."""
+    case = access_case(request.user, case_id)
+    data = request.POST
+    actor = request.user
+    error: DomainError | None = None
+    try:
+        if "status" in data:
+            if data["status"] not in CaseStatus.values:
+                raise Invalid("Unknown status.", field="status")
+            change_status(actor=actor, case=case, status=CaseStatus(data["status"]))
+        elif "priority" in data:
+            if data["priority"] not in Priority.values:
+                raise Invalid("Unknown priority.", field="priority")
+            update_case(actor=actor, case=case, priority=Priority(data["priority"]))
+        elif "assignee" in data:
+            raw = data["assignee"]
+            assignee = None if not raw else next((u for u in staff_members() if str(u.pk) == raw), None)
+            if raw and assignee is None:
+                raise Invalid("That person cannot be assigned cases.", field="assignee")
+            update_case(actor=actor, case=case, assignee=assignee)
+        elif "team" in data:
+            update_case(actor=actor, case=case, team=_team(data["team"]))
+        elif data.get("add_tag", "").strip():
+            update_case(actor=actor, case=case, add_tags=data["add_tag"].replace(",", " ").split())
+        elif "remove_tag" in data:
+            update_case(actor=actor, case=case, remove_tags=[data["remove_tag"]])
+        else:
+            raise Invalid("Nothing to change.")
+    except DomainError as exc:
+        error = exc
+    case = access_case(actor, case_id)
+    if not is_htmx(request):
+        if error is not None:
+            return render(request, "web/error.html", {"error": error, "back": case}, status=error.status)
+        return redirect("web:case", case_id=case.pk)
+    response = render(request, "web/partials/case_props.html", _props_context(case, error=error),
+                      status=error.status if error else 200)  # fmt: skip
+    return trigger(response, "case-changed") if error is None else response
+
+
+@require_GET
+@staff_view
+def case_timeline(request: StaffRequest, case_id: int) -> HttpResponse:
+    """The case's timeline items: all of them again after a change, or the next older page."""
+    case = access_case(request.user, case_id)
+    if not is_htmx(request):
+        return redirect("web:case", case_id=case.pk)
+    before = request.GET.get("before", "")
+    context = {"case": case, "timeline": _timeline(case, int(before) if before.isdigit() else None),
+               "append": bool(before), "timeline_url": request.path}  # fmt: skip
+    return render(request, "web/partials/timeline.html", context)
+
+
+@require_POST
+@staff_view
+def presence(request: StaffRequest, case_id: int) -> HttpResponse:
+    """Polled every ~10 s by an open case page: note this person, show the others."""
+    case = access_case(request.user, case_id)
+    activity = request.POST.get("activity", "")
+    touch_presence(actor=request.user, case=case,
+                   activity=PresenceActivity(activity) if activity in PresenceActivity.values
+                   else PresenceActivity.VIEWING)  # fmt: skip
+    others = present_on_case(case, exclude=request.user)
+    return render(request, "web/partials/presence.html", {"case": case, "others": others})
+
+
+@require_POST
+@staff_view
+def leave(request: StaffRequest, case_id: int) -> HttpResponse:
+    case = access_case(request.user, case_id)
+    leave_case(actor=request.user, case=case)
+    return HttpResponse(status=204)
+
+
+@require_GET
+@staff_view
+def macro_fill(request: StaffRequest, case_id: int) -> HttpResponse:
+    """The composer's text with a canned reply appended, its placeholders filled."""
+    case = access_case(request.user, case_id)
+    raw = request.GET.get("macro", "")
+    body = request.GET.get("body", "")
+    if raw.isdigit():
+        filled = render_macro(access_macro(request.user, int(raw)).body, case=case, agent=request.user)
+        body = f"{body.rstrip()}\n\n{filled}" if body.strip() else filled
+    return render(request, "web/partials/composer_body.html", {"body": body})
+
+
+@require_GET
+@staff_view
+def attachment(request: StaffRequest, link_id: int) -> HttpResponseBase:
+    """A file from a message, only to someone who may see the case (and never inline)."""
+    link = MessageAttachment.objects.select_related("attachment", "message").filter(pk=link_id).first()
+    if link is None:
+        raise Http404
+    case = access_case(request.user, link.message.case_id)
+    if not messages_visible_to(request.user, case).filter(pk=link.message_id).exists():
+        raise Http404
+    path = attachments_root() / link.attachment.relative_path
+    if not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=link.filename,
+                        content_type=link.attachment.content_type)  # fmt: skip
