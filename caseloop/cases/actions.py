@@ -9,6 +9,7 @@ commit through `core.events`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from caseloop.cases.choices import (
     CaseSort,
     CaseStatus,
     Channel,
+    CustomFieldType,
     Direction,
     PresenceActivity,
     Priority,
@@ -28,7 +30,16 @@ from caseloop.cases.choices import (
 from caseloop.cases.custom_fields import validate_custom_fields
 from caseloop.cases.errors import CaseError, CaseErrorCode
 from caseloop.cases.macros import PLACEHOLDERS, unknown_placeholders
-from caseloop.cases.models import Case, CasePresence, Macro, Message, MessageAttachment, SavedView, Tag
+from caseloop.cases.models import (
+    Case,
+    CasePresence,
+    CustomFieldDefinition,
+    Macro,
+    Message,
+    MessageAttachment,
+    SavedView,
+    Tag,
+)
 from caseloop.cases.selectors import clean_view_filters
 from caseloop.core import clock
 from caseloop.core.errors import Invalid, PermissionDenied
@@ -555,3 +566,54 @@ def touch_presence(*, actor: User, case: Case, activity: PresenceActivity) -> No
 def leave_case(*, actor: User, case: Case) -> None:
     """The actor closed the case page: stop showing them to others at once."""
     CasePresence.objects.filter(case_id=case.pk, user_id=actor.pk).delete()
+
+
+# --- custom fields: what an administrator adds to every case ------------------------------
+_FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+MAX_CHOICES = 100
+
+
+def create_custom_field(
+    *,
+    actor: User | None,
+    key: str,
+    label: str,
+    field_type: CustomFieldType,
+    choices: Sequence[str] = (),
+    required: bool = False,
+    help_text: str = "",
+) -> CustomFieldDefinition:
+    """Add a typed field to every case; only administrators shape the data model.
+
+    A required field applies to cases created from now on; existing cases are
+    not made invalid by it.
+    """
+    require_role(actor, Role.ADMIN)
+    key = key.strip()
+    if not _FIELD_KEY.match(key):
+        raise Invalid("A key is 1 to 50 lower-case letters, digits or _, starting with a letter.", field="key")
+    label = label.strip()
+    if not label or len(label) > 100:
+        raise Invalid("A label is 1 to 100 characters.", field="label")
+    cleaned = [c.strip() for c in choices]
+    if field_type == CustomFieldType.CHOICE:
+        if not cleaned or any(not c or len(c) > 100 for c in cleaned) or len(cleaned) > MAX_CHOICES:
+            raise Invalid(f"A choice field needs 1 to {MAX_CHOICES} non-empty choices.", field="choices")
+        if len(set(cleaned)) != len(cleaned):
+            raise Invalid("Choices must differ from each other.", field="choices")
+    elif cleaned:
+        raise Invalid("Only a choice field has choices.", field="choices")
+    if CustomFieldDefinition.objects.filter(key=key).exists():
+        raise CaseError(CaseErrorCode.CUSTOM_FIELD_EXISTS, f"A custom field {key!r} exists.", status=409, field="key")
+    try:
+        with transaction.atomic():
+            definition = CustomFieldDefinition.objects.create(
+                key=key, label=label, field_type=field_type, choices=cleaned, required=required,
+                help_text=help_text.strip()[:300],
+            )  # fmt: skip
+            record_audit(action="custom_field.create", object_type="custom_field", object_id=definition.pk,
+                         actor=actor, after={"key": key, "label": label, "field_type": field_type,
+                                             "choices": cleaned, "required": required})  # fmt: skip
+    except IntegrityError as exc:  # the same key created concurrently
+        raise CaseError(CaseErrorCode.CUSTOM_FIELD_EXISTS, f"A custom field {key!r} exists.", status=409) from exc
+    return definition

@@ -14,6 +14,7 @@ class CaseErrorCode(ErrorCode):
     BAD_TAG = "bad_tag"
     NOTE_NOT_ALLOWED = "note_not_allowed"
     BAD_QUERY = "bad_query"
+    CUSTOM_FIELD_EXISTS = "custom_field_exists"
     MACRO_NAME_TAKEN = "macro_name_taken"
     UNKNOWN_PLACEHOLDER = "unknown_placeholder"
     VIEW_NAME_TAKEN = "view_name_taken"

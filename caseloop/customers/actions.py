@@ -16,7 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.forms.models import model_to_dict
 
 from caseloop.core import clock
-from caseloop.core.errors import Invalid
+from caseloop.core.errors import Invalid, PermissionDenied
 from caseloop.core.events import publish
 from caseloop.core.money import Money
 from caseloop.customers.choices import IdentityKind, OrganizationKind, SiteRole
@@ -32,6 +32,7 @@ from caseloop.customers.models import (
     Site,
     SiteRelation,
 )
+from caseloop.customers.selectors import contact_of, find_contact_by_identity, surviving_contact
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_staff
 from caseloop.timeline.actions import record_audit, record_event
@@ -460,3 +461,54 @@ def create_order(
     record_audit(action="order.create", object_type="order", object_id=order.pk, actor=actor,
                  after={"reference": order.reference, "total": order.total, "currency": order.currency})  # fmt: skip
     return order
+
+
+ORDER_FIELDS = ("status", "is_renewal")
+
+
+@transaction.atomic
+def update_order(*, actor: User | None, order: Order, changes: Mapping[str, Any]) -> Order:
+    """Change an order's status (fulfilled, cancelled, refunded …) or renewal flag; amounts never change."""
+    require_staff(actor)
+    changed = _apply_changes(order, changes, ORDER_FIELDS)
+    if changed:
+        order.save(update_fields=list(changed))
+        record_event(kind="order.updated", actor=actor,
+                     subjects=[(S.CONTACT, order.contact_id), (S.ORGANIZATION, order.organization_id)],
+                     summary=f"Order {order.reference}: changed {', '.join(sorted(changed))}",
+                     data={"order": order.pk, **{k: v[1] for k, v in changed.items()}})  # fmt: skip
+        record_audit(action="order.update", object_type="order", object_id=order.pk, actor=actor,
+                     before={k: v[0] for k, v in changed.items()},
+                     after={k: v[1] for k, v in changed.items()})  # fmt: skip
+    return order
+
+
+# --- finding the person a message or request comes from ---------------------------------
+def find_or_create_contact(*, actor: User | None, kind: IdentityKind, value: str, name: str = "") -> Contact:
+    """The contact an email address or phone number belongs to, created if nobody has it yet.
+
+    A customer may only name themselves: any other address is refused alike,
+    whether or not someone has it, so the answer does not tell who is a
+    customer. A merged contact's survivor is returned. Two concurrent first
+    requests from one new address end with one contact: the loser of the
+    unique identity finds the winner's.
+    """
+    found = find_contact_by_identity(kind, value)
+    if actor is not None and not actor.is_staff_member:
+        own = contact_of(actor)
+        if found is None or own is None or surviving_contact(own).pk != found.pk:
+            raise PermissionDenied("You can only name yourself.")
+        return found
+    if found is not None:
+        return found
+    display = name.strip() or value.strip()
+    try:
+        with transaction.atomic():
+            return create_contact(actor=actor, name=display, identities=[IdentityInput(kind, value, is_primary=True)])
+    except CustomerError as exc:
+        if exc.code != CustomerErrorCode.IDENTITY_TAKEN:
+            raise
+        winner = find_contact_by_identity(kind, value)
+        if winner is None:
+            raise
+        return winner

@@ -30,16 +30,20 @@ def timeline_page(
     subject_ids: Sequence[int],
     before_id: int | None = None,
     limit: int = 25,
+    exclude_kinds: Sequence[str] = (),
 ) -> list[TimelineEvent]:
     """Up to `limit` events of these subjects older than `before_id`, newest first.
 
     Several ids are allowed because a merged contact keeps its own rows and the
-    survivor's history reads them too.
+    survivor's history reads them too. `exclude_kinds` leaves out what the
+    reader may not see (internal notes, for a customer).
     """
     qs: QuerySet[TimelineEvent] = TimelineEvent.objects.filter(subject_kind=subject_kind)
     qs = qs.filter(subject_id=subject_ids[0]) if len(subject_ids) == 1 else qs.filter(subject_id__in=subject_ids)
     if before_id is not None:
         qs = qs.filter(id__lt=before_id)
+    if exclude_kinds:
+        qs = qs.exclude(kind__in=list(exclude_kinds))
     return list(qs.select_related("actor").order_by("-id")[:limit])
 
 

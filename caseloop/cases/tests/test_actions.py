@@ -271,3 +271,43 @@ def test_team_and_agent_loads_count_open_cases_only(agent):
     loads = {t.team_id: (t.open, t.unassigned) for t in team_loads()}
     assert loads == {team.pk: (2, 1), None: (1, 1)}
     assert [(a.user_id, a.open, a.oldest_open_at) for a in agent_loads()] == [(agent.pk, 1, first.created_at)]
+
+
+def test_only_an_administrator_adds_a_custom_field(agent, admin_user):
+    from caseloop.cases.actions import create_custom_field
+    from caseloop.cases.choices import CustomFieldType
+    from caseloop.cases.models import CustomFieldDefinition
+
+    with pytest.raises(DomainError) as excinfo:
+        create_custom_field(actor=agent, key="door_model", label="Door model", field_type=CustomFieldType.TEXT)
+    assert excinfo.value.code == "permission_denied"
+    definition = create_custom_field(
+        actor=admin_user, key="door_model", label=" Door model ", field_type=CustomFieldType.CHOICE,
+        choices=["8000", " 9100"], required=True,
+    )  # fmt: skip
+    assert (definition.label, definition.choices, definition.required) == ("Door model", ["8000", "9100"], True)
+    assert AuditEntry.objects.filter(action="custom_field.create", object_id=definition.pk).count() == 1
+    with pytest.raises(DomainError) as excinfo:
+        create_custom_field(actor=admin_user, key="door_model", label="Again", field_type=CustomFieldType.TEXT)
+    assert excinfo.value.code == CaseErrorCode.CUSTOM_FIELD_EXISTS
+    assert CustomFieldDefinition.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "field_type", "choices", "field"),
+    [
+        ("Door Model", "text", [], "key"),
+        ("9lives", "text", [], "key"),
+        ("colour", "choice", [], "choices"),
+        ("colour", "choice", ["red", "red"], "choices"),
+        ("colour", "text", ["red"], "choices"),
+    ],
+)
+def test_custom_field_definitions_are_checked(admin_user, key, field_type, choices, field):
+    from caseloop.cases.actions import create_custom_field
+    from caseloop.cases.models import CustomFieldDefinition
+
+    with pytest.raises(DomainError) as excinfo:
+        create_custom_field(actor=admin_user, key=key, label="L", field_type=field_type, choices=choices)
+    assert (excinfo.value.code, excinfo.value.field) == ("invalid", field)
+    assert CustomFieldDefinition.objects.count() == 0

@@ -228,3 +228,55 @@ def test_find_assets_by_serial_exact_or_prefix(agent):
     assert find_assets(agent, "gd-100") == [door, opener]
     assert find_assets(agent, "GD-1002") == [opener]
     assert find_assets(agent, "1001") == []  # no substring scans
+
+
+def test_find_or_create_contact_finds_normalised_or_creates_once(agent):
+    from caseloop.customers.actions import find_or_create_contact
+
+    ann = make_contact(name="Ann", email="ann@example.com")
+    assert find_or_create_contact(actor=agent, kind=IdentityKind.EMAIL, value=" ANN@example.com ") == ann
+    new = find_or_create_contact(actor=agent, kind=IdentityKind.PHONE, value="(415) 555-0199", name="Ben")
+    assert (new.name, [i.value for i in new.identities.all()]) == ("Ben", ["+14155550199"])
+    again = find_or_create_contact(actor=agent, kind=IdentityKind.PHONE, value="+1 415 555 0199")
+    assert again == new and Contact.objects.count() == 2
+    unnamed = find_or_create_contact(actor=None, kind=IdentityKind.EMAIL, value="x@example.com")
+    assert unnamed.name == "x@example.com"
+
+
+def test_find_or_create_contact_finds_the_survivor_of_a_merge(agent):
+    from caseloop.customers.actions import find_or_create_contact
+
+    old = make_contact(email="old@example.com")
+    keeper = make_contact(email="keeper@example.com")
+    merge_contacts(actor=agent, source=old, target=keeper)
+    assert find_or_create_contact(actor=agent, kind=IdentityKind.EMAIL, value="old@example.com") == keeper
+
+
+def test_a_customer_may_only_name_themselves(customer, other_customer):
+    from caseloop.customers.actions import find_or_create_contact
+
+    assert find_or_create_contact(actor=customer, kind=IdentityKind.EMAIL, value="carla@example.com") == (
+        customer.contact)  # fmt: skip
+    for address in ("oscar@example.com", "nobody@example.com"):
+        with pytest.raises(PermissionDenied):
+            find_or_create_contact(actor=customer, kind=IdentityKind.EMAIL, value=address)
+    assert Contact.objects.count() == 2
+
+
+def test_update_order_changes_status_only_by_staff(agent, customer):
+    from caseloop.customers.actions import update_order
+    from caseloop.timeline.models import AuditEntry
+
+    order = create_order(actor=agent, reference="R-1", contact=make_contact(), currency="USD",
+                         ordered_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+                         lines=[OrderLineInput(description="Spring", unit_price=Decimal("40.00"))])  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        update_order(actor=customer, order=order, changes={"status": "refunded"})
+    assert Order.objects.get(pk=order.pk).status == "placed"
+    with pytest.raises(DomainError) as excinfo:
+        update_order(actor=agent, order=order, changes={"total": Decimal("1.00")})
+    assert excinfo.value.field == "total"
+    update_order(actor=agent, order=order, changes={"status": "fulfilled"})
+    assert Order.objects.get(pk=order.pk).status == "fulfilled"
+    audit = AuditEntry.objects.get(action="order.update")
+    assert (audit.before, audit.after) == ({"status": "placed"}, {"status": "fulfilled"})
