@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "caseloop.timeline",
     "caseloop.customers",
     "caseloop.cases",
+    "caseloop.channels.email",
     "caseloop.api",
     "caseloop.web",
 ]
@@ -241,3 +242,15 @@ if "pytest" in sys.modules:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 CASELOOP_DEFAULT_PHONE_REGION = os.environ.get("CASELOOP_DEFAULT_PHONE_REGION", "US")
+
+# --- the email channel (docs/channels/email.md) ---------------------------------------------
+CASELOOP_EMAIL_MAX_BYTES = int(os.environ.get("CASELOOP_EMAIL_MAX_BYTES", 40 * 1024 * 1024))  # SMTP SIZE limit
+CASELOOP_EMAIL_DEFAULT_TEAM = os.environ.get("CASELOOP_EMAIL_DEFAULT_TEAM", "")  # team slug for unconfigured addresses
+CASELOOP_EMAIL_ACKNOWLEDGE = _env_bool("CASELOOP_EMAIL_ACKNOWLEDGE", True)  # when no mailbox is configured
+CASELOOP_EMAIL_MAX_PER_ADDRESS_PER_HOUR = int(os.environ.get("CASELOOP_EMAIL_MAX_PER_ADDRESS_PER_HOUR", 5))
+CASELOOP_EMAIL_PLUS_ADDRESSING = _env_bool("CASELOOP_EMAIL_PLUS_ADDRESSING", True)  # Reply-To: support+CL-n@…
+CASELOOP_EMAIL_FROM_NAME = os.environ.get("CASELOOP_EMAIL_FROM_NAME", "Customer service")
+CASELOOP_EMAIL_SMTPD_TLS_CERT = os.environ.get("CASELOOP_EMAIL_SMTPD_TLS_CERT", "")  # enables STARTTLS
+CASELOOP_EMAIL_SMTPD_TLS_KEY = os.environ.get("CASELOOP_EMAIL_SMTPD_TLS_KEY", "")
+CASELOOP_EMAIL_IMAP_CA_FILE = os.environ.get("CASELOOP_EMAIL_IMAP_CA_FILE", "")  # extra CA for IMAP servers
+CASELOOP_EMAIL_POLL_SECONDS = int(os.environ.get("CASELOOP_EMAIL_POLL_SECONDS", 60))

@@ -1,0 +1,789 @@
+"""Every write of the email channel: receiving, processing, quarantine, participants and sending.
+
+The inbound path is two steps with a commit between them:
+
+1. `receive_email` stores the raw bytes (one INSERT, committed) and nothing
+   else, so that whatever happens next the message is on disk. The same bytes
+   delivered twice are one row (unique SHA-256).
+2. `process_inbound` parses it and turns it into case actions in one
+   transaction: a new case, a message on an existing case, a note (for an
+   auto-reply), or a deliberate "ignored" with the reason (a duplicate, a
+   loop, a bounce). When anything fails the transaction rolls back and the
+   row is quarantined with the reason, for an administrator to re-process.
+
+Outbound mail is queued as an `OutboundEmail` in the transaction that makes
+the reply, and sent by a task after commit, with retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import make_msgid, parseaddr
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
+
+from caseloop.cases.actions import MessageInput, add_message, create_case
+from caseloop.cases.attachments import MAX_ATTACHMENT_BYTES, AttachmentInput
+from caseloop.cases.choices import CaseStatus, Channel, Direction
+from caseloop.cases.models import Case, Message
+from caseloop.channels.email import tasks
+from caseloop.channels.email.choices import (
+    AutoKind,
+    InboundReason,
+    InboundSource,
+    InboundState,
+    OutboundKind,
+    OutboundState,
+    ParticipantRole,
+)
+from caseloop.channels.email.errors import EmailError, EmailErrorCode
+from caseloop.channels.email.models import (
+    CaseEmail,
+    CaseParticipant,
+    DisplayBody,
+    InboundEmail,
+    Mailbox,
+    OutboundEmail,
+    OutboundRateWindow,
+)
+from caseloop.channels.email.parsing import (
+    ParsedAttachment,
+    ParsedEmail,
+    UnparseableEmail,
+    parse_email,
+    peek_message_id,
+)
+from caseloop.channels.email.threads import case_token_pattern, find_thread, our_addresses
+from caseloop.core import clock
+from caseloop.core.errors import DomainError
+from caseloop.core.events import on_commit
+from caseloop.customers.actions import IdentityInput, create_contact
+from caseloop.customers.choices import IdentityKind
+from caseloop.customers.errors import CustomerError, CustomerErrorCode
+from caseloop.customers.models import Contact, ContactIdentity, Organization
+from caseloop.customers.selectors import find_contact_by_identity
+from caseloop.identity.choices import Role
+from caseloop.identity.models import Team, User
+from caseloop.identity.selectors import require_role, require_staff
+from caseloop.timeline.actions import record_audit, record_event
+from caseloop.timeline.choices import SubjectKind as S
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 40 * 1024 * 1024
+NO_SUBJECT = "(no subject)"
+MAX_SUBJECT = 300
+
+
+def max_message_bytes() -> int:
+    return int(getattr(settings, "CASELOOP_EMAIL_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+# --- mailboxes ------------------------------------------------------------------------------
+def create_mailbox(
+    *,
+    actor: User | None,
+    address: str,
+    name: str = "",
+    team: Team | None = None,
+    acknowledge: bool = True,
+    imap_host: str = "",
+    imap_port: int = 993,
+    imap_username: str = "",
+    imap_password: str = "",
+    imap_folder: str = "INBOX",
+    imap_archive_folder: str = "",
+) -> Mailbox:
+    """Add a support address (administrators only)."""
+    require_role(actor, Role.ADMIN)
+    normalised = address.strip().lower()
+    local, _, domain = normalised.partition("@")
+    if not local or not domain or "+" in local or " " in normalised:
+        raise EmailError(EmailErrorCode.BAD_ADDRESS, f"{address!r} is not a mailbox address.", field="address")
+    if Mailbox.objects.filter(address=normalised).exists():
+        raise EmailError(EmailErrorCode.MAILBOX_EXISTS, f"{normalised} is already a mailbox.", status=409)
+    with transaction.atomic():
+        mailbox = Mailbox.objects.create(
+            address=normalised, name=name.strip(), team=team, acknowledge=acknowledge, imap_host=imap_host.strip(),
+            imap_port=imap_port, imap_username=imap_username, imap_password=imap_password,
+            imap_folder=imap_folder or "INBOX", imap_archive_folder=imap_archive_folder,
+        )  # fmt: skip
+        record_audit(action="mailbox.create", object_type="mailbox", object_id=mailbox.pk, actor=actor,
+                     after={"address": normalised, "team": team.pk if team else None, "imap_host": imap_host,
+                            "imap_username": imap_username})  # fmt: skip
+    return mailbox
+
+
+def record_imap_progress(*, mailbox: Mailbox, uidvalidity: int, last_uid: int, error: str = "") -> None:
+    """Remember how far fetchmail got in a mailbox (called after each message is stored)."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        imap_uidvalidity=uidvalidity, imap_last_uid=last_uid, imap_last_polled_at=clock.now(), imap_last_error=error
+    )
+    mailbox.imap_uidvalidity, mailbox.imap_last_uid, mailbox.imap_last_error = uidvalidity, last_uid, error
+
+
+def record_imap_error(*, mailbox: Mailbox, error: str) -> None:
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_last_error=error[:2000], imap_last_polled_at=clock.now())
+    mailbox.imap_last_error = error[:2000]
+
+
+def mailbox_for(addresses: Sequence[str]) -> Mailbox | None:
+    """The configured mailbox among these recipient addresses (plus-tags ignored), if any."""
+    bases = [_base_address(a) for a in addresses if a]
+    if not bases:
+        return None
+    found = {m.address: m for m in Mailbox.objects.filter(address__in=bases, active=True).select_related("team")}
+    return next((found[b] for b in bases if b in found), None)
+
+
+def accepts_recipient(address: str) -> bool:
+    """Whether the SMTP server takes mail for `address`: any configured mailbox (with or
+    without a +tag), or any address at all while no mailbox is configured."""
+    if not Mailbox.objects.filter(active=True).exists():
+        return True
+    return Mailbox.objects.filter(address=_base_address(address), active=True).exists()
+
+
+def _base_address(address: str) -> str:
+    local, _, domain = parseaddr(address)[1].strip().lower().partition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if domain else ""
+
+
+# --- step 1: store the raw bytes -------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Received:
+    inbound: InboundEmail
+    created: bool  # False: these exact bytes were stored before; nothing was written
+
+
+def receive_email(
+    *,
+    raw: bytes,
+    source: InboundSource,
+    envelope_from: str = "",
+    envelope_to: Sequence[str] = (),
+    mailbox: Mailbox | None = None,
+) -> Received:
+    """Store a message exactly as it arrived, in its own committed transaction.
+
+    Call it outside any transaction: its commit is the promise that the
+    message is kept ("250 OK" to an SMTP client, "\\Seen" to an IMAP server).
+    Nothing is parsed here beyond a header-only peek at the Message-ID.
+    """
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = InboundEmail.objects.defer("raw").filter(sha256=digest).first()
+    if existing is not None:
+        return Received(inbound=existing, created=False)
+    if mailbox is None:
+        mailbox = mailbox_for(envelope_to)
+    try:
+        with transaction.atomic():
+            inbound = InboundEmail.objects.create(
+                mailbox=mailbox, source=source, envelope_from=envelope_from[:998],
+                envelope_to=[a[:254] for a in envelope_to][:100], message_id=peek_message_id(raw), sha256=digest,
+                size=len(raw), raw=raw, received_at=clock.now(),
+            )  # fmt: skip
+    except IntegrityError:
+        # the same bytes arrived concurrently on another connection; that row is the one
+        return Received(inbound=InboundEmail.objects.defer("raw").get(sha256=digest), created=False)
+    return Received(inbound=inbound, created=True)
+
+
+def ingest_email(
+    *,
+    raw: bytes,
+    source: InboundSource,
+    envelope_from: str = "",
+    envelope_to: Sequence[str] = (),
+    mailbox: Mailbox | None = None,
+    inline: bool = False,
+) -> Received:
+    """Store, then process now (`inline`) or through the task queue: the path of the SMTP server and fetchmail."""
+    received = receive_email(raw=raw, source=source, envelope_from=envelope_from, envelope_to=envelope_to,
+                             mailbox=mailbox)  # fmt: skip
+    if not received.created or received.inbound.state != InboundState.RECEIVED:
+        return received
+    if inline:
+        return Received(inbound=process_inbound(inbound_id=received.inbound.pk), created=True)
+    on_commit(tasks.enqueue_processing, received.inbound.pk)
+    return received
+
+
+def process_pending(*, older_than: dt.timedelta = dt.timedelta(minutes=5), limit: int = 500) -> int:
+    """Process rows left in "received" (a crash between storing and processing); returns how many."""
+    cutoff = clock.now() - older_than
+    ids = list(
+        InboundEmail.objects.filter(state=InboundState.RECEIVED, received_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for inbound_id in ids:
+        process_inbound(inbound_id=inbound_id)
+    return len(ids)
+
+
+# --- step 2: parse and turn into case actions ------------------------------------------------
+def process_inbound(*, inbound_id: int) -> InboundEmail:
+    """Turn a stored message into case actions, or quarantine it with the reason. Idempotent.
+
+    A database that cannot be reached (DatabaseError outside our own writes'
+    integrity checks) is raised, not quarantined: the row stays "received" and
+    the task is retried, or `process_pending` picks it up.
+    """
+    inbound = InboundEmail.objects.get(pk=inbound_id)
+    if inbound.state != InboundState.RECEIVED:
+        return inbound
+    try:
+        parsed = parse_email(bytes(inbound.raw))
+    except UnparseableEmail as exc:
+        return _set_outcome(inbound, InboundState.QUARANTINED, InboundReason.UNPARSEABLE, exc.message)
+    inbound.from_address = parsed.from_address[:254]
+    inbound.subject = parsed.subject[:300]
+    inbound.auto_kind = parsed.auto_kind
+    if inbound.size > max_message_bytes():
+        return _set_outcome(inbound, InboundState.QUARANTINED, InboundReason.TOO_LARGE,
+                            f"{inbound.size} bytes; the limit is {max_message_bytes()}.")  # fmt: skip
+    try:
+        with transaction.atomic():
+            locked = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound_id)
+            if locked.state != InboundState.RECEIVED:
+                return locked
+            locked.from_address, locked.subject, locked.auto_kind = (
+                inbound.from_address,
+                inbound.subject,
+                inbound.auto_kind,
+            )
+            _route(locked, parsed)
+            locked.attempts += 1
+            locked.processed_at = clock.now()
+            locked.save(update_fields=["state", "reason_code", "reason", "attempts", "processed_at", "from_address",
+                                       "subject", "auto_kind", "case", "case_message"])  # fmt: skip
+            return locked
+    except _Refused as refusal:
+        return _set_outcome(inbound, InboundState.QUARANTINED, refusal.reason, refusal.detail)
+    except DomainError as exc:
+        return _set_outcome(inbound, InboundState.QUARANTINED, InboundReason.REJECTED, f"{exc.code}: {exc.message}")
+    except DatabaseError as exc:
+        if not isinstance(exc, IntegrityError):
+            raise
+        logger.exception("inbound email %s violated a constraint", inbound_id)
+        return _set_outcome(inbound, InboundState.QUARANTINED, InboundReason.INTERNAL_ERROR,
+                            f"{type(exc).__name__}: {exc}")  # fmt: skip
+    except Exception as exc:
+        # a bug must not lose the message: it waits in quarantine with the error
+        logger.exception("processing inbound email %s failed", inbound_id)
+        return _set_outcome(inbound, InboundState.QUARANTINED, InboundReason.INTERNAL_ERROR,
+                            f"{type(exc).__name__}: {exc}")  # fmt: skip
+
+
+class _Refused(Exception):
+    """Raised inside the processing transaction to roll it back and quarantine."""
+
+    def __init__(self, reason: InboundReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _set_outcome(inbound: InboundEmail, state: InboundState, reason: InboundReason, detail: str) -> InboundEmail:
+    now = clock.now()
+    InboundEmail.objects.filter(pk=inbound.pk, state=InboundState.RECEIVED).update(
+        state=state, reason_code=reason, reason=detail[:5000], attempts=F("attempts") + 1, processed_at=now,
+        from_address=inbound.from_address, subject=inbound.subject, auto_kind=inbound.auto_kind,
+    )  # fmt: skip
+    inbound.refresh_from_db()
+    if state == InboundState.QUARANTINED:
+        logger.warning("inbound email %s quarantined: %s: %s", inbound.pk, reason, detail)
+    return inbound
+
+
+def _ignore(inbound: InboundEmail, reason: InboundReason, detail: str) -> None:
+    inbound.state, inbound.reason_code, inbound.reason = InboundState.IGNORED, reason, detail[:5000]
+
+
+def _route(inbound: InboundEmail, parsed: ParsedEmail) -> None:
+    """Decide what the message is and apply it; sets the row's state, case and message."""
+    sender = parsed.from_address or _envelope_sender(inbound)
+    if not sender:
+        raise _Refused(InboundReason.NO_SENDER, "The message has no From address (nor an envelope sender).")
+    ours = our_addresses()
+    if sender in ours or _base_address(sender) in ours:
+        _ignore(inbound, InboundReason.LOOP, f"From {sender}, one of our own addresses.")
+        return
+    if parsed.auto_kind == AutoKind.BOUNCE:
+        _handle_bounce(inbound, parsed)
+        return
+    duplicate = Message.objects.filter(channel=Channel.EMAIL, external_id=parsed.message_id).first()
+    if duplicate is not None:
+        inbound.case_id, inbound.case_message = duplicate.case_id, duplicate
+        _ignore(inbound, InboundReason.DUPLICATE, f"Message-ID <{parsed.message_id}> is message {duplicate.pk}.")
+        return
+    contact = _contact_for(sender, parsed.from_name)
+    recipients = [*inbound.envelope_to, *(a for _, a in parsed.to), *(a for _, a in parsed.cc)]
+    mailbox = inbound.mailbox or mailbox_for(recipients)
+    match = find_thread(parsed=parsed, recipients=recipients, sender=contact, sender_address=sender)
+    body = _message_input(parsed)
+    case: Case | None = match.case if match is not None else None
+    message: Message | None = None
+    if case is not None and case.status == CaseStatus.CLOSED:
+        case = None  # a closed case takes no more messages: this starts a follow-up case
+    if case is not None:
+        direction = Direction.NOTE if parsed.auto_kind == AutoKind.AUTO_REPLY else Direction.INBOUND
+        added = add_message(actor=None, case=case, direction=direction, body=body, channel=Channel.EMAIL,
+                            author_contact=contact if direction == Direction.INBOUND else None,
+                            occurred_at=inbound.received_at)  # fmt: skip
+        message = added.message
+    else:
+        if parsed.auto_kind == AutoKind.AUTO_REPLY:
+            _ignore(inbound, InboundReason.UNTHREADED_AUTO_REPLY,
+                    f"An automatic reply from {sender} that answers no case we know.")  # fmt: skip
+            return
+        created = create_case(
+            actor=None, requester=contact, subject=_case_subject(parsed.subject), body=body, channel=Channel.EMAIL,
+            team=mailbox.team if mailbox is not None else default_team(), opened_at=inbound.received_at,
+        )  # fmt: skip
+        case, message = created.case, created.message
+        if match is not None:
+            record_event(kind="case.follow_up", subjects=[(S.CASE, case.pk), (S.CASE, match.case.pk)], actor=None,
+                         case_id=case.pk, summary=f"{case.number} follows up closed {match.case.number}",
+                         data={"closed_case": match.case.pk})  # fmt: skip
+        if parsed.auto_kind == AutoKind.NONE and _acknowledges(mailbox):
+            _queue_acknowledgement(case=case, to_address=parsed.reply_to or sender, mailbox=mailbox, parsed=parsed)
+    assert message is not None
+    if parsed.display_text.strip() and parsed.display_text.strip() != message.body_text.strip():
+        DisplayBody.objects.create(message=message, text=parsed.display_text)
+    our_address = mailbox.address if mailbox is not None else _first_of_ours(recipients, ours)
+    _remember_addresses(case=case, mailbox=mailbox, our_address=our_address, reply_address=parsed.reply_to or sender)
+    if parsed.auto_kind == AutoKind.NONE:
+        _clear_failing(sender)
+        others = [(n, a) for n, a in parsed.cc] + [(n, a) for n, a in parsed.to]
+        people = [(n, a) for n, a in others if a != sender and a not in ours and _base_address(a) not in ours]
+        if people:
+            add_participants(actor=None, case=case, people=people, exclude=case.requester)
+    inbound.state, inbound.reason_code, inbound.reason = InboundState.PROCESSED, "", ""
+    inbound.case, inbound.case_message = case, message
+
+
+def _envelope_sender(inbound: InboundEmail) -> str:
+    address = parseaddr(inbound.envelope_from)[1].strip().lower()
+    return address if "@" in address else ""
+
+
+def _first_of_ours(recipients: Sequence[str], ours: frozenset[str]) -> str:
+    for address in recipients:
+        base = _base_address(address)
+        if base in ours:
+            return base
+    return _base_address(recipients[0]) if recipients else ""
+
+
+def _case_subject(subject: str) -> str:
+    subject = " ".join(subject.split()) or NO_SUBJECT
+    return subject if len(subject) <= MAX_SUBJECT else subject[: MAX_SUBJECT - 1] + "…"
+
+
+def _attachment_limit() -> int:
+    return int(getattr(settings, "CASELOOP_MAX_ATTACHMENT_BYTES", MAX_ATTACHMENT_BYTES))
+
+
+def _message_input(parsed: ParsedEmail) -> MessageInput:
+    """The case message for a parsed email; an attachment over the limit is named, not kept
+    (the raw message still holds it)."""
+    kept: list[AttachmentInput] = []
+    notes: list[str] = []
+    limit = _attachment_limit()
+    for item in parsed.attachments:
+        if len(item.content) > limit:
+            notes.append(f"[{item.filename} ({len(item.content)} bytes) is over the attachment limit; "
+                         f"the original email keeps it.]")  # fmt: skip
+            continue
+        kept.append(_attachment_input(item))
+    text = parsed.text
+    if notes:
+        text = "\n\n".join([text, *notes]) if text.strip() else "\n".join(notes)
+    if not text.strip() and not parsed.html and not kept:
+        text = parsed.subject.strip() or NO_SUBJECT  # a subject-only email still says something
+    return MessageInput(body_text=text, body_html=parsed.html, attachments=tuple(kept), external_id=parsed.message_id)
+
+
+def _attachment_input(item: ParsedAttachment) -> AttachmentInput:
+    return AttachmentInput(filename=item.filename, content=item.content, content_type=item.content_type,
+                           inline=item.inline, content_id=item.content_id)  # fmt: skip
+
+
+def default_team() -> Team | None:
+    slug = getattr(settings, "CASELOOP_EMAIL_DEFAULT_TEAM", "")
+    return Team.objects.filter(slug=slug).first() if slug else None
+
+
+def _acknowledges(mailbox: Mailbox | None) -> bool:
+    if mailbox is not None:
+        return mailbox.acknowledge
+    return bool(getattr(settings, "CASELOOP_EMAIL_ACKNOWLEDGE", True))
+
+
+def _contact_for(address: str, name: str) -> Contact:
+    """The contact an address belongs to, created (with the organization of its domain) if new."""
+    try:
+        found = find_contact_by_identity(IdentityKind.EMAIL, address)
+    except CustomerError as exc:
+        raise _Refused(InboundReason.NO_SENDER, f"The sender {address!r} is not a usable address.") from exc
+    if found is not None:
+        return found
+    domain = address.rpartition("@")[2]
+    organization = Organization.objects.filter(domain=domain).order_by("id").first() if domain else None
+    display = " ".join(name.split())[:200] or address.partition("@")[0]
+    try:
+        with transaction.atomic():
+            return create_contact(actor=None, name=display, organization=organization,
+                                  identities=[IdentityInput(IdentityKind.EMAIL, address, is_primary=True)])  # fmt: skip
+    except CustomerError as exc:
+        if exc.code != CustomerErrorCode.IDENTITY_TAKEN:
+            raise _Refused(InboundReason.NO_SENDER, f"The sender {address!r} is not usable: {exc.message}") from exc
+        winner = find_contact_by_identity(IdentityKind.EMAIL, address)  # created concurrently
+        if winner is None:
+            raise
+        return winner
+
+
+def _remember_addresses(*, case: Case, mailbox: Mailbox | None, our_address: str, reply_address: str) -> None:
+    updated = CaseEmail.objects.filter(case=case).update(reply_address=reply_address[:254])
+    if not updated:
+        CaseEmail.objects.create(case=case, mailbox=mailbox, our_address=our_address[:254],
+                                 reply_address=reply_address[:254])  # fmt: skip
+
+
+def _clear_failing(address: str) -> None:
+    """Mail from an address shows it works again."""
+    ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value=address, failing_since__isnull=False).update(
+        failing_since=None
+    )
+
+
+def _handle_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
+    """A delivery failure: mark the failed addresses as failing and the email we sent as bounced."""
+    bounce = parsed.bounce
+    failed = list(bounce.failed_recipients) if bounce is not None else []
+    original = bounce.original_message_id if bounce is not None else None
+    now = clock.now()
+    marked = mark_identities_failing(addresses=failed, since=now)
+    outbound = OutboundEmail.objects.filter(message_id=original).first() if original else None
+    if outbound is not None:
+        error = f"bounced: {', '.join(failed)}"[:2000]
+        OutboundEmail.objects.filter(pk=outbound.pk).update(state=OutboundState.BOUNCED, last_error=error)
+        inbound.case_id = outbound.case_id
+        record_event(kind="email.bounced", subjects=[(S.CASE, outbound.case_id)], actor=None, case_id=outbound.case_id,
+                     summary=f"Email to {outbound.to_address} bounced", data={"outbound": outbound.pk,
+                                                                              "failed": failed})  # fmt: skip
+    detail = f"Delivery failed for {', '.join(failed) or 'unknown recipients'}"
+    if marked:
+        detail += f"; marked failing: {', '.join(marked)}"
+    _ignore(inbound, InboundReason.BOUNCE, detail + ".")
+
+
+def mark_identities_failing(*, addresses: Sequence[str], since: dt.datetime) -> list[str]:
+    """Set `failing_since` on the email identities that bounced (kept when already set).
+
+    This writes a customers row from the email channel because only the
+    channel knows a bounce when it sees one; it touches nothing but that field.
+    """
+    normalised = sorted({a.strip().lower() for a in addresses if a.strip()})
+    rows = list(ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value__in=normalised))
+    for identity in rows:
+        if identity.failing_since is None:
+            ContactIdentity.objects.filter(pk=identity.pk, failing_since__isnull=True).update(failing_since=since)
+            record_event(kind="contact.identity_failing", subjects=[(S.CONTACT, identity.contact_id)], actor=None,
+                         summary=f"Mail to {identity.value} bounced", data={"identity": identity.value})  # fmt: skip
+    return [r.value for r in rows]
+
+
+# --- participants -------------------------------------------------------------------------
+def add_participants(
+    *,
+    actor: User | None,
+    case: Case,
+    people: Sequence[tuple[str, str]],
+    role: ParticipantRole = ParticipantRole.CC,
+    exclude: Contact | None = None,
+) -> list[CaseParticipant]:
+    """Keep people copied on a case's mail on the case; returns those added now.
+
+    Each (name, address) becomes or matches a contact. The requester, and
+    anyone already on the case, is left as they are.
+    """
+    require_staff(actor)
+    existing = set(CaseParticipant.objects.filter(case=case).values_list("address", flat=True))
+    added: list[CaseParticipant] = []
+    now = clock.now()
+    for name, address in people:
+        address = address.strip().lower()
+        if not address or address in existing:
+            continue
+        try:
+            contact = _contact_for(address, name)
+        except _Refused:
+            continue  # an unusable Cc address is skipped; the raw message keeps it
+        if exclude is not None and contact.pk == exclude.pk:
+            continue
+        with transaction.atomic():
+            participant, created = CaseParticipant.objects.get_or_create(
+                case=case, address=address, defaults={"contact": contact, "role": role, "added_at": now}
+            )
+        existing.add(address)
+        if created:
+            added.append(participant)
+    if added:
+        names = ", ".join(p.address for p in added)
+        record_event(kind="case.participants_added", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
+                     summary=f"{names} copied on {case.number}",
+                     data={"participants": [p.address for p in added]})  # fmt: skip
+    return added
+
+
+# --- quarantine -----------------------------------------------------------------------------
+def reprocess_inbound(*, actor: User, inbound_id: int) -> InboundEmail:
+    """An administrator sends a quarantined (or ignored) message through processing again."""
+    require_role(actor, Role.ADMIN)
+    inbound = InboundEmail.objects.defer("raw").filter(pk=inbound_id).first()
+    if inbound is None:
+        from caseloop.core.errors import NotFound
+
+        raise NotFound("Inbound email", inbound_id)
+    if inbound.state not in (InboundState.QUARANTINED, InboundState.IGNORED):
+        raise EmailError(EmailErrorCode.NOT_REPROCESSABLE,
+                         f"Inbound email {inbound_id} is {inbound.state}; only quarantined or ignored mail is "
+                         "re-processed.", status=409)  # fmt: skip
+    with transaction.atomic():
+        reset = InboundEmail.objects.filter(pk=inbound_id, state=inbound.state).update(
+            state=InboundState.RECEIVED, reason_code="", reason=""
+        )
+        if not reset:
+            raise EmailError(EmailErrorCode.NOT_REPROCESSABLE, "Someone re-processed it just now.", status=409)
+        record_audit(action="inbound_email.reprocess", object_type="inbound_email", object_id=inbound_id, actor=actor,
+                     before={"state": inbound.state, "reason_code": inbound.reason_code})  # fmt: skip
+    return process_inbound(inbound_id=inbound_id)
+
+
+# --- outbound -------------------------------------------------------------------------------
+def _new_message_id(domain: str) -> str:
+    return make_msgid(domain=domain or "caseloop.invalid").strip("<>")
+
+
+def _from_mailbox(case: Case) -> tuple[Mailbox | None, str]:
+    """The mailbox a case's mail is sent from, and that address."""
+    facts = CaseEmail.objects.filter(case=case).select_related("mailbox").first()
+    if facts is not None and facts.mailbox is not None:
+        return facts.mailbox, facts.mailbox.address
+    if facts is not None and facts.our_address:
+        return None, facts.our_address
+    first = Mailbox.objects.filter(active=True).order_by("id").first()
+    if first is not None:
+        return first, first.address
+    return None, parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()
+
+
+def _thread_ids(case: Case) -> list[str]:
+    """Message-IDs of the case's conversation, oldest first (for References)."""
+    inbound = Message.objects.filter(case=case, channel=Channel.EMAIL, external_id__isnull=False).values_list(
+        "id", "external_id"
+    )
+    outbound = OutboundEmail.objects.filter(case=case).values_list("case_message_id", "message_id")
+    ordered = sorted([(i, mid) for i, mid in inbound if mid] + [(i or 0, mid) for i, mid in outbound])
+    return [mid for _, mid in ordered if not mid.endswith("@synthetic.caseloop")]
+
+
+def _reply_subject(case: Case) -> str:
+    subject = case.subject if case.subject.lower().startswith("re:") else f"Re: {case.subject}"
+    token = f"[{case.number}]"
+    if not case_token_pattern().search(subject):
+        subject = f"{subject} {token}"
+    return subject[:400]
+
+
+def _recipient_of(case: Case) -> str:
+    facts = CaseEmail.objects.filter(case=case).first()
+    if facts is not None and facts.reply_address:
+        return facts.reply_address
+    identity = (
+        ContactIdentity.objects.filter(contact_id=case.requester_id, kind=IdentityKind.EMAIL)
+        .order_by("-is_primary", "id")
+        .first()
+    )
+    if identity is None:
+        raise EmailError(EmailErrorCode.NO_RECIPIENT, f"{case.requester} has no email address.")
+    return identity.value
+
+
+def queue_outbound_for_message(*, message_id: int) -> OutboundEmail | None:
+    """Queue an outbound email message for sending (idempotent: one OutboundEmail per message).
+
+    Called in the transaction of a reply or, for replies written elsewhere,
+    after their commit by the channel registry. The send task runs after commit.
+    """
+    message = Message.objects.select_related("case").filter(pk=message_id).first()
+    if message is None or message.direction != Direction.OUTBOUND or message.channel != Channel.EMAIL:
+        return None
+    existing = OutboundEmail.objects.filter(case_message=message).first()
+    if existing is not None:
+        return existing
+    case = message.case
+    from_address = _from_mailbox(case)[1]
+    ids = _thread_ids(case)
+    cc = list(CaseParticipant.objects.filter(case=case).order_by("id").values_list("address", flat=True))
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            outbound = OutboundEmail.objects.create(
+                case=case, case_message=message, kind=OutboundKind.REPLY,
+                message_id=_new_message_id(from_address.rpartition("@")[2]), from_address=from_address,
+                to_address=_recipient_of(case), cc=cc[:50], subject=_reply_subject(case),
+                in_reply_to=ids[-1] if ids else "", references=" ".join(f"<{i}>" for i in ids[-20:]),
+                next_attempt_at=now, created_at=now,
+            )  # fmt: skip
+    except IntegrityError:
+        return OutboundEmail.objects.get(case_message=message)
+    on_commit(tasks.enqueue_sending, outbound.pk)
+    return outbound
+
+
+def reply_by_email(*, actor: User, case: Case, body: MessageInput) -> OutboundEmail:
+    """A rep answers a case by email: the reply and its queued email commit together."""
+    require_staff(actor)
+    with transaction.atomic():
+        added = add_message(actor=actor, case=case, direction=Direction.OUTBOUND, body=body, channel=Channel.EMAIL)
+        outbound = queue_outbound_for_message(message_id=added.message.pk)
+        assert outbound is not None
+    return outbound
+
+
+def _queue_acknowledgement(*, case: Case, to_address: str, mailbox: Mailbox | None, parsed: ParsedEmail) -> None:
+    from_address = mailbox.address if mailbox is not None else _from_mailbox(case)[1]
+    now = clock.now()
+    references = [*parsed.references, parsed.message_id] if not parsed.synthetic_id else list(parsed.references)
+    outbound = OutboundEmail.objects.create(
+        case=case, kind=OutboundKind.ACKNOWLEDGEMENT, message_id=_new_message_id(from_address.rpartition("@")[2]),
+        from_address=from_address, to_address=to_address, subject=_reply_subject(case),
+        in_reply_to="" if parsed.synthetic_id else parsed.message_id,
+        references=" ".join(f"<{i}>" for i in references[-20:]), next_attempt_at=now, created_at=now,
+    )  # fmt: skip
+    on_commit(tasks.enqueue_sending, outbound.pk)
+
+
+def max_per_address_per_hour() -> int:
+    return int(getattr(settings, "CASELOOP_EMAIL_MAX_PER_ADDRESS_PER_HOUR", 5))
+
+
+def take_rate_slot(*, address: str, now: dt.datetime | None = None) -> bool:
+    """Count one email to `address` in this clock hour, unless the hour's limit is reached.
+
+    One conditional UPDATE (count < limit) is the check and the increment, so
+    two workers can never both take the last slot; the hour's first email
+    inserts the row (a concurrent first insert is absorbed by the unique key).
+    """
+    moment = now or clock.now()
+    window = moment.replace(minute=0, second=0, microsecond=0)
+    limit = max_per_address_per_hour()
+    address = address.strip().lower()
+    rows = OutboundRateWindow.objects.filter(address=address, window_start=window)
+    for _ in range(2):
+        if rows.filter(count__lt=limit).update(count=F("count") + 1):
+            return True
+        if rows.exists():
+            return False
+        try:
+            with transaction.atomic():
+                OutboundRateWindow.objects.create(address=address, window_start=window, count=1)
+            return limit > 0
+        except IntegrityError:
+            continue
+    return False
+
+
+RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 3600, 6 * 3600)
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+
+
+def _max_attempts() -> int:
+    return int(getattr(settings, "CASELOOP_EMAIL_SEND_ATTEMPTS", len(RETRY_DELAYS) + 1))
+
+
+def send_outbound(*, outbound_id: int) -> OutboundEmail:
+    """Send one queued email now (the task's body). Safe to call twice: only one caller claims it.
+
+    The SMTP conversation happens outside any transaction. A temporary
+    failure schedules a retry; a permanent one (5xx) fails at once; the
+    per-address limit holds a reply to the next hour and drops an
+    acknowledgement (sending it late would help nobody).
+    """
+    from caseloop.channels.email.outbound import SendFailure, send_now
+
+    now = clock.now()
+    claimable = OutboundEmail.objects.filter(pk=outbound_id, next_attempt_at__lte=now).filter(
+        state=OutboundState.QUEUED
+    ) | OutboundEmail.objects.filter(pk=outbound_id, state=OutboundState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    claimed = OutboundEmail.objects.filter(pk__in=claimable.values("pk")).update(
+        state=OutboundState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    outbound = OutboundEmail.objects.select_related("case").get(pk=outbound_id)
+    if not claimed:
+        return outbound
+    if not take_rate_slot(address=outbound.to_address, now=now):
+        limit = max_per_address_per_hour()
+        if outbound.kind == OutboundKind.ACKNOWLEDGEMENT:
+            why = f"{outbound.to_address} already got {limit} emails this hour (loop protection)."
+            return _finish(outbound, OutboundState.SUPPRESSED, why)
+        next_hour = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        OutboundEmail.objects.filter(pk=outbound.pk).update(
+            state=OutboundState.QUEUED, next_attempt_at=next_hour, attempts=F("attempts") - 1,
+            last_error=f"held until {next_hour:%H:%M} UTC: {outbound.to_address} already got {limit} emails this hour",
+        )  # fmt: skip
+        on_commit(tasks.enqueue_sending, outbound.pk, next_hour)
+        outbound.refresh_from_db()
+        return outbound
+    try:
+        send_now(outbound)
+    except SendFailure as failure:
+        if failure.permanent or outbound.attempts >= _max_attempts():
+            return _finish(outbound, OutboundState.FAILED, failure.detail)
+        delay = RETRY_DELAYS[min(outbound.attempts - 1, len(RETRY_DELAYS) - 1)]
+        retry_at = now + dt.timedelta(seconds=delay)
+        OutboundEmail.objects.filter(pk=outbound.pk).update(state=OutboundState.QUEUED, next_attempt_at=retry_at,
+                                                            last_error=failure.detail[:2000])  # fmt: skip
+        on_commit(tasks.enqueue_sending, outbound.pk, retry_at)
+        outbound.refresh_from_db()
+        return outbound
+    return _finish(outbound, OutboundState.SENT, "")
+
+
+def send_due_outbound(*, limit: int = 200) -> int:
+    """Send every queued email whose time has come (the sweep behind deferred retries); returns how many."""
+    now = clock.now()
+    stale = now - CLAIM_TIMEOUT
+    due = OutboundEmail.objects.filter(state=OutboundState.QUEUED, next_attempt_at__lte=now)
+    due |= OutboundEmail.objects.filter(state=OutboundState.SENDING, claimed_at__lt=stale)
+    ids = list(due.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    for outbound_id in ids:
+        send_outbound(outbound_id=outbound_id)
+    return len(ids)
+
+
+def _finish(outbound: OutboundEmail, state: OutboundState, error: str) -> OutboundEmail:
+    now = clock.now()
+    with transaction.atomic():
+        sent_at = now if state == OutboundState.SENT else None
+        OutboundEmail.objects.filter(pk=outbound.pk).update(state=state, last_error=error[:2000], sent_at=sent_at)
+        what = {OutboundState.SENT: "sent to", OutboundState.FAILED: "could not be sent to",
+                OutboundState.SUPPRESSED: "not sent (loop protection) to"}[state]  # fmt: skip
+        label = "Acknowledgement" if outbound.kind == OutboundKind.ACKNOWLEDGEMENT else "Reply"
+        record_event(kind=f"email.{state}", subjects=[(S.CASE, outbound.case_id)], actor=None,
+                     case_id=outbound.case_id, summary=f"{label} {what} {outbound.to_address}",
+                     data={"outbound": outbound.pk, "message": outbound.case_message_id,
+                           "error": error[:300]})  # fmt: skip
+    outbound.refresh_from_db()
+    return outbound

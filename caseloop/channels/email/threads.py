@@ -1,0 +1,102 @@
+"""Which case an inbound email belongs to.
+
+In this order, first match wins:
+
+1. A Message-ID it answers (In-Reply-To, then References, newest first) is one
+   we sent (`OutboundEmail.message_id`) or one we received on a case
+   (`Message.external_id`): our ids are random and unguessable, so whoever
+   quotes them is in the conversation.
+2. A case token: `[CL-10234]` in the subject, or `support+CL-10234@…` in a
+   recipient address. A token is easy to type, so it threads only mail from
+   someone already on that case (the requester, a participant, or a contact
+   of the case's organization); anyone else starts a new case.
+3. Otherwise: a new case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+
+from caseloop.cases.choices import Channel
+from caseloop.cases.models import Case, Message
+from caseloop.channels.email.models import CaseParticipant, Mailbox, OutboundEmail
+from caseloop.channels.email.parsing import ParsedEmail
+from caseloop.customers.models import Contact
+from caseloop.customers.selectors import surviving_contact
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMatch:
+    case: Case
+    how: str  # "message_id" | "subject_token" | "address_token"
+
+
+def case_token_pattern() -> re.Pattern[str]:
+    prefix = re.escape(settings.CASELOOP_CASE_NUMBER_PREFIX)
+    return re.compile(rf"\[{prefix}-(\d{{1,18}})\]", re.IGNORECASE)
+
+
+def _address_token_pattern() -> re.Pattern[str]:
+    prefix = re.escape(settings.CASELOOP_CASE_NUMBER_PREFIX)
+    return re.compile(rf"^[^@+]+\+{prefix}-(\d{{1,18}})@", re.IGNORECASE)
+
+
+def our_addresses() -> frozenset[str]:
+    """Every address we send from: the mailboxes and the default From address."""
+    addresses = set(Mailbox.objects.values_list("address", flat=True))
+    default = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].strip().lower()
+    if default:
+        addresses.add(default)
+    return frozenset(addresses)
+
+
+def find_thread(
+    *, parsed: ParsedEmail, recipients: Sequence[str], sender: Contact, sender_address: str
+) -> ThreadMatch | None:
+    by_id = _by_message_id(parsed.thread_ids)
+    if by_id is not None:
+        return ThreadMatch(case=by_id, how="message_id")
+    for case_id, how in _tokens(parsed.subject, recipients):
+        case = Case.objects.filter(pk=case_id).first()
+        if case is not None and _is_on_case(case, sender, sender_address):
+            return ThreadMatch(case=case, how=how)
+    return None
+
+
+def _by_message_id(ids: Sequence[str]) -> Case | None:
+    if not ids:
+        return None
+    ours = dict(OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "case_id"))
+    received = dict(
+        Message.objects.filter(channel=Channel.EMAIL, external_id__in=ids).values_list("external_id", "case_id")
+    )
+    for ident in ids:  # nearest first: In-Reply-To before the older References
+        case_id = ours.get(ident) or received.get(ident)
+        if case_id is not None:
+            return Case.objects.filter(pk=case_id).first()
+    return None
+
+
+def _tokens(subject: str, recipients: Sequence[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = [(int(m), "subject_token") for m in case_token_pattern().findall(subject)]
+    pattern = _address_token_pattern()
+    for address in recipients:
+        match = pattern.match(parseaddr(address)[1].strip())
+        if match:
+            found.append((int(match.group(1)), "address_token"))
+    return found
+
+
+def _is_on_case(case: Case, sender: Contact, sender_address: str) -> bool:
+    sender = surviving_contact(sender)
+    requester = surviving_contact(case.requester)
+    if requester.pk == sender.pk:
+        return True
+    if case.organization_id is not None and sender.organization_id == case.organization_id:
+        return True
+    return CaseParticipant.objects.filter(case=case, address=sender_address).exists()
