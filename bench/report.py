@@ -1,0 +1,141 @@
+"""The results table, the targets, and the JSON written to bench/results/."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.stats import Summary
+
+# Targets from the issue, for 1M cases on SQLite with 2 cores.
+READ_P99_MS = 50.0
+SEARCH_P99_MS = 100.0
+CREATE_SHARE_OF_FRAMEWORK = 0.60
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One measurement: what, at which concurrency, and the client-side figures."""
+
+    operation: str
+    concurrency: int
+    summary: Summary
+    target: str = ""  # human-readable, e.g. "p99 < 50 ms"
+    passed: bool | None = None  # None: no target for this row
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Report:
+    context: dict[str, Any]
+    rows: list[Row] = field(default_factory=list)
+    ratios: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        return row
+
+    def find(self, operation: str, concurrency: int) -> Row | None:
+        return next((r for r in self.rows if r.operation == operation and r.concurrency == concurrency), None)
+
+
+def latency_target(summary: Summary, *, p99_limit_ms: float) -> tuple[str, bool]:
+    return f"p99 < {p99_limit_ms:g} ms", summary.errors == 0 and summary.p99_ms < p99_limit_ms
+
+
+def ratio(numerator: Summary | None, denominator: Summary | None) -> float:
+    if numerator is None or denominator is None or not denominator.throughput:
+        return math.nan
+    return numerator.throughput / denominator.throughput
+
+
+def _ms(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    return f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
+def _verdict(passed: bool | None) -> str:
+    return "" if passed is None else ("pass" if passed else "FAIL")
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A Markdown table: readable in a terminal and pasteable into docs/performance.md."""
+    header = ["operation", "conc.", "requests", "errors", "throughput/s", "p50 ms", "p99 ms", "target", "result"]
+    lines = [header]
+    for row in rows:
+        s = row.summary
+        lines.append([
+            row.operation + (f" ({row.note})" if row.note else ""), str(row.concurrency), f"{s.requests:,}",
+            str(s.errors), f"{s.throughput:,.0f}", _ms(s.p50_ms), _ms(s.p99_ms), row.target, _verdict(row.passed),
+        ])  # fmt: skip
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    numeric = {1, 2, 3, 4, 5, 6}
+
+    def render(cells: list[str]) -> str:
+        padded = [
+            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "|" + "|".join(("-" * (w + 1) + ":") if i in numeric else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"
+    )
+    return "\n".join([render(lines[0]), rule, *(render(line) for line in lines[1:])])
+
+
+def format_ratios(ratios: dict[str, float]) -> str:
+    return "\n".join(
+        f"- {name}: {value:.2f}" if not math.isnan(value) else f"- {name}: -" for name, value in ratios.items()
+    )
+
+
+def format_report(report: Report) -> str:
+    ctx = report.context
+    parts = [
+        f"caseloop benchmark, {ctx.get('cases_at_start', '?'):,} cases, {ctx.get('database', '?')}, "
+        f"{ctx.get('cpus', '?')} CPUs, server: {ctx.get('server', '?')}",
+        "",
+        format_table(report.rows),
+        "",
+        "Ratios (throughput of the create endpoint over the raw limits):",
+        format_ratios(report.ratios),
+    ]
+    if report.checks:
+        parts += ["", "Checks:"]
+        parts += [f"- {name}: {value}" for name, value in report.checks.items()]
+    return "\n".join(parts)
+
+
+def _finite(value: Any) -> Any:
+    """NaN (an empty measurement) as null: JSON has no NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    result = {
+        "context": report.context,
+        "rows": [asdict(r) for r in report.rows],
+        "ratios": report.ratios,
+        "checks": report.checks,
+    }
+    cleaned: dict[str, Any] = _finite(result)
+    return cleaned
+
+
+def write_json(report: Report, directory: Path, stamp: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{stamp}.json"
+    path.write_text(json.dumps(to_json(report), indent=2, default=str))
+    return path
