@@ -33,3 +33,12 @@ def age(moment: dt.datetime | None) -> str:
 def initials(name: str) -> str:
     parts = [p for p in name.split() if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+_SHORT_STATUS = {"pending": "Pending", "on_hold": "On hold"}
+
+
+@register.filter
+def short_status(status: str, label: str = "") -> str:
+    """A status label short enough for a badge in a dense list ("Pending", not the long form)."""
+    return _SHORT_STATUS.get(status, label or status.replace("_", " ").capitalize())

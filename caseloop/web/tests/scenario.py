@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from caseloop.cases.actions import MessageInput, add_message, create_macro, update_case
 from caseloop.cases.attachments import AttachmentInput
-from caseloop.cases.choices import Channel, Direction, Priority
+from caseloop.cases.choices import CaseStatus, Channel, Direction, Priority
 from caseloop.cases.models import Case
 from caseloop.customers.actions import (
     OrderLineInput,
@@ -76,3 +76,38 @@ def build_scenario() -> Scenario:
     case.refresh_from_db()
     return Scenario(agent=agent, colleague=colleague, team=team, contact=contact, previous_owner=previous_owner,
                     site=site, door=door, case=case, old_case=old_case)  # fmt: skip
+
+
+def add_inbox_cases(s: Scenario) -> list[Case]:
+    """A dozen more cases of different customers, states and priorities, for a lived-in inbox."""
+    from caseloop.cases.actions import change_status
+
+    rows = [
+        ("Refund for double charge on order SO-88004", "Priya Natarajan", Channel.EMAIL, Priority.URGENT, "billing"),
+        ("Remote stopped working after battery change", "Marco Bianchi", Channel.CHAT, Priority.NORMAL, "remotes"),
+        ("Technician arrived outside the window", "Grace Okafor", Channel.PHONE, Priority.HIGH, "visits"),
+        ("Door reverses before closing", "Lena Fischer", Channel.WEB, Priority.NORMAL, "doors"),
+        ("Quote for a second opener", "Hiro Tanaka", Channel.EMAIL, Priority.LOW, "sales"),
+        ("Warranty question about the torsion spring", "Sofia Alvarez", Channel.EMAIL, Priority.NORMAL, "warranty"),
+        ("Keypad code reset", "Noah Williams", Channel.SMS, Priority.NORMAL, "remotes"),
+        ("Invoice needs our company VAT number", "Maple Street Homes", Channel.EMAIL, Priority.LOW, "billing"),
+        ("Opener light flickers", "Amara Diallo", Channel.PORTAL, Priority.NORMAL, "doors"),
+        ("Cable came off the drum", "Jonas Berg", Channel.PHONE, Priority.URGENT, "doors"),
+    ]
+    made = []
+    for i, (subject, name, channel, priority, tag) in enumerate(rows):
+        contact = make_contact(name=name)
+        case = make_case(requester=contact, subject=subject, channel=channel, priority=priority, tags=[tag],
+                         team=s.team if i % 3 else None, body=f"{subject}. Please help.")  # fmt: skip
+        if i % 4 == 1:
+            update_case(actor=s.agent, case=case, assignee=s.agent)
+        elif i % 4 == 2:
+            update_case(actor=s.agent, case=case, assignee=s.colleague)
+        if i in (2, 6):
+            change_status(actor=s.agent, case=case, status=CaseStatus.PENDING)
+        elif i == 4:
+            change_status(actor=s.agent, case=case, status=CaseStatus.ON_HOLD)
+        elif i in (1, 7):
+            change_status(actor=s.agent, case=case, status=CaseStatus.OPEN)
+        made.append(case)
+    return made
