@@ -66,6 +66,10 @@ def connect(mailbox: Mailbox, *, timeout: float = 60) -> imaplib.IMAP4_SSL:
     """Log in over TLS (IMAPS), verifying the server's certificate and name."""
     conn = imaplib.IMAP4_SSL(mailbox.imap_host, mailbox.imap_port, ssl_context=_ssl_context(), timeout=timeout)
     _ok(conn.login(mailbox.imap_username, mailbox.imap_password), "LOGIN")
+    # servers announce more (MOVE, UIDPLUS …) once logged in; imaplib kept the greeting's list
+    data = _ok(conn.capability(), "CAPABILITY")
+    if data and isinstance(data[0], bytes):
+        conn.capabilities = tuple(data[0].decode("ascii", "replace").upper().split())
     return conn
 
 

@@ -184,9 +184,12 @@ def _header(msg: Message, name: str) -> str:
                 break
     if value is None:
         return ""
-    text = str(value)
+    return _unescape(str(value))
+
+
+def _unescape(text: str) -> str:
+    """Raw 8-bit bytes in a header arrive as surrogate escapes; decode them as a body would be."""
     if any("\udc80" <= ch <= "\udcff" for ch in text):
-        # raw 8-bit bytes in a header arrive as surrogate escapes; decode them as a body would be
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), "utf-8")
     return " ".join(text.split())
 
@@ -209,14 +212,14 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     if groups is not None:
         for addr in groups:
             if isinstance(addr, Address) and addr.username and addr.domain:
-                pairs.append((addr.display_name, addr.addr_spec.lower()))
+                pairs.append((_unescape(addr.display_name), _unescape(addr.addr_spec).lower()))
         if pairs or not _raw_header(msg, name).strip():
             return pairs
     # policy.default could not make sense of it: the lenient parser of email.utils
     for display, spec in email.utils.getaddresses([_header(msg, name)]):
         local, _, domain = spec.partition("@")
         if local and domain and " " not in spec:
-            pairs.append((display, spec.lower()))
+            pairs.append((_unescape(display), _unescape(spec).lower()))
     return pairs
 
 
@@ -449,7 +452,7 @@ def _content_id(part: Message) -> str:
 _DEFAULT_EXTENSION = {"text/plain": ".txt", "text/html": ".html", "message/rfc822": ".eml", "text/calendar": ".ics"}
 
 
-def _attachment(part: Message, index: int, in_html: set[int]) -> ParsedAttachment:
+def _attachment(part: Message, index: int, in_html: set[int], body_html: str) -> ParsedAttachment:
     ctype = part.get_content_type()
     if ctype == "message/rfc822":
         inner = part.get_payload()
@@ -472,7 +475,8 @@ def _attachment(part: Message, index: int, in_html: set[int]) -> ParsedAttachmen
         filename=name,
         content=content,
         content_type=ctype,
-        inline=id(part) in in_html or (_disposition(part) == "inline" and bool(cid)),
+        # inline: shown inside the HTML (in its body, or referenced there as cid:…)
+        inline=id(part) in in_html or (bool(cid) and f"cid:{cid}" in body_html),
         content_id=cid[:255],
     )
 
@@ -539,7 +543,7 @@ def _parse(msg: EmailMessage, raw: bytes) -> ParsedEmail:
     attachments: list[ParsedAttachment] = []
     forwarded: list[str] = []
     for index, part in enumerate(attachment_parts, start=1):
-        attachments.append(_attachment(part, index, in_html))
+        attachments.append(_attachment(part, index, in_html, body_html))
         if part.get_content_type() == "message/rfc822" and (fwd := _forwarded_text(part)):
             forwarded.append(fwd)
     if forwarded:
@@ -634,7 +638,8 @@ def trim_reply(text: str) -> str:
     end = len(kept)
     while end > first_content + 1 and (not kept[end - 1].strip() or kept[end - 1].lstrip().startswith(">")):
         end -= 1
-    if any(line.lstrip().startswith(">") for line in kept[end:]):
+    has_own_words = any(line.strip() and not line.lstrip().startswith(">") for line in kept[:end])
+    if has_own_words and any(line.lstrip().startswith(">") for line in kept[end:]):
         kept = kept[:end]
     trimmed = "\n".join(kept).strip()
     return trimmed or text.strip()
