@@ -6,6 +6,8 @@ import itertools
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from caseloop.cases.models import Case, Message
+from caseloop.channels.email.models import InboundEmail
 from caseloop.core import clock
 
 _seq = itertools.count(1)
@@ -84,3 +86,20 @@ def bounce_for(*, recipient: str, original_message_id: str, reporter: str = "MAI
         f"Subject: Re: something\r\n"
         f"--{boundary}--\r\n"
     ).encode()
+
+
+def case_of(inbound: InboundEmail) -> Case:
+    """The case an inbound email was filed on (it must have one)."""
+    assert inbound.case_id is not None
+    return Case.objects.get(pk=inbound.case_id)
+
+
+def message_of(inbound: InboundEmail) -> Message:
+    assert inbound.case_message_id is not None
+    return Message.objects.get(pk=inbound.case_message_id)
+
+
+def body_of(msg: EmailMessage, subtype: str) -> str:
+    part = msg.get_body((subtype,))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n").strip()

@@ -33,7 +33,7 @@ from caseloop.channels.email.models import (
     InboundEmail,
     OutboundEmail,
 )
-from caseloop.channels.email.tests.mail import bounce_for, raw_email
+from caseloop.channels.email.tests.mail import bounce_for, case_of, message_of, raw_email
 from caseloop.core.errors import DomainError
 from caseloop.customers.models import Contact, ContactIdentity
 from caseloop.testing.factories import make_contact, make_team
@@ -128,7 +128,7 @@ def test_html_only_mail_keeps_sanitised_html_and_derives_text():
     only = message_from_bytes(only_html, policy=policy.default)
     only.set_content(html_part.get_content(), subtype="html")
     inbound = ingest(only.as_bytes())
-    message = Message.objects.get(pk=inbound.case_message_id)
+    message = message_of(inbound)
     assert message.body_text == "Hello there\nSecond"
     assert "<b>there</b>" in message.body_html and "script" not in message.body_html
 
@@ -136,7 +136,7 @@ def test_html_only_mail_keeps_sanitised_html_and_derives_text():
 def test_attachments_are_stored_on_the_message():
     raw = raw_email(attachments=[("invoice.pdf", b"%PDF-1.4 data", "application/pdf")])
     inbound = ingest(raw)
-    links = list(Message.objects.get(pk=inbound.case_message_id).message_attachments.values_list(
+    links = list(message_of(inbound).message_attachments.values_list(
         "filename", "attachment__content_type", "attachment__size"))  # fmt: skip
     assert links == [("invoice.pdf", "application/pdf", 13)]
 
@@ -144,7 +144,7 @@ def test_attachments_are_stored_on_the_message():
 def test_oversized_attachment_is_named_not_kept(settings):
     settings.CASELOOP_MAX_ATTACHMENT_BYTES = 10
     inbound = ingest(raw_email(text="See file", attachments=[("big.bin", b"x" * 50, "application/octet-stream")]))
-    message = Message.objects.get(pk=inbound.case_message_id)
+    message = message_of(inbound)
     assert message.message_attachments.count() == 0
     assert (
         message.body_text
@@ -156,7 +156,7 @@ def test_cc_recipients_are_kept_on_the_case_as_participants():
     create_mailbox(actor=None, address="support@example.com")
     inbound = ingest(raw_email(to="support@example.com, Dan <dan@customer.test>",
                                cc="Eve <EVE@customer.test>, support@example.com"))  # fmt: skip
-    rows = list(CaseParticipant.objects.filter(case_id=inbound.case_id).order_by("address").values_list(
+    rows = list(CaseParticipant.objects.filter(case=case_of(inbound)).order_by("address").values_list(
         "address", "contact__name"))  # fmt: skip
     assert rows == [("dan@customer.test", "Dan"), ("eve@customer.test", "Eve")]
     assert TimelineEvent.objects.filter(case_id=inbound.case_id, kind="case.participants_added").count() == 1
@@ -166,13 +166,13 @@ def test_unconfigured_address_goes_to_default_team(settings):
     team = make_team("Frontline")
     settings.CASELOOP_EMAIL_DEFAULT_TEAM = team.slug
     inbound = ingest(raw_email(to="anything@elsewhere.test"), envelope_to=["anything@elsewhere.test"])
-    assert Case.objects.get(pk=inbound.case_id).team_id == team.pk
+    assert case_of(inbound).team_id == team.pk
 
 
 # --- threading ----------------------------------------------------------------------------
 def test_reply_to_our_message_id_threads_onto_the_case(agent, django_capture_on_commit_callbacks):
     first = ingest(raw_email(message_id="<q1@customer.test>"))
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     with django_capture_on_commit_callbacks(execute=True):
         outbound = reply_by_email(actor=agent, case=case, body=MessageInput(body_text="We will come Monday."))
     answer = ingest(raw_email(subject="Re: something else entirely", message_id="<q2@customer.test>",
@@ -190,14 +190,14 @@ def test_reference_to_an_earlier_inbound_message_threads_too():
 
 def test_subject_token_threads_mail_from_the_requester():
     first = ingest(raw_email())
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     again = ingest(raw_email(subject=f"Re: [{case.number}] Garage door"))
     assert again.case_id == case.pk
 
 
 def test_plus_address_token_threads_mail_from_the_requester():
     first = ingest(raw_email())
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     again = ingest(raw_email(subject="no token here", to=f"support+{case.number}@example.com"),
                    envelope_to=[f"support+{case.number}@example.com"])  # fmt: skip
     assert again.case_id == case.pk
@@ -205,7 +205,7 @@ def test_plus_address_token_threads_mail_from_the_requester():
 
 def test_subject_token_from_a_stranger_opens_a_new_case():
     first = ingest(raw_email())
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     stranger = ingest(raw_email(sender="mallory@evil.test", subject=f"[{case.number}] let me in"))
     assert stranger.case_id != case.pk and Case.objects.count() == 2
     assert Message.objects.filter(case=case).count() == 1
@@ -213,7 +213,7 @@ def test_subject_token_from_a_stranger_opens_a_new_case():
 
 def test_mail_to_a_closed_case_opens_a_follow_up(agent):
     first = ingest(raw_email())
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     change_status(actor=agent, case=case, status=CaseStatus.SOLVED)
     change_status(actor=agent, case=case, status=CaseStatus.CLOSED)
     later = ingest(raw_email(subject=f"Re: [{case.number}] broken again"))
@@ -223,7 +223,7 @@ def test_mail_to_a_closed_case_opens_a_follow_up(agent):
 
 def test_reply_reopens_a_solved_case(agent):
     first = ingest(raw_email())
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     change_status(actor=agent, case=case, status=CaseStatus.SOLVED)
     ingest(raw_email(subject=f"Re: [{case.number}] still broken"))
     assert Case.objects.get(pk=case.pk).status == CaseStatus.OPEN
@@ -236,7 +236,7 @@ def test_auto_reply_on_a_case_becomes_a_note_and_is_never_acknowledged(django_ca
         ooo = ingest(raw_email(subject="Out of office", in_reply_to="<q@customer.test>",
                                headers={"Auto-Submitted": "auto-replied"}))  # fmt: skip
     assert (ooo.state, ooo.auto_kind, ooo.case_id) == (InboundState.PROCESSED, AutoKind.AUTO_REPLY, first.case_id)
-    assert Message.objects.get(pk=ooo.case_message_id).direction == Direction.NOTE
+    assert message_of(ooo).direction == Direction.NOTE
     # the only email queued is the acknowledgement of the first, human message
     assert list(OutboundEmail.objects.values_list("kind", "in_reply_to")) == [
         (OutboundKind.ACKNOWLEDGEMENT, "q@customer.test")]  # fmt: skip
@@ -276,7 +276,7 @@ def test_mail_from_our_own_address_is_a_loop_and_ignored():
 
 def test_bounce_marks_identity_failing_and_outbound_bounced(agent, django_capture_on_commit_callbacks):
     first = ingest(raw_email(sender="gone@customer.test"))
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     with django_capture_on_commit_callbacks(execute=True):
         outbound = reply_by_email(actor=agent, case=case, body=MessageInput(body_text="Answer"))
     bounce = ingest(bounce_for(recipient="gone@customer.test", original_message_id=outbound.message_id))
@@ -367,5 +367,5 @@ def test_a_failure_inside_processing_rolls_back_and_quarantines(monkeypatch):
 def test_contact_matched_by_existing_identity():
     contact = make_contact(name="Known Person", email="known@customer.test")
     inbound = ingest(raw_email(sender="KNOWN@customer.test"))
-    assert Case.objects.get(pk=inbound.case_id).requester_id == contact.pk
+    assert case_of(inbound).requester_id == contact.pk
     assert Contact.objects.count() == 1

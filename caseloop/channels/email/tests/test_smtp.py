@@ -26,7 +26,7 @@ from caseloop.channels.email.actions import (
 from caseloop.channels.email.choices import InboundSource, InboundState, OutboundKind, OutboundState
 from caseloop.channels.email.models import InboundEmail, OutboundEmail, OutboundRateWindow
 from caseloop.channels.email.smtpd import InboundHandler, make_controller
-from caseloop.channels.email.tests.mail import raw_email
+from caseloop.channels.email.tests.mail import body_of, case_of, raw_email
 from caseloop.core import clock
 from caseloop.timeline.models import TimelineEvent
 
@@ -138,7 +138,7 @@ def test_reply_is_sent_after_commit_with_threading_headers(agent, sink, django_c
     create_mailbox(actor=None, address="support@example.com", name="ACME Support")
     first = ingest_email(raw=raw_email(message_id="<cust-1@customer.test>", cc="Eve <eve@customer.test>"),
                          source=InboundSource.SMTP, inline=True).inbound  # fmt: skip
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     plan = AttachmentInput(filename="plan.txt", content=b"9-12", content_type="text/plain")
     body = MessageInput(body_text="We come Monday.\n\nBring the key.", body_html="<p>We come <b>Monday</b>.</p>",
                         attachments=[plan])  # fmt: skip
@@ -159,8 +159,8 @@ def test_reply_is_sent_after_commit_with_threading_headers(agent, sink, django_c
     assert msg["Reply-To"] == f"support+{case.number}@example.com"
     assert msg["From"] == "ACME Support <support@example.com>" and msg["Cc"] == "eve@customer.test"
     assert msg["Auto-Submitted"] is None
-    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n").strip() == "We come Monday.\n\nBring the key."
-    assert msg.get_body(("html",)).get_content().strip() == "<p>We come <b>Monday</b>.</p>"
+    assert body_of(msg, "plain") == "We come Monday.\n\nBring the key."
+    assert body_of(msg, "html") == "<p>We come <b>Monday</b>.</p>"
     assert [(p.get_filename(), p.get_content()) for p in msg.iter_attachments()] == [("plan.txt", "9-12")]
     assert TimelineEvent.objects.filter(kind="email.sent", case_id=case.pk).count() == 1
 
@@ -179,7 +179,7 @@ def test_acknowledgement_is_marked_auto_submitted(sink, django_capture_on_commit
 @pytest.mark.django_db
 def test_reply_written_elsewhere_is_delivered_through_the_registry(agent, sink, django_capture_on_commit_callbacks):
     first = ingest_email(raw=raw_email(), source=InboundSource.SMTP, inline=True).inbound
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     with django_capture_on_commit_callbacks(execute=True):
         added = add_message(actor=agent, case=case, direction=Direction.OUTBOUND, channel=Channel.EMAIL,
                             body=MessageInput(body_text="Answer from the case page"))  # fmt: skip
@@ -192,7 +192,7 @@ def test_reply_written_elsewhere_is_delivered_through_the_registry(agent, sink, 
 def test_temporary_failure_is_retried_then_sent(agent, sink, settings, django_capture_on_commit_callbacks):
     settings.CASELOOP_EMAIL_ACKNOWLEDGE = False
     first = ingest_email(raw=raw_email(), source=InboundSource.SMTP, inline=True).inbound
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     sink.reply = "451 4.3.0 try later"
     with django_capture_on_commit_callbacks(execute=True):
         outbound = reply_by_email(actor=agent, case=case, body=MessageInput(body_text="Hi"))
@@ -210,7 +210,7 @@ def test_temporary_failure_is_retried_then_sent(agent, sink, settings, django_ca
 @pytest.mark.django_db
 def test_permanent_failure_fails_at_once(agent, sink, django_capture_on_commit_callbacks):
     first = ingest_email(raw=raw_email(), source=InboundSource.SMTP, inline=True).inbound
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     sink.reply = "554 5.7.1 rejected"
     with django_capture_on_commit_callbacks(execute=True):
         outbound = reply_by_email(actor=agent, case=case, body=MessageInput(body_text="Hi"))
@@ -223,7 +223,7 @@ def test_permanent_failure_fails_at_once(agent, sink, django_capture_on_commit_c
 @pytest.mark.django_db
 def test_sending_is_claimed_once(agent):
     first = ingest_email(raw=raw_email(), source=InboundSource.SMTP, inline=True).inbound
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     outbound = reply_by_email(actor=agent, case=case, body=MessageInput(body_text="Hi"))  # commit not run: queued
     OutboundEmail.objects.filter(pk=outbound.pk).update(state=OutboundState.SENDING, claimed_at=clock.now())
     assert send_outbound(outbound_id=outbound.pk).attempts == 0  # someone else holds it: untouched
@@ -258,7 +258,7 @@ def test_a_reply_over_the_limit_is_held_to_the_next_hour(agent, settings, sink, 
     settings.CASELOOP_EMAIL_MAX_PER_ADDRESS_PER_HOUR = 1
     settings.CASELOOP_EMAIL_ACKNOWLEDGE = False
     first = ingest_email(raw=raw_email(), source=InboundSource.SMTP, inline=True).inbound
-    case = Case.objects.get(pk=first.case_id)
+    case = case_of(first)
     with django_capture_on_commit_callbacks(execute=True):
         one = reply_by_email(actor=agent, case=case, body=MessageInput(body_text="One"))
         two = reply_by_email(actor=agent, case=case, body=MessageInput(body_text="Two"))
