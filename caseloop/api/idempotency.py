@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -29,6 +30,8 @@ from caseloop.api.problems import problem_response
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, ErrorCode
 from caseloop.identity.models import User
+
+logger = logging.getLogger("caseloop.api")
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -142,6 +145,11 @@ def around_operation(run: Callable[..., HttpResponseBase]) -> Callable[..., Http
                 return _answer_stored(stored, claim.request_hash)
             except DomainError as exc:
                 return problem_response(status=exc.status, code=str(exc.code), detail=exc.message)
+        except Exception:
+            # storing the answer failed after the view succeeded; the transaction took both back
+            logger.exception("Idempotent %s %s failed", request.method, request.path)
+            return problem_response(status=500, code="internal_error",
+                                    detail="Something went wrong on our side; it has been logged.")  # fmt: skip
         return response
 
     return wrapper
