@@ -407,7 +407,7 @@ def _message_input(parsed: ParsedEmail) -> MessageInput:
     text = parsed.text
     if notes:
         text = "\n\n".join([text, *notes]) if text.strip() else "\n".join(notes)
-    if not text.strip() and not parsed.html and not kept:
+    if not text.strip() and not kept:
         text = parsed.subject.strip() or NO_SUBJECT  # a subject-only email still says something
     return MessageInput(body_text=text, body_html=parsed.html, attachments=tuple(kept), external_id=parsed.message_id)
 
