@@ -18,6 +18,7 @@ everything else must become a case with the right requester, subject and text.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from email import message_from_bytes, policy
@@ -123,10 +124,9 @@ def stdlib_expectation(path: Path) -> tuple[str | None, str | None, list[str]]:
     part = modern.get_body(("plain",)) if hasattr(modern, "get_body") else None
     texts = []
     if part is not None and part.get_content_type() == "text/plain":
-        try:
+        # when the reference cannot decode it, sender and subject are still checked
+        with contextlib.suppress(LookupError, UnicodeError):
             texts.append(part.get_content())
-        except (LookupError, UnicodeError):
-            pass  # the reference cannot decode it; sender and subject are still checked
     return sender, subject, texts
 
 
