@@ -33,7 +33,7 @@ from django.conf import settings
 
 from caseloop.channels.email.actions import ingest_email
 from caseloop.channels.email.choices import InboundReason, InboundSource, InboundState
-from caseloop.channels.email.models import InboundEmail
+from caseloop.channels.email.models import DisplayBody, InboundEmail
 from caseloop.channels.email.tests.mail import case_of, message_of
 from caseloop.core.sanitize import html_to_text
 
@@ -175,4 +175,4 @@ def check_helpdesk(name: str, path: Path, inbound: InboundEmail) -> None:
     if "forwarded_part" in facts:
         # the full text keeps the quoted original; the display text is the new part only
         assert facts["forwarded_part"] in message.body_text
-        assert message.email_display.text == facts["description_contains"]
+        assert DisplayBody.objects.get(message=message).text == facts["description_contains"]
