@@ -56,17 +56,27 @@ def ensure_venv(requirements: str) -> None:
     stamp.write_text(digest.hexdigest())
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive Debian's Chromium; install it with apt when missing."""
-    if Path("/usr/bin/chromium").exists():
+# Debian packages the tests drive: the binary that shows one is installed, and what it serves.
+TEST_PACKAGES = {
+    "chromium": ("/usr/bin/chromium", "browser tests"),
+    "dovecot-imapd": ("/usr/sbin/dovecot", "IMAP (fetchmail) tests"),
+}
+
+
+def ensure_debian_packages() -> None:
+    """Install with apt the Debian packages the tests need (Chromium, Dovecot) when missing."""
+    missing = [name for name, (binary, _) in TEST_PACKAGES.items() if not Path(binary).exists()]
+    if not missing:
         return
     if shutil.which("apt-get") and os.geteuid() == 0:
-        print("Installing Debian's chromium for the browser tests …", flush=True)
+        print(f"Installing Debian's {', '.join(missing)} for the tests …", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-qq", env=env)
-        run("apt-get", "install", "-y", "-qq", "chromium", env=env)
+        run("apt-get", "install", "-y", "-qq", *missing, env=env)
     else:
-        print("Note: /usr/bin/chromium is missing; browser tests will be skipped.", flush=True)
+        for name in missing:
+            binary, purpose = TEST_PACKAGES[name]
+            print(f"Note: {binary} is missing ({name}); {purpose} will be skipped.", flush=True)
 
 
 def main(argv: list[str]) -> int:
@@ -82,7 +92,7 @@ def main(argv: list[str]) -> int:
         ensure_venv("app.txt")
         os.execv(BIN / "caseloop", [str(BIN / "caseloop"), "quickstart", *rest])
     ensure_venv("test.txt")
-    ensure_chromium()
+    ensure_debian_packages()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run([str(PYTHON), "-m", "pytest", "-n", "auto", *rest], cwd=ROOT, env=env, check=False)
     return result.returncode

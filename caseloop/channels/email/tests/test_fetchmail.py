@@ -156,3 +156,12 @@ def test_idle_wakes_up_when_mail_arrives_and_times_out_when_none_does(dovecot, i
         assert fetchmail.fetch_mailbox(mailbox, conn=conn).stored == 1  # the connection is usable after IDLE
     finally:
         conn.logout()
+
+
+def test_fetchmail_command_once_prints_what_it_fetched(imap, mailbox, capsys):
+    from django.core.management import call_command
+
+    append(imap, raw_email(subject="Via the command"))
+    call_command("fetchmail", "--once")
+    assert capsys.readouterr().out == "support@example.com: 1 fetched, 1 new\n"
+    assert Case.objects.get().subject == "Via the command"
