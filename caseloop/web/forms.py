@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from caseloop.cases.choices import CaseSort, CaseStatus, Channel, Priority
+from caseloop.cases.choices import CaseStatus
 
 
 class LoginForm(forms.Form):
@@ -44,41 +44,6 @@ class ComposerForm(forms.Form):
     kind = forms.ChoiceField(choices=KIND_CHOICES, initial="reply", widget=forms.RadioSelect)
     body = forms.CharField(label="Message", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 5}))
     attachments = MultipleFileField(label="Attach files", required=False)
-
-
-class InboxFilterForm(forms.Form):
-    """The filter bar of the inbox; its cleaned data is a saved view's filters."""
-
-    AGE_CHOICES = [("", "Any age"), ("4", "Older than 4 hours"), ("24", "Older than 1 day"),
-                   ("72", "Older than 3 days"), ("168", "Older than 1 week")]  # fmt: skip
-
-    status = forms.MultipleChoiceField(choices=CaseStatus.choices, required=False)
-    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
-    channel = forms.MultipleChoiceField(choices=Channel.choices, required=False)
-    team = forms.ChoiceField(required=False)
-    assignee = forms.ChoiceField(required=False)
-    tag = forms.CharField(required=False, max_length=50)
-    min_age_hours = forms.ChoiceField(label="Age", choices=AGE_CHOICES, required=False)
-    sort = forms.ChoiceField(choices=CaseSort.choices, required=False)
-
-    def __init__(self, *args: Any, teams: list[tuple[int, str]], agents: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        team_field = self.fields["team"]
-        assert isinstance(team_field, forms.ChoiceField)
-        team_field.choices = [("", "Any team"), *((str(pk), name) for pk, name in teams)]
-        assignee_field = self.fields["assignee"]
-        assert isinstance(assignee_field, forms.ChoiceField)
-        assignee_field.choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody"),
-                                  *((str(pk), name) for pk, name in agents)]  # fmt: skip
-        for name in ("status", "priority", "channel"):
-            self.fields[name].widget = forms.CheckboxSelectMultiple(choices=self.fields[name].choices)  # type: ignore[attr-defined]
-
-    def filters(self) -> dict[str, Any]:
-        """The chosen filters as saved-view JSON (empty values left out)."""
-        data = self.cleaned_data
-        chosen = {key: data.get(key) for key in ("status", "priority", "channel", "team", "assignee", "tag",
-                                                 "min_age_hours")}  # fmt: skip
-        return {key: value for key, value in chosen.items() if value}
 
 
 class SaveViewForm(forms.Form):

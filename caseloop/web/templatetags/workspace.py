@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from caseloop.core import clock
 
@@ -42,3 +44,9 @@ _SHORT_STATUS = {"pending": "Pending", "on_hold": "On hold"}
 def short_status(status: str, label: str = "") -> str:
     """A status label short enough for a badge in a dense list ("Pending", not the long form)."""
     return _SHORT_STATUS.get(status, label or status.replace("_", " ").capitalize())
+
+
+@register.simple_tag
+def status_badge(status: str, label: str) -> SafeString:
+    """The status as a badge: its text says it, the colour only repeats it."""
+    return format_html('<span class="badge status-{}" title="{}">{}</span>', status, label, short_status(status, label))

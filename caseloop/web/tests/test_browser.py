@@ -71,10 +71,12 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 
 
 def shot(tab: Any, name: str, *, docs: bool = False, full_page: bool = False) -> None:
+    """Save a screenshot; with CASELOOP_UPDATE_SCREENSHOTS=1 the README's copies are refreshed too
+    (only then, so that a test run leaves the committed files alone)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     tab.screenshot(path=str(path), full_page=full_page)
-    if docs:
+    if docs and os.environ.get("CASELOOP_UPDATE_SCREENSHOTS") == "1":
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SHOTS / f"{name}.png")
 
@@ -107,6 +109,16 @@ def test_sign_in_inbox_views_and_bulk_assign(page: Any, scenario: Scenario) -> N
     page.get_by_role("button", name="Assign", exact=True).click()
     expect(page.locator(".flash-success")).to_contain_text("2 cases assigned to Dana Reyes.")
     assert {c.assignee_id for c in Case.objects.filter(pk__in=[c.pk for c in unassigned])} == {scenario.agent.pk}
+    # filter, then keep the filter as a saved view
+    page.get_by_text("Filter and sort").click()
+    page.get_by_label("Urgent").check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("tr[data-list-item]")).to_have_count(2)
+    page.get_by_label("Save these filters as a view").fill("Urgent ones")
+    page.get_by_role("button", name="Save view").click()
+    expect(page.get_by_role("heading", name="Urgent ones")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Urgent ones"))).to_have_attribute("aria-current", "page")
+    shot(page, "inbox-saved-view")
 
 
 def test_case_page_reply_note_status_and_timeline(page: Any, scenario: Scenario) -> None:
