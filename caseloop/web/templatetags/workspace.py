@@ -50,3 +50,9 @@ def short_status(status: str, label: str = "") -> str:
 def status_badge(status: str, label: str) -> SafeString:
     """The status as a badge: its text says it, the colour only repeats it."""
     return format_html('<span class="badge status-{}" title="{}">{}</span>', status, label, short_status(status, label))
+
+
+@register.filter
+def key_label(key: str) -> str:
+    """An attribute key as a label: "spring_size" → "Spring size"."""
+    return key.replace("_", " ").strip().capitalize()
