@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs page from local static files (the CSP allows no CDN)
     "django_tasks",
     "django_tasks_db",
     "caseloop.core",
