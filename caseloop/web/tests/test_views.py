@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from django.core import mail
@@ -392,3 +393,18 @@ def test_case_page_query_count_does_not_grow_with_messages(staff: Client, s: Sce
         make_case(requester=s.contact, asset=s.door)
     with django_assert_max_num_queries(18):
         assert staff.get(f"/cases/{s.case.pk}/").status_code == 200
+
+
+def test_htmx_request_after_session_expiry_redirects_the_whole_window(client: Client, s: Scenario) -> None:
+    response = client.post(f"/cases/{s.case.pk}/presence/", headers={"HX-Request": "true",
+                           "HX-Current-URL": f"/cases/{s.case.pk}/"})  # fmt: skip
+    assert response.status_code == 401 and response["HX-Redirect"] == f"/login/?next=/cases/{s.case.pk}/"
+
+
+def test_bad_view_name_or_cursor_is_a_clear_400_or_422(staff: Client) -> None:
+    response = staff.get("/inbox/?view=nope")
+    assert response.status_code == 422 and "There is no inbox view 'nope'." in unescape(response.content.decode())
+    response = staff.get("/inbox/?view=open&cursor=forged")
+    assert response.status_code == 400 and "The cursor is not valid" in response.content.decode()
+    response = staff.get("/inbox/?status=bogus")
+    assert response.status_code == 422 and "status has unknown values bogus." in response.content.decode()
