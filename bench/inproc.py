@@ -143,7 +143,10 @@ def _words() -> dict[str, Any]:
             )
             cursor.execute("SELECT term, doc FROM temp.bench_vocab ORDER BY doc DESC LIMIT 400")
             common = [(t, d) for t, d in cursor.fetchall() if _plain_word(t)]
-            cursor.execute("SELECT term, doc FROM temp.bench_vocab WHERE doc BETWEEN 2 AND 5 LIMIT 5000")
+            cursor.execute(
+                "SELECT term, doc FROM temp.bench_vocab WHERE doc BETWEEN 2 AND 5 AND length(term) >= 5 "
+                "AND term NOT GLOB '*[^a-z]*' LIMIT 5000"
+            )
             rare = [(t, d) for t, d in cursor.fetchall() if _plain_word(t)]
             match_sql = (
                 "SELECT body_text FROM cases_message WHERE id = "

@@ -90,9 +90,7 @@ def format_table(rows: Sequence[Row]) -> str:
 
 
 def format_ratios(ratios: dict[str, float]) -> str:
-    return "\n".join(
-        f"- {name}: {value:.2f}" if not math.isnan(value) else f"- {name}: -" for name, value in ratios.items()
-    )
+    return "\n".join(f"- {name}: {'-' if math.isnan(value) else f'{value:.3g}'}" for name, value in ratios.items())
 
 
 def format_report(report: Report) -> str:

@@ -41,7 +41,7 @@ class Target:
     postgres_url: str | None = None
 
     def describe(self) -> str:
-        return "sqlite3 (WAL, synchronous=NORMAL)" if self.sqlite_path else "psycopg (PostgreSQL)"
+        return "sqlite3 INSERT+COMMIT" if self.sqlite_path else "psycopg INSERT+COMMIT"
 
 
 def _sqlite_connect(path: str) -> sqlite3.Connection:

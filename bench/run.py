@@ -1,0 +1,452 @@
+"""`python -m bench`: seed, serve as in production, measure, compare with the raw limits, report.
+
+Steps (each bounded in requests and time, everything on 127.0.0.1):
+1. seed N cases with `caseloop demo --cases N` into bench/data/<db>-<N>/seed
+   (kept and reused: seeding a million cases takes a long while), copy them to
+   a fresh working copy, and pick what to read (a team, cases with several
+   messages, a rare and a common word) and a bench API token;
+2. start `caseloop serve` (gunicorn, as the README runs it) and measure the reads
+   and the create over HTTP;
+3. check in-process that one create is one transaction;
+4. measure the framework limit (a bare django-ninja insert endpoint served by
+   the same gunicorn configuration) and the storage limit (single-row INSERT
+   transactions on the database driver);
+5. print one table with targets and ratios, and write it as JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from bench import storage
+from bench.loadgen import LoadResult, Request, get, json_request, run_load
+from bench.report import (
+    CREATE_SHARE_OF_FRAMEWORK,
+    READ_P99_MS,
+    SEARCH_P99_MS,
+    Report,
+    Row,
+    format_report,
+    latency_target,
+    ratio,
+    write_json,
+)
+from bench.servers import HOST, caseloop_command, free_port, running
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_ROOT = REPO / "bench" / "data"
+RESULTS = REPO / "bench" / "results"
+SEED_MARKER = "seeded.json"
+CREATE = "create case + first message"
+FRAMEWORK = "framework limit: bare ninja insert"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    cases: int
+    data_dir: Path
+    duration_s: float
+    max_requests: int
+    database_url: str
+    read_concurrency: tuple[int, ...]
+    create_concurrency: tuple[int, ...]
+    skip_limits: bool
+    keep_run_copy: bool
+    quiet_wait_s: float
+
+    @property
+    def postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--cases", type=int, default=10_000, help="cases to seed (10000, 100000, 1000000)")
+    parser.add_argument("--data-dir", type=Path, help="where seeded data is kept (default bench/data/<db>-<N>)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (default 10)")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="requests per measurement at most")
+    parser.add_argument("--database-url", default="", help="postgres://… to seed and serve PostgreSQL instead")
+    parser.add_argument("--read-concurrency", default="1,4", help="comma-separated, default 1,4")
+    parser.add_argument("--create-concurrency", default="1,8", help="comma-separated, default 1,8")
+    parser.add_argument("--skip-limits", action="store_true", help="do not measure the framework/storage limits")
+    parser.add_argument(
+        "--keep-run-copy",
+        action="store_true",
+        help="SQLite: reuse the working copy of the previous run instead of copying the seeded data afresh",
+    )
+    parser.add_argument(
+        "--quiet-wait", type=float, default=300, help="seconds to wait at most for a load average below 0.7"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.cases <= 1_000_000:
+        parser.error("--cases is 1 to 1,000,000")
+    database_url = args.database_url or os.environ.get("CASELOOP_DATABASE_URL", "")
+    if database_url and not database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("--database-url must be a postgres:// URL (SQLite is the default)")
+    if database_url and urlsplit(database_url).hostname not in (None, "", "localhost", "127.0.0.1", "::1"):
+        parser.error("the benchmark runs against a local database only (loopback host or socket)")
+    kind = "pg" if database_url else "sqlite"
+    data_dir = (args.data_dir or DATA_ROOT / f"{kind}-{args.cases}").resolve()
+
+    def numbers(raw: str) -> tuple[int, ...]:
+        values = tuple(int(x) for x in raw.split(",") if x.strip())
+        if not values or any(not 1 <= v <= 64 for v in values):
+            parser.error(f"concurrency must be 1 to 64: {raw!r}")
+        return values
+
+    return Options(
+        cases=args.cases,
+        data_dir=data_dir,
+        duration_s=args.duration,
+        max_requests=args.max_requests,
+        database_url=database_url,
+        read_concurrency=numbers(args.read_concurrency),
+        create_concurrency=numbers(args.create_concurrency),
+        skip_limits=args.skip_limits,
+        keep_run_copy=args.keep_run_copy,
+        quiet_wait_s=args.quiet_wait,
+    )
+
+
+def wait_until_quiet(limit_s: float, *, threshold: float = 0.7) -> float:
+    """Wait (bounded) until the 1-minute load average drops: on 2 cores any other job skews every figure."""
+    deadline = time.monotonic() + limit_s
+    load = os.getloadavg()[0]
+    if load > threshold:
+        say(f"load average {load:.2f}: waiting up to {limit_s:.0f} s for the machine to be quiet …")
+    while load > threshold and time.monotonic() < deadline:
+        time.sleep(5)
+        load = os.getloadavg()[0]
+    return load
+
+
+def say(message: str) -> None:
+    print(f"[bench {dt.datetime.now(dt.UTC).astimezone().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- the data ---------------------------------------------------------------------------
+def caseloop_env(options: Options, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASELOOP_")}
+    env["CASELOOP_DATA_DIR"] = str(data_dir)
+    env["CASELOOP_LOG_LEVEL"] = "WARNING"
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if options.database_url:
+        env["CASELOOP_DATABASE_URL"] = options.database_url
+    return env
+
+
+def inproc(options: Options, data_dir: Path, *args: str) -> Any:
+    """Run a `bench.inproc` command against `data_dir` and return its JSON answer."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.inproc", *args],
+        env=caseloop_env(options, data_dir),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.inproc {args[0]} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def seed(options: Options) -> dict[str, Any]:
+    """Seeded data for N cases in <data dir>/seed, made once and reused; returns the seed marker."""
+    seed_dir = options.data_dir / "seed"
+    marker = seed_dir / SEED_MARKER
+    if marker.exists():
+        info: dict[str, Any] = json.loads(marker.read_text())
+        if info.get("cases") == options.cases and info.get("database_url", "") == options.database_url:
+            say(f"reusing {info['cases']:,} seeded cases in {seed_dir} (seeded in {info['seconds']:.0f} s)")
+            return info
+        raise SystemExit(f"{seed_dir} holds another seed ({info}); give another --data-dir or delete it")
+    if options.postgres:
+        existing = inproc(options, seed_dir, "count")["cases"]
+        if existing:
+            raise SystemExit(
+                f"the database at {options.database_url} already has {existing:,} cases; give an empty database"
+            )
+    elif seed_dir.exists():
+        shutil.rmtree(seed_dir)  # an interrupted seeding: start again
+    seed_dir.mkdir(parents=True, exist_ok=True)
+    env = caseloop_env(options, seed_dir)
+    say(f"seeding {options.cases:,} cases into {seed_dir} with `caseloop demo` …")
+    started = time.perf_counter()
+    subprocess.run(caseloop_command("migrate"), env=env, cwd=REPO, check=True, timeout=3600)
+    subprocess.run(caseloop_command("demo", "--cases", str(options.cases), "--quiet"), env=env, cwd=REPO,
+                   check=True, timeout=6 * 3600)  # fmt: skip
+    seconds = time.perf_counter() - started
+    say(f"seeded in {seconds:.0f} s; picking what to read …")
+    picks = inproc(options, seed_dir, "picks")
+    picks.pop("token", None)  # tokens are made per run, in the working copy
+    if not options.postgres:
+        _checkpoint(seed_dir / "caseloop.sqlite3")
+    info = {"cases": options.cases, "seconds": seconds, "database_url": options.database_url, "picks": picks,
+            "command": f"caseloop migrate && caseloop demo --cases {options.cases} --quiet",
+            "at": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
+    marker.write_text(json.dumps(info, indent=2))
+    return info
+
+
+def _checkpoint(database: Path) -> None:
+    """Fold the WAL into the database file, so the file alone is the whole data set."""
+    conn = sqlite3.connect(database)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def working_copy(options: Options) -> Path:
+    """The data the run writes to: a fresh copy of the seed (SQLite), or the seeded database itself (PostgreSQL)."""
+    seed_dir = options.data_dir / "seed"
+    if options.postgres:
+        return seed_dir
+    run_dir = options.data_dir / "run"
+    if options.keep_run_copy and (run_dir / "caseloop.sqlite3").exists():
+        return run_dir
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    say("copying the seeded database to a fresh working copy …")
+    _checkpoint(seed_dir / "caseloop.sqlite3")
+    shutil.copy2(seed_dir / "caseloop.sqlite3", run_dir / "caseloop.sqlite3")
+    shutil.copy2(seed_dir / "secret_key", run_dir / "secret_key")
+    return run_dir
+
+
+# --- measuring ---------------------------------------------------------------------------
+def measure(
+    options: Options, port: int, make: Callable[[int], Request], concurrency: int, *, warmup: int
+) -> LoadResult:
+    result = run_load(
+        host=HOST,
+        port=port,
+        make_request=make,
+        concurrency=concurrency,
+        max_requests=options.max_requests,
+        duration_s=options.duration_s,
+        warmup_requests=warmup,
+    )
+    s = result.summary
+    say(
+        f"  c={concurrency}: {s.requests:,} requests, {s.throughput:,.0f}/s, p50 {s.p50_ms:.1f} ms, "
+        f"p99 {s.p99_ms:.1f} ms, errors {s.errors}" + (f" (first: {result.first_error})" if result.first_error else "")
+    )
+    return result
+
+
+def read_measurements(picks: dict[str, Any], token: str) -> list[tuple[str, Callable[[int], Request], float]]:
+    """(operation, request factory, p99 target) for each read; the factories rotate over the sampled cases."""
+    cases = picks["cases"]
+
+    def pick(n: int) -> dict[str, int]:
+        item: dict[str, int] = cases[n % len(cases)]
+        return item
+
+    team = picks["team"]
+    return [
+        ("inbox: open cases of a team", lambda n: get(f"/api/v1/cases?team={team}&open=true&limit=25", token=token),
+         READ_P99_MS),
+        ("case", lambda n: get(f"/api/v1/cases/{pick(n)['case']}", token=token), READ_P99_MS),
+        ("case messages", lambda n: get(f"/api/v1/cases/{pick(n)['case']}/messages", token=token), READ_P99_MS),
+        ("timeline of a contact", lambda n: get(f"/api/v1/timeline?subject=contact:{pick(n)['contact']}",
+                                                token=token), READ_P99_MS),
+        ("timeline of a case", lambda n: get(f"/api/v1/timeline?subject=case:{pick(n)['case']}", token=token),
+         READ_P99_MS),
+        (f"search rare word '{picks['rare_word']}' ({picks['rare_docs']} msgs)",
+         lambda n: get(f"/api/v1/search?q={quote(picks['rare_word'])}", token=token), SEARCH_P99_MS),
+        (f"search common word '{picks['common_word']}' ({picks['common_docs']:,} msgs)",
+         lambda n: get(f"/api/v1/search?q={quote(picks['common_word'])}", token=token), SEARCH_P99_MS),
+    ]  # fmt: skip
+
+
+def create_request(picks: dict[str, Any], token: str, run_id: str) -> Callable[[int], Request]:
+    """A case with its first message; 3 in 4 from an existing customer's address, 1 in 4 from a new one."""
+    emails = picks["emails"]
+
+    def make(n: int) -> Request:
+        if n % 4 == 0 or not emails:
+            requester = {"email": f"bench-{run_id}-{n}@bench.example", "name": f"Bench Customer {n}"}
+        else:
+            requester = {"email": emails[n % len(emails)], "name": "Bench Returning Customer"}
+        return json_request("POST", "/api/v1/cases", {
+            "subject": f"Garage door spring snapped ({n})",
+            "requester": requester,
+            "message": {"body_text": "Hello, the left torsion spring broke this morning and the door is stuck "
+                                     "half open. The label says 0.250 x 2 x 32. Can you send someone tomorrow?"},
+        }, token=token)  # fmt: skip
+
+    return make
+
+
+def measure_caseloop(options: Options, report: Report, run_dir: Path, picks: dict[str, Any], token: str) -> None:
+    port = free_port()
+    env = caseloop_env(options, run_dir)
+    log = run_dir / "server.log"
+    command = caseloop_command("serve", "--host", HOST, "--port", str(port))
+    say(f"starting {' '.join(command[-5:])} on {HOST}:{port} (log: {log}) …")
+    with running(command, port=port, env=env, log=log, ready_path="/api/v1/health", cwd=REPO):
+        for operation, make, limit in read_measurements(picks, token):
+            for concurrency in options.read_concurrency:
+                say(f"{operation} …")
+                result = measure(options, port, make, concurrency, warmup=30)
+                target, passed = latency_target(result.summary, p99_limit_ms=limit)
+                report.add(Row(operation=operation, concurrency=concurrency, summary=result.summary, target=target,
+                               passed=passed))  # fmt: skip
+        run_id = dt.datetime.now(dt.UTC).astimezone().strftime("%H%M%S")
+        for concurrency in options.create_concurrency:
+            say("create a case with its first message …")
+            result = measure(options, port, create_request(picks, token, f"{run_id}c{concurrency}"), concurrency,
+                             warmup=10)  # fmt: skip
+            report.add(Row(operation=CREATE, concurrency=concurrency,
+                           summary=result.summary))  # fmt: skip
+
+
+def framework_command(port: int) -> list[str]:
+    """gunicorn serving the bare project with `caseloop serve`'s own worker settings."""
+    from caseloop.cli import gunicorn_options  # the CLI's single source of the production settings
+
+    return [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "bench.framework.wsgi:application",
+        *gunicorn_options(host=HOST, port=port),
+    ]
+
+
+def measure_framework(options: Options, report: Report, run_dir: Path) -> None:
+    port = free_port()
+    directory = run_dir / "framework"
+    directory.mkdir(parents=True, exist_ok=True)
+    env = caseloop_env(options, directory)
+    subprocess.run([sys.executable, "-m", "bench.framework.create_table"], env=env, cwd=REPO, check=True, timeout=120)
+    log = directory / "server.log"
+    say(f"framework limit: bare django-ninja insert endpoint on {HOST}:{port} …")
+    with running(framework_command(port), port=port, env=env, log=log, ready_path="/health", cwd=REPO):
+        for concurrency in options.create_concurrency:
+            result = measure(
+                options,
+                port,
+                lambda n: json_request("POST", "/rows", {"subject": storage.SUBJECT, "body": storage.BODY}),
+                concurrency,
+                warmup=10,
+            )
+            report.add(Row(operation=FRAMEWORK, concurrency=concurrency,
+                           summary=result.summary))  # fmt: skip
+
+
+def measure_storage(options: Options, report: Report, run_dir: Path) -> None:
+    target = (
+        storage.Target(postgres_url=options.database_url)
+        if options.postgres
+        else storage.sqlite_target(run_dir / "storage")
+    )
+    for concurrency in options.create_concurrency:
+        say(f"storage limit: {target.describe()}, {concurrency} process(es) …")
+        summary = storage.measure(target=target, processes=concurrency, duration_s=options.duration_s,
+                                  max_rows=1_000_000)  # fmt: skip
+        report.add(Row(operation=f"storage limit: {target.describe()}", concurrency=concurrency,
+                       summary=summary))  # fmt: skip
+
+
+def _storage_row(report: Report, concurrency: int) -> Row | None:
+    return next((r for r in report.rows if r.operation.startswith("storage") and r.concurrency == concurrency), None)
+
+
+def judge(options: Options, report: Report) -> None:
+    """Targets and ratios that compare rows with each other."""
+    top = max(options.create_concurrency)
+    for concurrency in options.create_concurrency:
+        create = report.find(CREATE, concurrency)
+        framework = report.find(FRAMEWORK, concurrency)
+        storage_row = _storage_row(report, concurrency)
+        share = ratio(create.summary if create else None, framework.summary if framework else None)
+        report.ratios[f"create/framework at c={concurrency}"] = share
+        report.ratios[f"create/storage at c={concurrency}"] = ratio(
+            create.summary if create else None, storage_row.summary if storage_row else None
+        )
+        if create is not None and concurrency == top and framework is not None:
+            passed = create.summary.errors == 0 and share >= CREATE_SHARE_OF_FRAMEWORK
+            report.rows[report.rows.index(create)] = Row(
+                operation=create.operation,
+                concurrency=concurrency,
+                summary=create.summary,
+                target=f">= {CREATE_SHARE_OF_FRAMEWORK:.0%} of framework",
+                passed=passed,
+            )
+    framework_top = report.find(FRAMEWORK, top)
+    storage_top = _storage_row(report, top)
+    if framework_top is not None and storage_top is not None:
+        report.ratios[f"framework/storage at c={top}"] = ratio(framework_top.summary, storage_top.summary)
+
+
+def machine_context(options: Options, counts: dict[str, int], seed_info: dict[str, Any]) -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cases_seeded": options.cases,
+        "cases_at_start": counts["cases"],
+        "messages_at_start": counts["messages"],
+        "seed_seconds": round(seed_info["seconds"], 1),
+        "database": "PostgreSQL" if options.postgres else f"SQLite {sqlite3.sqlite_version} (WAL)",
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "python": platform.python_version(),
+        "server": "caseloop serve (gunicorn)",
+        "duration_s": options.duration_s,
+        "max_requests": options.max_requests,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    stamp = dt.datetime.now(dt.UTC).astimezone().strftime("%Y%m%d-%H%M%S")
+    seed_info = seed(options)
+    picks = seed_info["picks"]
+    run_dir = working_copy(options)
+    token = inproc(options, run_dir, "token")["token"]
+    counts = inproc(options, run_dir, "count")
+    report = Report(context=machine_context(options, counts, seed_info))
+    report.context["picks"] = {k: v for k, v in picks.items() if k not in ("cases", "emails")}
+    load = wait_until_quiet(options.quiet_wait_s)
+    report.context["load_average_at_start"] = load
+    say(f"{counts['cases']:,} cases, {counts['messages']:,} messages; load average {load:.2f}")
+    measure_caseloop(options, report, run_dir, picks, token)
+    tx = inproc(options, run_dir, "txcheck", token)
+    one_transaction = tx["status"] == 201 and tx["commits"] == 1
+    report.checks["one transaction per create"] = (
+        f"{'pass' if one_transaction else 'FAIL'}: status {tx['status']}, {tx['commits']} commit(s), "
+        f"{tx['begins']} BEGIN, {tx['savepoints']} savepoint(s), {tx['queries']} queries ({tx['writes']} writes)"
+    )
+    report.context["create_statements"] = tx["statements"]
+    if not options.skip_limits:
+        measure_framework(options, report, run_dir)
+        measure_storage(options, report, run_dir)
+    judge(options, report)
+    print()
+    print(format_report(report))
+    path = write_json(report, RESULTS, stamp)
+    print(f"\nResults written to {path.relative_to(REPO)}")
+    failed = [r for r in report.rows if r.passed is False] + ([] if one_transaction else ["transaction"])
+    return 1 if failed else 0
