@@ -251,7 +251,10 @@ def process_inbound(*, inbound_id: int) -> InboundEmail:
                             f"{inbound.size} bytes; the limit is {max_message_bytes()}.")  # fmt: skip
     try:
         with transaction.atomic():
-            locked = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound_id)
+            locked = (
+                InboundEmail.objects.select_for_update(of=("self",)).select_related("mailbox__team").defer("raw")
+                .get(pk=inbound_id)
+            )  # fmt: skip
             if locked.state != InboundState.RECEIVED:
                 return locked
             locked.from_address, locked.subject, locked.auto_kind = (
@@ -359,7 +362,8 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail) -> None:
     if parsed.display_text.strip() and parsed.display_text.strip() != message.body_text.strip():
         DisplayBody.objects.create(message=message, text=parsed.display_text)
     our_address = mailbox.address if mailbox is not None else _first_of_ours(recipients, ours)
-    _remember_addresses(case=case, mailbox=mailbox, our_address=our_address, reply_address=parsed.reply_to or sender)
+    _remember_addresses(case=case, mailbox=mailbox, our_address=our_address, reply_address=parsed.reply_to or sender,
+                        new_case=match is None or match.case.pk != case.pk)  # fmt: skip
     if parsed.auto_kind == AutoKind.NONE:
         _clear_failing(sender)
         others = [(n, a) for n, a in parsed.cc] + [(n, a) for n, a in parsed.to]
@@ -452,8 +456,10 @@ def _contact_for(address: str, name: str) -> Contact:
         return winner
 
 
-def _remember_addresses(*, case: Case, mailbox: Mailbox | None, our_address: str, reply_address: str) -> None:
-    updated = CaseEmail.objects.filter(case=case).update(reply_address=reply_address[:254])
+def _remember_addresses(
+    *, case: Case, mailbox: Mailbox | None, our_address: str, reply_address: str, new_case: bool
+) -> None:
+    updated = 0 if new_case else CaseEmail.objects.filter(case=case).update(reply_address=reply_address[:254])
     if not updated:
         CaseEmail.objects.create(case=case, mailbox=mailbox, our_address=our_address[:254],
                                  reply_address=reply_address[:254])  # fmt: skip

@@ -1,6 +1,8 @@
 """Turning raw RFC 5322 bytes into what a case needs: sender, subject, text, HTML, files.
 
-Pure functions over Python's `email` package (policy.default); no database.
+Pure functions over Python's `email` package; no database. The MIME tree is
+read with the compat32 policy (raw headers, cheap to walk); each header we use
+is parsed once by policy.default's header registry.
 The rules, in the order a message meets them:
 
 - Headers: RFC 2047 encoded words are decoded; raw 8-bit headers (sent
@@ -25,6 +27,7 @@ quarantine with the reason; nothing here ever drops content silently.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import email.utils
 import hashlib
@@ -32,8 +35,9 @@ import html
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.parser import BytesParser
 
 from caseloop.channels.email.choices import AutoKind
@@ -172,19 +176,30 @@ def _part_text(part: Message) -> str:
 
 
 # --- headers ------------------------------------------------------------------------
+def _raw(msg: Message, name: str) -> str | None:
+    """The first value of a header as stored: 8-bit bytes kept as surrogate escapes."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
+
+
+def _structured(name: str, raw: str) -> object:
+    """A header parsed by policy.default's header registry (RFC 2047 words, address lists)."""
+    return policy.default.header_fetch_parse(name, raw)
+
+
 def _header(msg: Message, name: str) -> str:
     """A header's decoded value ("" when absent), tolerant of any malformation."""
-    try:
-        value = msg.get(name)
-    except Exception:  # a malformed header must not stop the message
-        value = None
-        for key, raw in msg.raw_items():
-            if key.lower() == name.lower():
-                value = raw
-                break
-    if value is None:
+    raw = _raw(msg, name)
+    if raw is None:
         return ""
-    return _unescape(str(value))
+    try:
+        value = str(_structured(name, raw))
+    except Exception:  # a malformed header must not stop the message: keep it as it came
+        value = raw
+    return _unescape(value)
 
 
 def _unescape(text: str) -> str:
@@ -194,26 +209,21 @@ def _unescape(text: str) -> str:
     return " ".join(text.split())
 
 
-def _raw_header(msg: Message, name: str) -> str:
-    for key, raw in msg.raw_items():
-        if key.lower() == name.lower():
-            return str(raw)
-    return ""
-
-
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     """(display name, lower-cased address) pairs of an address header; bad entries are left out."""
     pairs: list[tuple[str, str]] = []
+    raw = _raw(msg, name)
+    if raw is None:
+        return pairs
     try:
-        header = msg.get(name)
-        groups = getattr(header, "addresses", None)
+        groups = getattr(_structured(name, raw), "addresses", None)
     except Exception:  # any failure of the header parser means "no value"
         groups = None
     if groups is not None:
         for addr in groups:
             if isinstance(addr, Address) and addr.username and addr.domain:
                 pairs.append((_unescape(addr.display_name), _unescape(addr.addr_spec).lower()))
-        if pairs or not _raw_header(msg, name).strip():
+        if pairs or not raw.strip():
             return pairs
     # policy.default could not make sense of it: the lenient parser of email.utils
     for display, spec in email.utils.getaddresses([_header(msg, name)]):
@@ -350,7 +360,11 @@ def _filename(part: Message) -> str | None:
         name = None
     if name is None:
         return None
-    return " ".join(str(name).split()) or None
+    text = str(name)
+    if "=?" in text:  # RFC 2047 words in a filename parameter: not standard, but what many clients send
+        with contextlib.suppress(Exception):
+            text = str(make_header(decode_header(text)))
+    return _unescape(text) or None
 
 
 def body_structure(msg: Message) -> tuple[list[Message], list[Message], list[Message]]:
@@ -508,10 +522,12 @@ def parse_email(raw: bytes) -> ParsedEmail:
     if not raw.strip():
         raise UnparseableEmail("The message is empty.")
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        # The MIME tree is read with compat32 (headers kept raw, so walking parts costs little);
+        # the headers we use are then parsed once each by policy.default's header registry.
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     except Exception as exc:  # the parser rarely raises; when it does, say why
         raise UnparseableEmail(f"MIME parsing failed: {type(exc).__name__}: {exc}") from exc
-    if not isinstance(msg, EmailMessage) or not msg.keys():
+    if not msg.keys():
         raise UnparseableEmail("The message has no header fields.")
     try:
         return _parse(msg, raw)
@@ -521,7 +537,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         raise UnparseableEmail(f"Parsing failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _parse(msg: EmailMessage, raw: bytes) -> ParsedEmail:
+def _parse(msg: Message, raw: bytes) -> ParsedEmail:
     senders = _addresses(msg, "From") or _addresses(msg, "Sender")
     from_name, from_address = senders[0] if senders else ("", "")
     reply_to = _addresses(msg, "Reply-To")
