@@ -201,7 +201,14 @@
   });
 
   // fragments swapped in by htmx (a sent reply, a filled macro) get the composer's state again
-  doc.addEventListener("htmx:afterSwap", function () {
+  doc.addEventListener("htmx:afterSwap", function (event) {
+    var macro = doc.getElementById("macro-select");
+    if (macro && event.target && event.target.id === "composer-body") {
+      // the canned reply is in the text now: reset the picker so it can be used again, and go on typing
+      macro.value = "";
+      var body = doc.getElementById("composer-body");
+      if (body) body.focus();
+    }
     syncComposer();
     updateSelectedCount();
   });
