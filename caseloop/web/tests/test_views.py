@@ -408,3 +408,13 @@ def test_bad_view_name_or_cursor_is_a_clear_400_or_422(staff: Client) -> None:
     assert response.status_code == 400 and "The cursor is not valid" in response.content.decode()
     response = staff.get("/inbox/?status=bogus")
     assert response.status_code == 422 and "status has unknown values bogus." in response.content.decode()
+
+
+def test_sort_alone_keeps_the_view_and_a_filter_replaces_it(staff: Client, s: Scenario) -> None:
+    add_inbox_cases(s)
+    response = staff.get("/inbox/?view=unassigned&sort=oldest")
+    unassigned = Case.objects.filter(assignee__isnull=True).exclude(status="closed").order_by("id")
+    assert _numbers(response) == [c.number for c in unassigned]
+    response = staff.get("/inbox/?view=unassigned&priority=urgent&sort=oldest")
+    assert _numbers(response) == [c.number for c in Case.objects.filter(priority="urgent").order_by("id")]
+    assert '<h1 id="inbox-title">Filtered</h1>' in response.content.decode()
