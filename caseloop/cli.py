@@ -1,0 +1,566 @@
+"""The `caseloop` command: run, set up and look after a caseloop installation.
+
+    caseloop quickstart        migrate, load demo data once, print how to sign in, serve
+    caseloop serve             the production server (gunicorn) on 127.0.0.1:8000
+    caseloop migrate           create or update the database tables
+    caseloop check             configuration, database, migrations and Django's checks
+    caseloop worker            run background tasks
+    caseloop createadmin       add an administrator
+    caseloop token create      issue an API token (printed once, on the last line)
+    caseloop demo              load a year of demo data (up to a million cases)
+    caseloop bench             run the benchmarks in the repository's bench/ folder
+
+A mistake (an unknown user, a bad argument, a database that cannot be reached)
+ends with one line on stderr and a non-zero exit, never a traceback; set
+CASELOOP_DEBUG=1 to see the traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import ipaddress
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TextIO
+
+SETTINGS_MODULE = "caseloop.config.settings"
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+
+class CommandFailed(Exception):
+    """A user-facing failure: the message is printed as is, the exit status is `status`."""
+
+    def __init__(self, message: str, *, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _version() -> str:
+    try:
+        return version("caseloop")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0+unknown"
+
+
+# --- the production server ------------------------------------------------------------
+def default_workers() -> int:
+    """Worker processes for this machine: one per core, at least two (one may wait on a write), at most eight.
+
+    Measured on 2 cores with SQLite (docs/performance.md): 2 workers x 4
+    threads served reads fastest; more processes only contend for the cores
+    and the single SQLite writer.
+    """
+    return max(2, min(8, os.cpu_count() or 2))
+
+
+DEFAULT_THREADS = 4
+
+
+def server_settings(
+    *, host: str, port: int, workers: int | None = None, threads: int | None = None, access_log: bool = False
+) -> dict[str, Any]:
+    """gunicorn's settings for `caseloop serve`; `gunicorn_options` gives the same as command-line flags."""
+    bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    settings: dict[str, Any] = {
+        "bind": f"{bind_host}:{port}",
+        "workers": workers or default_workers(),
+        # threads let a worker answer reads while another request waits on the SQLite write lock
+        "worker_class": "gthread",
+        "threads": threads or DEFAULT_THREADS,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        # Django is imported once, before the workers fork: less memory, faster start
+        "preload_app": True,
+        "proc_name": "caseloop",
+    }
+    if access_log:
+        settings["accesslog"] = "-"
+    return settings
+
+
+def gunicorn_options(*, host: str, port: int, workers: int | None = None, threads: int | None = None) -> list[str]:
+    """`caseloop serve`'s settings as gunicorn command-line flags (the benchmark serves other apps alike)."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    flags = {setting.name: setting for setting in KNOWN_SETTINGS}
+    options: list[str] = []
+    for name, value in server_settings(host=host, port=port, workers=workers, threads=threads).items():
+        flag = flags[name].cli[-1]
+        if value is True:
+            options.append(flag)
+        elif value is not False:
+            options += [flag, str(value)]
+    return options
+
+
+def _serve(*, host: str, port: int, workers: int | None, threads: int | None, access_log: bool) -> int:
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    settings = server_settings(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+
+    class CaseloopServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+        def load_config(self) -> None:
+            for name, value in settings.items():
+                self.cfg.set(name, value)
+
+        def load(self) -> Any:
+            from caseloop.config.wsgi import application
+
+            return application
+
+    # the workers are forked from this process: none may inherit an open database connection
+    connections.close_all()
+    print(f"Serving caseloop on http://{settings['bind']}/ with {settings['workers']} workers x "
+          f"{settings['threads']} threads (Ctrl-C stops)", flush=True)  # fmt: skip
+    CaseloopServer().run()
+    return 0
+
+
+def _collect_static(out: TextIO) -> None:
+    """Copy static files to STATIC_ROOT when they changed since the last copy (WhiteNoise serves them from there)."""
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.core.management import call_command
+
+    fingerprint = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in finder.list(["CVS", ".*", "*~"]):
+            stat = Path(storage.path(path)).stat()
+            fingerprint.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    root = Path(settings.STATIC_ROOT)
+    stamp = root / ".caseloop-collected"
+    if stamp.exists() and stamp.read_text() == fingerprint.hexdigest():
+        return
+    out.write("Collecting static files …\n")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint.hexdigest())
+
+
+# --- database state -------------------------------------------------------------------
+def _pending_migrations() -> list[str]:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def _require_migrated() -> None:
+    pending = _pending_migrations()
+    if pending:
+        raise CommandFailed(f"The database needs {len(pending)} migration(s); run `caseloop migrate` first.")
+
+
+def _database_description() -> str:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return f"SQLite {connection.settings_dict['NAME']}"
+    params = connection.settings_dict
+    where = f"{params.get('HOST') or 'local socket'}:{params.get('PORT') or 'default port'}/{params.get('NAME')}"
+    return f"{connection.vendor} {where}"
+
+
+def _migrate(*, verbosity: int, out: TextIO, only_if_pending: bool = False) -> int:
+    from django.core.management import call_command
+
+    pending = _pending_migrations()
+    if pending or not only_if_pending:
+        call_command("migrate", interactive=False, verbosity=verbosity, stdout=out)
+    if pending:
+        out.write(f"Applied {len(pending)} migration(s); the database is up to date.\n")
+    else:
+        out.write("The database is up to date.\n")
+    return len(pending)
+
+
+# --- commands ------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    _require_migrated()
+    _collect_static(sys.stdout)
+    return _serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads,
+                  access_log=args.access_log)  # fmt: skip
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _migrate(verbosity=args.verbosity, out=sys.stdout)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core import checks
+    from django.db import connection
+
+    problems = 0
+    out = sys.stdout
+    data_dir = Path(settings.DATA_DIR)
+    writable = os.access(data_dir, os.W_OK)
+    out.write(f"caseloop      {_version()}\n")
+    out.write(f"data dir      {data_dir}{'' if writable else '  (NOT WRITABLE)'}\n")
+    problems += not writable
+    out.write(f"database      {_database_description()}\n")
+    try:
+        connection.ensure_connection()
+    except Exception as exc:  # any driver error means the same here: no database to check
+        out.write(f"              cannot connect: {_first_line(exc)}\n")
+        return 1
+    pending = _pending_migrations()
+    if pending:
+        problems += 1
+        out.write(f"migrations    {len(pending)} pending: {', '.join(pending[:5])}{' …' if len(pending) > 5 else ''}\n"
+                  "              run `caseloop migrate`\n")  # fmt: skip
+    else:
+        out.write("migrations    up to date\n")
+        from caseloop.cases.models import Case
+
+        out.write(f"cases         {Case.objects.count():,}\n")
+    issues = [i for i in checks.run_checks(include_deployment_checks=args.deploy) if not i.is_silenced()]
+    serious = [i for i in issues if i.level >= checks.WARNING]
+    out.write(f"system checks {'no issues' if not serious else f'{len(serious)} issue(s)'}\n")
+    for issue in serious:
+        out.write(f"              {issue}\n")
+    problems += len(serious)
+    out.write("OK\n" if not problems else f"{problems} problem(s)\n")
+    return 0 if not problems else 1
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    _require_migrated()
+    # --batch drains the queue now: no start-up delay (which only spreads many workers' first polls)
+    options: dict[str, Any] = {"queue_name": args.queue, "interval": args.interval, "batch": args.batch,
+                               "reload": False, "startup_delay": not args.batch}  # fmt: skip
+    if args.max_tasks is not None:
+        options["max_tasks"] = args.max_tasks
+    call_command("db_worker", **options)
+    return 0
+
+
+def _read_password(given: str | None, *, stdin: TextIO) -> str:
+    if given:
+        return given
+    if not stdin.isatty():
+        raise CommandFailed("Give --password, or run the command in a terminal to be asked for one.", status=2)
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password (again): "):
+        raise CommandFailed("The two passwords differ; nothing was changed.")
+    return first
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    from caseloop.identity.actions import create_user
+    from caseloop.identity.choices import Role
+
+    _require_migrated()
+    username = args.username or _ask("Username: ")
+    email = args.email if args.email is not None else _ask("Email (may be empty): ", optional=True)
+    password = _read_password(args.password, stdin=sys.stdin)
+    user = create_user(username=username, email=email, password=password, role=Role.ADMIN)
+    print(f"Created administrator {user.username}.")
+    return 0
+
+
+def _ask(prompt: str, *, optional: bool = False) -> str:
+    if not sys.stdin.isatty():
+        if optional:
+            return ""
+        raise CommandFailed(f"Missing {prompt.strip(': ').lower()}: give it as an option.", status=2)
+    return input(prompt).strip()
+
+
+def _user(username: str) -> Any:
+    from caseloop.identity.models import User
+
+    user = User.objects.filter(username__iexact=username.strip()).first()
+    if user is None:
+        raise CommandFailed(f"There is no user named {username!r}.")
+    if not user.is_active:
+        raise CommandFailed(f"User {user.username!r} is deactivated; its tokens would not work.")
+    return user
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from caseloop.identity.actions import create_token
+
+    _require_migrated()
+    user = _user(args.user)
+    issued = create_token(user=user, name=args.name)
+    print(f"API token {issued.token.name!r} for {user.username} (id {issued.token.prefix}); it is shown only now:")
+    print(issued.plain)
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from caseloop.identity.models import ApiToken
+
+    _require_migrated()
+    tokens = ApiToken.objects.select_related("user").order_by("user__username", "created_at")
+    if args.user:
+        tokens = tokens.filter(user=_user(args.user))
+    rows = [("ID", "USER", "NAME", "CREATED", "LAST USED", "STATE")]
+    for token in tokens:
+        state = "revoked" if token.revoked_at else "active"
+        used = token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "never"
+        rows.append((token.prefix, token.user.username, token.name, token.created_at.strftime("%Y-%m-%d %H:%M"),
+                     used, state))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from caseloop.identity.actions import TOKEN_PREFIX, revoke_token
+    from caseloop.identity.models import ApiToken
+
+    _require_migrated()
+    ident = args.id.strip()
+    if ident.startswith(TOKEN_PREFIX):  # a whole token was pasted: its id is the part after the prefix
+        ident = ident[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    token = ApiToken.objects.select_related("user").filter(prefix=ident).first()
+    if token is None:
+        raise CommandFailed(f"There is no token with id {ident!r} (see `caseloop token list`).")
+    revoke_token(token=token)
+    print(f"Revoked token {token.prefix} ({token.name!r} of {token.user.username}).")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from caseloop.demo.loader import load_demo
+
+    _require_migrated()
+    report = load_demo(cases=args.cases, seed=args.seed, append=args.append,
+                       progress=not args.quiet and sys.stderr.isatty(), on_stage=_stage)  # fmt: skip
+    print(report.summary())
+    return 0
+
+
+def _stage(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    from caseloop.cases.models import Case
+    from caseloop.demo.loader import load_demo
+    from caseloop.demo.people import DEMO_PASSWORD, ensure_demo_staff
+    from caseloop.identity.actions import create_token, revoke_token
+
+    _migrate(verbosity=0, out=sys.stdout, only_if_pending=True)
+    if not Case.objects.exists():
+        print(f"Loading {args.cases:,} demo cases (once; later starts reuse them) …", flush=True)
+        report = load_demo(cases=args.cases, seed=1, progress=sys.stderr.isatty(), on_stage=_stage)
+        print(report.summary())
+    staff = ensure_demo_staff()
+    admin = staff.admin
+    # one quickstart token at a time: the previous one is revoked, as it can no longer be shown
+    for old in admin.api_tokens.filter(name="quickstart", revoked_at__isnull=True):
+        revoke_token(token=old)
+    token = create_token(user=admin, name="quickstart").plain
+    host = args.host
+    url = f"http://{f'[{host}]' if ':' in host else host}:{args.port}/"
+    password = DEMO_PASSWORD if admin.check_password(DEMO_PASSWORD) else "(the password you set)"
+    print()
+    print("caseloop is ready.")
+    print(f"  Open       {url}")
+    print(f"  Sign in    {admin.username} / {password}")
+    print("             agents alice, bob …, manager maria, technician tom, customer carla (same password)")
+    print(f"  API        curl -H 'Authorization: Bearer {token}' {url}api/v1/cases")
+    print(f"  API token  {token}")
+    if not _is_loopback(host):
+        print(f"  Warning    {host} is reachable from other machines and the demo password is public.")
+    print(flush=True)
+    if args.no_serve:
+        return 0
+    _collect_static(sys.stdout)
+    return _serve(host=host, port=args.port, workers=args.workers, threads=None, access_log=False)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_bench(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    if not (REPO_DIR / "bench" / "__main__.py").exists():
+        raise CommandFailed("The benchmarks live in the repository's bench/ folder, which this installation lacks; "
+                            "run `caseloop bench` from a checkout.")  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "bench", *extra], cwd=REPO_DIR, check=False).returncode
+
+
+# --- parsing and running -------------------------------------------------------------
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (1-65535)")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caseloop", description="Run and look after caseloop, the self-hosted customer service platform.",
+        epilog="Configuration is read from CASELOOP_* environment variables; see README.md.",
+    )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"caseloop {_version()}")
+    parser.add_argument("--data-dir", type=Path, help="where caseloop keeps its data (sets CASELOOP_DATA_DIR)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def server_args(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        sub.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+        sub.add_argument("--workers", type=_positive, help=f"worker processes (default {default_workers()})")
+
+    serve = command("serve", cmd_serve, "Serve caseloop with gunicorn (the production server).")
+    server_args(serve)
+    serve.add_argument("--threads", type=_positive, help=f"threads per worker (default {DEFAULT_THREADS})")
+    serve.add_argument("--access-log", action="store_true", help="log every request to stdout")
+
+    migrate = command("migrate", cmd_migrate, "Create or update the database tables.")
+    migrate.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=0)
+
+    check = command("check", cmd_check, "Show the configuration and check it; exit 1 on problems.")
+    check.add_argument("--deploy", action="store_true", help="also run Django's deployment checks")
+
+    worker = command("worker", cmd_worker, "Run background tasks (the django-tasks database worker).")
+    worker.add_argument("--queue", default="*", help="queues to process, comma-separated (default: all)")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle (default 1)")
+    worker.add_argument("--batch", action="store_true", help="process what is queued, then exit")
+    worker.add_argument("--max-tasks", type=_positive, help="exit after this many tasks")
+
+    admin = command("createadmin", cmd_createadmin, "Create an administrator account.")
+    admin.add_argument("--username")
+    admin.add_argument("--email")
+    admin.add_argument("--password", help="asked for when omitted (never shown)")
+
+    token = commands.add_parser("token", help="Create, list and revoke API tokens.", description="API tokens.")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_commands.add_parser("create", help="Issue a token; it is printed once, on the last line.")
+    create.set_defaults(handler=cmd_token_create)
+    create.add_argument("--user", required=True, help="username the token acts as")
+    create.add_argument("--name", default="cli", help="a label to recognise it by (default 'cli')")
+    listing = token_commands.add_parser("list", help="List tokens (never their secrets).")
+    listing.set_defaults(handler=cmd_token_list)
+    listing.add_argument("--user", help="only this user's tokens")
+    revoke = token_commands.add_parser("revoke", help="Revoke a token by its id (or the whole token).")
+    revoke.set_defaults(handler=cmd_token_revoke)
+    revoke.add_argument("id", help="the token's id, as `token list` shows it")
+
+    demo = command("demo", cmd_demo, "Load a year of demo data into an empty database.")
+    demo.add_argument("--cases", type=_positive, default=3000, help="how many cases (default 3000, at most 1000000)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same data (default 1)")
+    demo.add_argument("--append", action="store_true", help="add to a database that already has cases")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    quick = command("quickstart", cmd_quickstart,
+                    "Migrate, load demo data if the database is empty, print how to sign in, and serve.")  # fmt: skip
+    server_args(quick)
+    quick.add_argument("--cases", type=_positive, default=3000, help="demo cases to load (default 3000)")
+    quick.add_argument("--no-serve", action="store_true", help="set up and print, but do not start the server")
+
+    bench = commands.add_parser("bench", help="Run the benchmarks (python -m bench); options go to it.",
+                                add_help=False)  # fmt: skip
+    bench.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _setup(data_dir: Path | None) -> None:
+    if data_dir is not None:
+        os.environ["CASELOOP_DATA_DIR"] = str(data_dir.expanduser().resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    import django
+
+    django.setup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (the console script exits with it)."""
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, extra = parser.parse_known_args(arguments)
+        if extra and getattr(args, "handler", None) is not cmd_bench:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # argparse has printed the usage and the problem (or the help)
+        return exc.code if isinstance(exc.code, int) else 2
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 2
+    if args.handler is cmd_bench:
+        return cmd_bench(args, extra)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _setup(args.data_dir)
+    except (ImproperlyConfigured, ValueError, OSError) as exc:
+        if os.environ.get("CASELOOP_DEBUG"):
+            raise
+        print(f"caseloop: configuration error: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    from django.core.management.base import CommandError
+    from django.db import DatabaseError, InterfaceError
+
+    from caseloop.core.errors import DomainError
+    from caseloop.demo.sink import WriteFailed
+
+    try:
+        status: int = args.handler(args)
+        return status
+    except CommandFailed as exc:
+        print(f"caseloop: {exc}", file=sys.stderr)
+        return exc.status
+    except DomainError as exc:
+        print(f"caseloop: {exc.message}", file=sys.stderr)
+        return 1
+    except (CommandError, WriteFailed) as exc:
+        print(f"caseloop: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except (DatabaseError, InterfaceError) as exc:
+        if os.environ.get("CASELOOP_DEBUG"):
+            raise
+        print(f"caseloop: database error ({_database_description()}): {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("caseloop: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

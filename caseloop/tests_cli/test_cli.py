@@ -1,0 +1,228 @@
+"""`caseloop …` run in-process through `caseloop.cli.main`, plus two runs in a fresh interpreter for setup errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate
+from django.test import override_settings
+from django_tasks import task
+
+from caseloop import cli
+from caseloop.cases.models import Case
+from caseloop.identity.actions import authenticate_token, create_token, create_user
+from caseloop.identity.choices import Role
+from caseloop.identity.models import ApiToken, User
+from caseloop.testing.factories import make_agent, make_case
+
+pytestmark = pytest.mark.django_db
+
+Capture = pytest.CaptureFixture[str]
+
+
+def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_token_create_prints_a_working_token_alone_on_the_last_line(capsys: Capture) -> None:
+    agent = make_agent(username="alice")
+
+    status, out, err = run(capsys, "token", "create", "--user", "ALICE", "--name", "laptop")
+
+    assert status == 0 and err == ""
+    token = out.strip().splitlines()[-1]
+    assert " " not in token and authenticate_token(token) == agent
+    assert list(ApiToken.objects.values_list("user__username", "name")) == [("alice", "laptop")]
+
+
+def test_token_for_an_unknown_user_is_one_line_on_stderr_and_makes_nothing(capsys: Capture) -> None:
+    status, out, err = run(capsys, "token", "create", "--user", "nobody")
+
+    assert status == 1 and out == ""
+    assert err == "caseloop: There is no user named 'nobody'.\n"
+    assert not ApiToken.objects.exists()
+
+
+def test_token_list_shows_ids_never_secrets_and_revoke_stops_the_token(capsys: Capture) -> None:
+    issued = create_token(user=make_agent(username="bob"), name="ci")
+
+    status, out, _ = run(capsys, "token", "list")
+    assert status == 0
+    assert issued.token.prefix in out and issued.plain not in out and "active" in out
+
+    status, out, _ = run(capsys, "token", "revoke", issued.plain)  # the whole token works as well as its id
+    assert status == 0 and issued.token.prefix in out
+    assert authenticate_token(issued.plain) is None
+    status, _, err = run(capsys, "token", "revoke", "ffffffffffff")
+    assert status == 1 and "no token with id 'ffffffffffff'" in err
+
+
+def test_createadmin_makes_an_administrator_who_can_sign_in(capsys: Capture) -> None:
+    status, out, _ = run(capsys, "createadmin", "--username", "root", "--email", "Root@Example.com",
+                         "--password", "a-long-pass-phrase-1")  # fmt: skip
+
+    assert status == 0 and out == "Created administrator root.\n"
+    user = User.objects.get(username="root")
+    assert (user.role, user.email, user.is_superuser) == (Role.ADMIN, "root@example.com", True)
+    assert authenticate(username="root", password="a-long-pass-phrase-1") == user  # noqa: S106
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--username", "root", "--password", "short"], "too short"),
+        (["--username", "boss", "--password", "a-long-pass-phrase-1"], "Username 'boss' is taken"),
+    ],
+)
+def test_createadmin_refusals_change_nothing(capsys: Capture, argv: list[str], message: str) -> None:
+    make_agent(username="boss")
+    before = list(User.objects.values_list("username", flat=True))
+
+    status, out, err = run(capsys, "createadmin", "--email", "", *argv)
+
+    assert status == 1 and out == "" and message in err and err.count("\n") == 1
+    assert list(User.objects.values_list("username", flat=True)) == before
+
+
+def test_createadmin_without_a_password_and_no_terminal_says_what_to_do(capsys: Capture, monkeypatch: Any) -> None:
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115  (closed by pytest's monkeypatch undo)
+
+    status, _, err = run(capsys, "createadmin", "--username", "root", "--email", "")
+
+    assert status == 2 and "Give --password" in err
+    assert not User.objects.filter(username="root").exists()
+
+
+def test_check_reports_the_setup_and_passes(capsys: Capture) -> None:
+    make_case()
+
+    status, out, _ = run(capsys, "check")
+
+    assert status == 0
+    assert "migrations    up to date" in out and "cases         1" in out and out.endswith("OK\n")
+
+
+def test_check_fails_when_migrations_are_pending(capsys: Capture, monkeypatch: Any) -> None:
+    monkeypatch.setattr(cli, "_pending_migrations", lambda: ["cases.0099_future"])
+
+    status, out, _ = run(capsys, "check")
+
+    assert status == 1 and "1 pending: cases.0099_future" in out and "run `caseloop migrate`" in out
+
+
+def test_commands_refuse_an_unmigrated_database(capsys: Capture, monkeypatch: Any) -> None:
+    monkeypatch.setattr(cli, "_pending_migrations", lambda: ["cases.0099_future"])
+    make_agent(username="alice")
+
+    status, _, err = run(capsys, "token", "create", "--user", "alice")
+
+    assert status == 1 and "run `caseloop migrate` first" in err
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["demo", "--cases", "lots"], "'lots' is not a whole number"),
+        (["serve", "--port", "70000"], "70000 is not a port number"),
+        (["demo", "--nonsense"], "unrecognized arguments: --nonsense"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["token"], "the following arguments are required"),
+    ],
+)
+def test_bad_arguments_exit_2_with_usage_and_no_traceback(capsys: Capture, argv: list[str], message: str) -> None:
+    status, _, err = run(capsys, *argv)
+
+    assert status == 2 and message in err and "Traceback" not in err
+
+
+def test_no_command_prints_help(capsys: Capture) -> None:
+    status, out, _ = run(capsys)
+    assert status == 2 and "quickstart" in out and "createadmin" in out
+
+
+def test_demo_loads_into_an_empty_database_and_refuses_a_second_time(capsys: Capture) -> None:
+    status, out, _ = run(capsys, "demo", "--cases", "25", "--quiet")
+    assert status == 0 and out.startswith("Loaded 25 cases")
+
+    status, out, err = run(capsys, "demo", "--cases", "25", "--quiet")
+    assert status == 1 and "already has cases" in err and "--append" in err
+    assert Case.objects.count() == 25
+
+
+def test_quickstart_without_serving_prints_sign_in_and_a_working_token(capsys: Capture) -> None:
+    status, out, _ = run(capsys, "quickstart", "--cases", "20", "--no-serve", "--port", "8123")
+
+    assert status == 0 and Case.objects.count() == 20
+    assert "Open       http://127.0.0.1:8123/" in out and "Sign in    admin / caseloop-demo" in out
+    token = next(line.split()[-1] for line in out.splitlines() if line.strip().startswith("API token"))
+    assert authenticate_token(token) == User.objects.get(username="admin")
+
+    # a second start reuses the data and replaces the token it can no longer show
+    status, out, _ = run(capsys, "quickstart", "--no-serve")
+    assert status == 0 and Case.objects.count() == 20 and "Loading" not in out
+    assert authenticate_token(token) is None
+    assert ApiToken.objects.filter(name="quickstart", revoked_at__isnull=True).count() == 1
+
+
+@task()
+def make_user_in_background(username: str) -> None:
+    create_user(username=username)
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes its database connection between tasks
+def test_worker_runs_what_is_queued_and_exits_in_batch_mode(capsys: Capture) -> None:
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        make_user_in_background.enqueue(username="queued")
+        assert not User.objects.filter(username="queued").exists()
+
+        status, _, err = run(capsys, "worker", "--batch")
+
+    assert status == 0, err
+    assert User.objects.filter(username="queued").exists()
+
+
+def test_gunicorn_flags_say_what_serve_uses() -> None:
+    from gunicorn.config import Config
+
+    config = Config()
+    parsed = config.parser().parse_args(cli.gunicorn_options(host="127.0.0.1", port=8765, workers=3, threads=2))
+    for name, value in vars(parsed).items():
+        if value is not None and name in config.settings:
+            config.set(name, value)
+
+    assert config.bind == ["127.0.0.1:8765"] and config.workers == 3 and config.threads == 2
+    assert config.worker_class_str == "gthread" and config.preload_app is True
+
+
+def test_server_settings_bracket_ipv6_hosts() -> None:
+    assert cli.server_settings(host="::1", port=80)["bind"] == "[::1]:80"
+    assert cli.server_settings(host="0.0.0.0", port=80, workers=5)["workers"] == 5  # noqa: S104
+
+
+def _fresh(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from caseloop.cli import main; sys.exit(main())"
+    # this interpreter and fixed arguments: nothing untrusted reaches the command line
+    return subprocess.run([sys.executable, "-c", code, *argv], env={**os.environ, **env},  # noqa: S603
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Any) -> None:
+    result = _fresh({"CASELOOP_DATABASE_URL": "postgres://nobody@127.0.0.1:9/nowhere",
+                     "CASELOOP_DATA_DIR": str(tmp_path)}, "token", "create", "--user", "x")  # fmt: skip
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("caseloop: database error (postgresql 127.0.0.1:9/nowhere):")
+
+
+def test_a_malformed_database_url_is_a_configuration_error(tmp_path: Any) -> None:
+    result = _fresh({"CASELOOP_DATABASE_URL": "nosuchdb://x", "CASELOOP_DATA_DIR": str(tmp_path)}, "check")
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("caseloop: configuration error:")
