@@ -7,6 +7,7 @@ exactly like one that does not exist. `{case_ref}` is the id or the number
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -57,7 +58,13 @@ from caseloop.core.schemas import MAX_ID, changes_of
 from caseloop.customers.actions import find_or_create_contact
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import Asset, Contact, Organization, Site
-from caseloop.customers.selectors import access_asset, access_contact, access_organization, access_site
+from caseloop.customers.selectors import (
+    access_asset,
+    access_contact,
+    access_organization,
+    access_site,
+    find_contact_by_identity,
+)
 from caseloop.identity.api import actor_of
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_staff
@@ -112,13 +119,25 @@ def _attachments(items: Sequence[AttachmentIn]) -> tuple[AttachmentInput, ...]:
     return tuple(AttachmentInput(filename=a.filename, content=a.content, content_type=a.content_type) for a in items)
 
 
-def _requester(actor: User, payload: CaseCreateIn) -> Contact:
+def _identity(payload: CaseCreateIn) -> tuple[IdentityKind, str]:
     who = payload.requester
-    if who.id is not None:
-        return access_contact(actor, who.id)
     kind, value = (IdentityKind.EMAIL, who.email) if who.email is not None else (IdentityKind.PHONE, who.phone)
     assert value is not None  # the schema requires exactly one of id, email, phone
-    return find_or_create_contact(actor=actor, kind=kind, value=value, name=who.name or "")
+    return kind, value
+
+
+def _known_requester(actor: User, payload: CaseCreateIn) -> Contact | None:
+    """The requester when it exists and may be named by the caller; None: it must be made (or refused).
+
+    Read before the create's transaction: on SQLite a write transaction holds
+    the database's one write lock, so reads are kept out of it.
+    """
+    if payload.requester.id is not None:
+        return access_contact(actor, payload.requester.id)
+    if not actor.is_staff_member:
+        return None  # find_or_create_contact checks that a customer names themselves
+    kind, value = _identity(payload)
+    return find_contact_by_identity(kind, value)
 
 
 # --- reading cases as the caller may see them ------------------------------------------------
@@ -199,11 +218,15 @@ def create_case_route(request: HttpRequest, payload: CaseCreateIn, response: Htt
     elif payload.external_id is not None:
         raise Invalid("external_id needs a message: it is recognised on the case's first message.",
                       field="external_id")  # fmt: skip
-    # one transaction: a contact made for a new address goes too if the case is refused
-    with transaction.atomic():
+    requester = _known_requester(actor, payload)
+    # a contact made for a new address is made in the case's transaction: refused together, kept together
+    with transaction.atomic() if requester is None else contextlib.nullcontext():
+        if requester is None:
+            kind, value = _identity(payload)
+            requester = find_or_create_contact(actor=actor, kind=kind, value=value, name=payload.requester.name or "")
         result = create_case(
             actor=actor,
-            requester=_requester(actor, payload),
+            requester=requester,
             subject=payload.subject,
             body=body,
             channel=payload.channel,

@@ -140,6 +140,10 @@ def _database() -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(DATA_DIR / "caseloop.sqlite3"),
+        # Keep each worker's connection open: closing the last connection to a
+        # WAL database checkpoints it (tens of ms), which per request would cost
+        # more than the request itself; reopening also re-runs the pragmas.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             # Writers take the lock at BEGIN, so two processes never deadlock
             # upgrading a read lock; WAL lets readers run beside one writer.
