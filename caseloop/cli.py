@@ -79,6 +79,8 @@ def server_settings(
         # Django is imported once, before the workers fork: less memory, faster start
         "preload_app": True,
         "proc_name": "caseloop",
+        # gunicorn's control socket lives at one path per user: two servers on a machine would fight over it
+        "control_socket_disable": True,
     }
     if access_log:
         settings["accesslog"] = "-"
@@ -244,6 +246,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.max_tasks is not None:
         options["max_tasks"] = args.max_tasks
     call_command("db_worker", **options)
+    return 0
+
+
+def cmd_smtpd(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    _require_migrated()
+    call_command("smtpd", host=args.host, port=args.port, queue=args.queue)
+    return 0
+
+
+def cmd_fetchmail(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    _require_migrated()
+    call_command("fetchmail", once=args.once, idle=args.idle, queue=args.queue)
     return 0
 
 
@@ -455,6 +473,15 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle (default 1)")
     worker.add_argument("--batch", action="store_true", help="process what is queued, then exit")
     worker.add_argument("--max-tasks", type=_positive, help="exit after this many tasks")
+
+    smtpd = command("smtpd", cmd_smtpd, "Receive email over SMTP for the support addresses (docs/channels/email.md).")
+    smtpd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    smtpd.add_argument("--port", type=_port, default=2525, help="port (default 2525)")
+    smtpd.add_argument("--queue", action="store_true", help="file messages through the task queue")
+    fetchmail = command("fetchmail", cmd_fetchmail, "Fetch email from the IMAP mailboxes over TLS (polling or IDLE).")
+    fetchmail.add_argument("--once", action="store_true", help="fetch once and exit")
+    fetchmail.add_argument("--idle", action="store_true", help="wait for new mail with IMAP IDLE")
+    fetchmail.add_argument("--queue", action="store_true", help="file messages through the task queue")
 
     admin = command("createadmin", cmd_createadmin, "Create an administrator account.")
     admin.add_argument("--username")
