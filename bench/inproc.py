@@ -11,6 +11,8 @@ command prints one JSON object on its last line of stdout.
   customers' addresses, and a rare and a common word from the search index.
 - `txcheck`: one create through the API in-process, counting its queries,
   BEGINs, savepoints and commits.
+- `cost`: each measured operation replayed in-process (no HTTP, one thread):
+  wall and CPU milliseconds and queries per request.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import random
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 # words nobody searches a help desk for, skipped when picking the "common word"
@@ -241,6 +244,59 @@ def txcheck(token: str) -> dict[str, Any]:
     }
 
 
+def cost(plan_path: str) -> dict[str, Any]:
+    """Each operation's cost inside Django, one thread, no HTTP: wall and CPU time, and queries, per request.
+
+    The plan (written by bench.run) lists, per operation, the requests to replay.
+    CPU time is counted for this thread only, so it shows the work one request
+    makes, and varies less with the machine's other load than wall time does.
+    """
+    import time
+
+    from django.db import connection
+    from django.test import Client
+
+    from bench.stats import percentile
+
+    plan = json.loads(Path(plan_path).read_text())
+    client = Client()
+    results = {}
+    queries = [0]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries[0] += 1
+        return execute(sql, params, many, context)
+
+    def send(request: dict[str, Any]) -> int:
+        headers = {"Authorization": f"Bearer {plan['token']}"}
+        if request["method"] == "GET":
+            return client.get(request["path"], headers=headers).status_code
+        return client.post(request["path"], data=request["body"], content_type="application/json",
+                           headers=headers).status_code  # fmt: skip
+
+    for item in plan["operations"]:
+        requests = item["requests"]
+        for request in requests[:5]:  # warm caches and compiled templates of this path
+            send(request)
+        walls, cpus, counts, statuses = [], [], [], set()
+        with connection.execute_wrapper(count):
+            for request in requests[5:]:
+                queries[0] = 0
+                wall, cpu = time.perf_counter(), time.thread_time()
+                statuses.add(send(request))
+                cpus.append((time.thread_time() - cpu) * 1000)
+                walls.append((time.perf_counter() - wall) * 1000)
+                counts.append(queries[0])
+        results[item["operation"]] = {
+            "requests": len(walls),
+            "wall_p50_ms": percentile(walls, 50),
+            "cpu_mean_ms": sum(cpus) / len(cpus),
+            "queries_mean": sum(counts) / len(counts),
+            "statuses": sorted(statuses),
+        }
+    return results
+
+
 def main(argv: list[str]) -> None:
     _setup()
     command = argv[0] if argv else ""
@@ -252,8 +308,10 @@ def main(argv: list[str]) -> None:
         result = picks()
     elif command == "txcheck" and len(argv) == 2:
         result = txcheck(argv[1])
+    elif command == "cost" and len(argv) == 2:
+        result = cost(argv[1])
     else:
-        raise SystemExit("usage: python -m bench.inproc count | token | picks | txcheck TOKEN")
+        raise SystemExit("usage: python -m bench.inproc count | token | picks | txcheck TOKEN | cost PLAN.json")
     print(json.dumps(result))
 
 

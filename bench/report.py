@@ -35,6 +35,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     ratios: dict[str, float] = field(default_factory=dict)
     checks: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, dict[str, Any]] = field(default_factory=dict)  # operation → in-process cost per request
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -93,6 +94,22 @@ def format_ratios(ratios: dict[str, float]) -> str:
     return "\n".join(f"- {name}: {'-' if math.isnan(value) else f'{value:.3g}'}" for name, value in ratios.items())
 
 
+def format_costs(costs: dict[str, dict[str, Any]]) -> str:
+    header = ["operation", "wall p50 ms", "CPU ms", "queries"]
+    lines = [header] + [
+        [name, _ms(c["wall_p50_ms"]), _ms(c["cpu_mean_ms"]), f"{c['queries_mean']:.1f}"] for name, c in costs.items()
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+
+    def render(cells: list[str]) -> str:
+        return (
+            "| " + " | ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells)) + " |"
+        )
+
+    rule = "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
+    return "\n".join([render(lines[0]), rule, *(render(line) for line in lines[1:])])
+
+
 def format_report(report: Report) -> str:
     ctx = report.context
     parts = [
@@ -104,6 +121,8 @@ def format_report(report: Report) -> str:
         "Ratios (throughput of the create endpoint over the raw limits):",
         format_ratios(report.ratios),
     ]
+    if report.costs:
+        parts += ["", "Server-side cost per request (in-process, one thread, no HTTP):", format_costs(report.costs)]
     if report.checks:
         parts += ["", "Checks:"]
         parts += [f"- {name}: {value}" for name, value in report.checks.items()]
@@ -127,6 +146,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "rows": [asdict(r) for r in report.rows],
         "ratios": report.ratios,
         "checks": report.checks,
+        "costs": report.costs,
     }
     cleaned: dict[str, Any] = _finite(result)
     return cleaned

@@ -67,6 +67,7 @@ class Options:
     skip_limits: bool
     keep_run_copy: bool
     quiet_wait_s: float
+    seed_only: bool
 
     @property
     def postgres(self) -> bool:
@@ -91,6 +92,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--quiet-wait", type=float, default=300, help="seconds to wait at most for a load average below 0.7"
     )
+    parser.add_argument("--seed-only", action="store_true", help="seed (or check the seed) and stop")
     args = parser.parse_args(argv)
     if not 1 <= args.cases <= 1_000_000:
         parser.error("--cases is 1 to 1,000,000")
@@ -119,6 +121,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         skip_limits=args.skip_limits,
         keep_run_copy=args.keep_run_copy,
         quiet_wait_s=args.quiet_wait,
+        seed_only=args.seed_only,
     )
 
 
@@ -318,6 +321,26 @@ def measure_caseloop(options: Options, report: Report, run_dir: Path, picks: dic
                            summary=result.summary))  # fmt: skip
 
 
+def measure_cost(options: Options, report: Report, run_dir: Path, picks: dict[str, Any], token: str) -> None:
+    """Replay every operation in-process (bench.inproc cost) for the server-side cost per request."""
+    operations = [(operation, make) for operation, make, _ in read_measurements(picks, token)]
+    operations.append((CREATE, create_request(picks, token, "cost")))
+    plan = {
+        "token": token,
+        "operations": [
+            {"operation": operation, "requests": [
+                {"method": r.method, "path": r.path, "body": r.body.decode() if r.body else None}
+                for r in (make(n) for n in range(105))
+            ]}
+            for operation, make in operations
+        ],
+    }  # fmt: skip
+    plan_path = run_dir / "cost-plan.json"
+    plan_path.write_text(json.dumps(plan))
+    say("server-side cost per request, in-process (no HTTP, one thread) …")
+    report.costs = inproc(options, run_dir, "cost", str(plan_path))
+
+
 def framework_command(port: int) -> list[str]:
     """gunicorn serving the bare project with `caseloop serve`'s own worker settings."""
     from caseloop.cli import gunicorn_options  # the CLI's single source of the production settings
@@ -423,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     stamp = dt.datetime.now(dt.UTC).astimezone().strftime("%Y%m%d-%H%M%S")
     seed_info = seed(options)
+    if options.seed_only:
+        return 0
     picks = seed_info["picks"]
     run_dir = working_copy(options)
     token = inproc(options, run_dir, "token")["token"]
@@ -440,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{tx['begins']} BEGIN, {tx['savepoints']} savepoint(s), {tx['queries']} queries ({tx['writes']} writes)"
     )
     report.context["create_statements"] = tx["statements"]
+    measure_cost(options, report, run_dir, picks, token)
     if not options.skip_limits:
         measure_framework(options, report, run_dir)
         measure_storage(options, report, run_dir)
