@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "caseloop.customers",
     "caseloop.cases",
     "caseloop.channels.email",
+    "caseloop.feedback",
+    "caseloop.insights",
     "caseloop.api",
     "caseloop.web",
 ]
@@ -259,3 +261,15 @@ CASELOOP_EMAIL_SMTPD_TLS_CERT = os.environ.get("CASELOOP_EMAIL_SMTPD_TLS_CERT", 
 CASELOOP_EMAIL_SMTPD_TLS_KEY = os.environ.get("CASELOOP_EMAIL_SMTPD_TLS_KEY", "")
 CASELOOP_EMAIL_IMAP_CA_FILE = os.environ.get("CASELOOP_EMAIL_IMAP_CA_FILE", "")  # extra CA for IMAP servers
 CASELOOP_EMAIL_POLL_SECONDS = int(os.environ.get("CASELOOP_EMAIL_POLL_SECONDS", 60))
+
+# --- surveys, follow-ups and recognition (docs/feedback.md) ------------------------------------------
+CASELOOP_SURVEY_LINK_DAYS = int(os.environ.get("CASELOOP_SURVEY_LINK_DAYS", 30))  # survey links expire after
+CASELOOP_FOLLOW_UP_LINK_DAYS = int(os.environ.get("CASELOOP_FOLLOW_UP_LINK_DAYS", 14))
+CASELOOP_SURVEY_FATIGUE_DAYS = int(os.environ.get("CASELOOP_SURVEY_FATIGUE_DAYS", 30))  # when a survey has no rule
+# two different one-click answers this close together are a link scanner, not a person (ADR 0041)
+CASELOOP_SURVEY_CLICK_CONFLICT_SECONDS = int(os.environ.get("CASELOOP_SURVEY_CLICK_CONFLICT_SECONDS", 120))
+CASELOOP_THANK_YOU_HOURS = int(os.environ.get("CASELOOP_THANK_YOU_HOURS", 24))  # praise is thanked within
+
+# --- insights: outcomes beside compliance (docs/insights.md) -----------------------------------------
+CASELOOP_INSIGHTS_REFRESH_MINUTES = int(os.environ.get("CASELOOP_INSIGHTS_REFRESH_MINUTES", 15))
+CASELOOP_INSIGHTS_CASE_TYPE_FIELD = os.environ.get("CASELOOP_INSIGHTS_CASE_TYPE_FIELD", "case_type")

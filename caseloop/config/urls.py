@@ -5,5 +5,6 @@ from caseloop.api.urls import urlpatterns as api_urlpatterns
 urlpatterns = [
     *api_urlpatterns,
     path("admin/email/", include("caseloop.channels.email.urls")),
+    path("feedback/", include("caseloop.feedback.urls")),
     path("", include("caseloop.web.urls")),
 ]
