@@ -44,6 +44,7 @@ from caseloop.cases.selectors import clean_view_filters
 from caseloop.core import clock
 from caseloop.core.errors import Invalid, PermissionDenied
 from caseloop.core.events import publish
+from caseloop.core.fastdb import insert
 from caseloop.core.sanitize import html_to_text, sanitize_html
 from caseloop.customers.choices import OrganizationKind
 from caseloop.customers.models import Asset, Contact, Organization, Site
@@ -200,21 +201,24 @@ def create_case(
     when = opened_at or clock.now()
     if site is None and asset is not None and asset.site_id is not None:
         site = asset.site
+    # checked before the transaction: on SQLite a write transaction holds the one write lock
+    fields = validate_custom_fields(custom_fields or {}, creating=True)
     try:
         with transaction.atomic():
-            fields = validate_custom_fields(custom_fields or {}, creating=True)
-            case = Case.objects.create(
+            # prepared INSERTs (core.fastdb): this is the hottest write of the product
+            case = insert(Case(
                 subject=subject, status=CaseStatus.NEW, priority=priority, channel=channel, requester=requester,
-                organization=organization or requester.organization, site=site, asset=asset, assignee=assignee,
-                team=team, partner=partner, custom_fields=fields, created_at=when, updated_at=when,
-                last_message_at=when if body is not None else None, message_count=1 if body is not None else 0,
-            )  # fmt: skip
+                organization_id=organization.pk if organization else requester.organization_id, site=site,
+                asset=asset, assignee=assignee, team=team, partner=partner, custom_fields=fields, created_at=when,
+                updated_at=when, last_message_at=when if body is not None else None,
+                message_count=1 if body is not None else 0,
+            ))  # fmt: skip
             message = None
             if body is not None:
-                message = Message.objects.create(
+                message = insert(Message(
                     case=case, direction=Direction.INBOUND, channel=channel, author_contact=requester,
                     body_text=text, body_html=html, external_id=body.external_id or None, created_at=when,
-                )  # fmt: skip
+                ))  # fmt: skip
                 if body.attachments:
                     _store_attachments(message, body.attachments)
             if tag_names:
@@ -274,12 +278,12 @@ def add_message(
         if case.status == CaseStatus.CLOSED:
             raise CaseError(CaseErrorCode.ALREADY_CLOSED, f"{case.number} is closed; open a follow-up case.",
                             status=409)  # fmt: skip
-        message = Message.objects.create(
+        message = insert(Message(
             case=case, direction=direction, channel=channel,
             author_user=actor if direction != Direction.INBOUND or not is_customer else None,
             author_contact=author_contact if direction == Direction.INBOUND else None,
             body_text=text, body_html=html, external_id=body.external_id or None, created_at=when,
-        )  # fmt: skip
+        ))  # fmt: skip
         if body.attachments:
             _store_attachments(message, body.attachments)
         update = ["updated_at", "message_count", "last_message_at"]

@@ -10,6 +10,7 @@ from typing import Any
 from caseloop.cases.choices import CustomFieldType
 from caseloop.cases.errors import CaseError, CaseErrorCode
 from caseloop.cases.models import CustomFieldDefinition
+from caseloop.core.fastdb import all_rows
 
 
 def _coerce(definition: CustomFieldDefinition, value: Any) -> Any:
@@ -60,7 +61,7 @@ def validate_custom_fields(
     values: Mapping[str, Any], *, existing: Mapping[str, Any] | None = None, creating: bool = False
 ) -> dict[str, Any]:
     """Merge `values` over `existing`, each checked against its definition."""
-    definitions = {d.key: d for d in CustomFieldDefinition.objects.all()} if values or creating else {}
+    definitions = {d.key: d for d in all_rows(CustomFieldDefinition)} if values or creating else {}
     result = dict(existing or {})
     for key, value in values.items():
         definition = definitions.get(key)

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, NotFound
+from caseloop.core.fastdb import get_by
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import (
     Asset,
@@ -145,12 +146,12 @@ def contact_ids_for_history(contact: Contact) -> list[int]:
 def find_contact_by_identity(kind: IdentityKind, value: str) -> Contact | None:
     from caseloop.customers.identities import normalise_identity
 
-    identity = (
-        ContactIdentity.objects.select_related("contact")
-        .filter(kind=kind, value=normalise_identity(kind, value))
-        .first()
-    )
-    return surviving_contact(identity.contact) if identity else None
+    # prepared unique-key reads (core.fastdb): every inbound message and API create asks this
+    identity = get_by(ContactIdentity, kind=str(kind), value=normalise_identity(kind, value))
+    if identity is None:
+        return None
+    contact = get_by(Contact, id=identity.contact_id)
+    return surviving_contact(contact) if contact is not None else None
 
 
 def current_relations(site: Site) -> QuerySet[SiteRelation]:

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from caseloop.core import clock
+from caseloop.core.fastdb import insert, insert_many
 from caseloop.identity.models import User
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import AuditEntry, TimelineEvent
@@ -34,7 +35,11 @@ def record_event(
     data: Mapping[str, Any] | None = None,
     occurred_at: dt.datetime | None = None,
 ) -> list[TimelineEvent]:
-    """Append one happening to the timeline of each subject (None ids skipped)."""
+    """Append one happening to the timeline of each subject (None ids skipped).
+
+    The rows come back without primary keys (they are written with one
+    executemany); read them back through `timeline.selectors` when needed.
+    """
     event_id = uuid.uuid4()
     when = occurred_at or clock.now()
     payload = _jsonable(data or {})
@@ -57,7 +62,8 @@ def record_event(
                 data=payload,
             )
         )
-    return TimelineEvent.objects.bulk_create(rows)
+    # one prepared executemany: this runs inside every write of every domain
+    return list(insert_many(rows))
 
 
 def record_audit(
@@ -69,12 +75,14 @@ def record_audit(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    return AuditEntry.objects.create(
-        at=clock.now(),
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=_jsonable(before or {}),
-        after=_jsonable(after or {}),
+    return insert(
+        AuditEntry(
+            at=clock.now(),
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=_jsonable(before or {}),
+            after=_jsonable(after or {}),
+        )
     )

@@ -88,5 +88,5 @@ def test_timeline_query_count_does_not_grow(agent, django_assert_max_num_queries
         add_message(actor=agent, case=case, direction=Direction.OUTBOUND, body=MessageInput(body_text=f"r{n}"))
     api = ApiClient(agent)
     api.get("/me")
-    with django_assert_max_num_queries(3):  # token, the case (permission), the events with their actors
+    with django_assert_max_num_queries(4):  # token and its user, the case (permission), the events with their actors
         assert len(api.get("/timeline", {"subject": f"case:{case.pk}", "limit": 50}).json()["items"]) == 22

@@ -310,5 +310,5 @@ def test_contact_list_query_count_does_not_grow(agent, django_assert_max_num_que
         _contact(agent, f"P{n}", f"p{n}@example.com")
     api = ApiClient(agent)
     api.get("/me")
-    with django_assert_max_num_queries(3):  # token, contacts, their identities
+    with django_assert_max_num_queries(4):  # token and its user, contacts, their identities
         assert len(api.get("/contacts", {"limit": 50}).json()["items"]) == 20
