@@ -19,6 +19,7 @@ from caseloop.api.problems import PROBLEM_CONTENT_TYPE, Problem, install_handler
 from caseloop.api.timeline import router as timeline_router
 from caseloop.cases.api import router as cases_router
 from caseloop.customers.api import router as customers_router
+from caseloop.feedback.api import router as feedback_router
 from caseloop.identity.api import router as identity_router
 
 DESCRIPTION = """\
@@ -73,3 +74,4 @@ api.add_router("", identity_router)
 api.add_router("", customers_router)
 api.add_router("", cases_router)
 api.add_router("", timeline_router)
+api.add_router("", feedback_router)

@@ -86,7 +86,7 @@ def follow_up_text(*, case: Case, contact: Contact, token: str, channel: str) ->
     yes, no = follow_up_url(token, held=True), follow_up_url(token, held=False)
     if channel == Channel.SMS:
         return Text(body_text=f"Did our fix on {case.number} hold? Yes: {yes} No: {no}", body_html="")
-    question = f"a few days ago we fixed {case.subject} ({case.number}). Is it still working?"
+    question = f"a few days ago we solved your case {case.number}: {case.subject}. Is everything still working?"
     text = "\n".join([_greeting(contact), "", question, "", f"  Yes, it holds: {yes}", f"  No, it does not: {no}", "",
                       "If it does not, your case opens again and we will be in touch.", ""])  # fmt: skip
     body_html = (

@@ -1,0 +1,79 @@
+"""The feedback routes of /api/v1: staff read surveys and kudos, managers write rules, refusals are problems."""
+
+from __future__ import annotations
+
+import pytest
+
+from caseloop.feedback.actions import answer_survey, recognise_survey
+from caseloop.feedback.choices import ThankYouState
+from caseloop.feedback.models import SurveyOptOut, SurveyRule, ThankYou
+from caseloop.feedback.tests.factories import sent_survey, solved_case, token_of
+from caseloop.identity.choices import Role
+from caseloop.testing.api import ApiClient
+from caseloop.testing.factories import make_agent, make_contact
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(db):
+    return make_agent(username="manager", role=Role.MANAGER)
+
+
+def test_surveys_of_a_case_with_the_answer_and_who_it_is_attributed_to(agent):
+    case = solved_case(agent=agent)
+    survey = sent_survey(case)
+    answer_survey(token=token_of(survey), expectations="met", ces=5, nps=7)
+    response = ApiClient(agent).get("/feedback/surveys", {"case": case.number})
+    assert response.status_code == 200
+    [item] = response.json()
+    assert (item["id"], item["state"], item["channel"], item["people"], item["skip_reason"]) == (
+        survey.pk, "answered", "email", [agent.pk], None)  # fmt: skip
+    assert {k: item["answer"][k] for k in ("expectations", "ces", "csat", "nps")} == {
+        "expectations": "met", "ces": 5, "csat": None, "nps": 7}  # fmt: skip
+
+
+def test_a_customer_cannot_read_surveys(agent, customer):
+    case = solved_case(agent=agent)
+    response = ApiClient(customer).get("/feedback/surveys", {"case": str(case.pk)})
+    assert response.status_code == 404  # the case is not theirs: not found, as the cases routes say
+
+
+def test_managers_create_and_change_rules_agents_cannot(manager, agent):
+    api = ApiClient(manager)
+    created = api.post("/feedback/survey-rules", {"name": "Chat", "questions": ["nps"], "channels": ["chat"],
+                                                  "delay_minutes": 0})  # fmt: skip
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["questions"], body["channels"], body["delay_minutes"], body["fatigue_days"]) == (
+        ["expectations", "nps"], ["chat"], 0, 30)  # fmt: skip
+    patched = api.patch(f"/feedback/survey-rules/{body['id']}", {"is_active": False, "fatigue_days": 90})
+    assert (patched.json()["is_active"], patched.json()["fatigue_days"]) == (False, 90)
+    refused = ApiClient(agent).post("/feedback/survey-rules", {"name": "Mine"})
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    bad = api.post("/feedback/survey-rules", {"name": "Odd", "questions": ["mood"]})
+    assert bad.status_code == 422
+    assert SurveyRule.objects.count() == 2
+
+
+def test_kudos_and_thank_yous_through_the_api(agent):
+    survey = sent_survey(solved_case(agent=agent))
+    answer_survey(token=token_of(survey), expectations="exceeded", csat=5, comment="Excellent help")
+    recognise_survey(survey_id=survey.pk)
+    api = ApiClient(agent)
+    kudos = api.get("/feedback/kudos", {"user": agent.pk}).json()
+    assert [(k["quote"], k["source"]) for k in kudos["items"]] == [("Excellent help", "survey")]
+    [owed] = api.get("/feedback/thank-yous").json()
+    assert (owed["state"], owed["kept"]) == ("due", None)
+    sent = api.post(f"/feedback/thank-yous/{owed['id']}/send", {"body": "Thank you!"})
+    assert sent.status_code == 200 and sent.json()["state"] == "sent" and sent.json()["kept"] is True
+    again = api.post(f"/feedback/thank-yous/{owed['id']}/phone", {})
+    assert again.status_code == 409 and again.json()["code"] == "thank_you_done"
+    assert ThankYou.objects.get().state == ThankYouState.SENT
+
+
+def test_staff_opt_a_customer_out(agent):
+    contact = make_contact()
+    response = ApiClient(agent).post("/feedback/opt-outs", {"contact": contact.pk, "reason": "Asked on the phone"})
+    assert response.status_code == 201 and response.json()["contact_id"] == contact.pk
+    assert SurveyOptOut.objects.get().reason == "Asked on the phone"
