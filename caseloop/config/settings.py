@@ -36,9 +36,12 @@ def _env_list(name: str, default: list[str]) -> list[str]:
 # --- where data lives -------------------------------------------------------
 if "CASELOOP_DATA_DIR" not in os.environ and "pytest" in sys.modules:
     # each test run (and xdist worker) writes attachments to its own folder
+    import atexit
+    import shutil
     import tempfile
 
     DATA_DIR = Path(tempfile.mkdtemp(prefix="caseloop-test-"))
+    atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
 else:
     DATA_DIR = Path(os.environ.get("CASELOOP_DATA_DIR", REPO_DIR / "var")).resolve()
 ATTACHMENTS_DIR = DATA_DIR / "attachments"
