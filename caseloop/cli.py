@@ -371,32 +371,39 @@ def _stage(message: str) -> None:
 def cmd_quickstart(args: argparse.Namespace) -> int:
     from caseloop.cases.models import Case
     from caseloop.demo.loader import load_demo
-    from caseloop.demo.people import DEMO_PASSWORD, ensure_demo_staff
+    from caseloop.demo.people import DEMO_PASSWORD, STAFF_EMAIL_DOMAIN, ensure_demo_staff
     from caseloop.identity.actions import create_token, revoke_token
+    from caseloop.identity.models import User
 
     _migrate(verbosity=0, out=sys.stdout, only_if_pending=True)
     if not Case.objects.exists():
         print(f"Loading {args.cases:,} demo cases (once; later starts reuse them) …", flush=True)
         report = load_demo(cases=args.cases, seed=1, progress=sys.stderr.isatty(), on_stage=_stage)
         print(report.summary())
-    staff = ensure_demo_staff()
-    admin = staff.admin
-    # one quickstart token at a time: the previous one is revoked, as it can no longer be shown
-    for old in admin.api_tokens.filter(name="quickstart", revoked_at__isnull=True):
-        revoke_token(token=old)
-    token = create_token(user=admin, name="quickstart").plain
     host = args.host
     url = f"http://{f'[{host}]' if ':' in host else host}:{args.port}/"
-    password = DEMO_PASSWORD if admin.check_password(DEMO_PASSWORD) else "(the password you set)"
-    print()
-    print("caseloop is ready.")
-    print(f"  Open       {url}")
-    print(f"  Sign in    {admin.username} / {password}")
-    print("             agents alice, bob …, manager maria, technician tom, customer carla (same password)")
-    print(f"  API        curl -H 'Authorization: Bearer {token}' {url}api/v1/cases")
-    print(f"  API token  {token}")
-    if not _is_loopback(host):
-        print(f"  Warning    {host} is reachable from other machines and the demo password is public.")
+    # demo accounts have a public password: they are (re)made only in a database of demo data
+    if User.objects.filter(username="admin", email=f"admin@{STAFF_EMAIL_DOMAIN}").exists():
+        admin = ensure_demo_staff().admin
+        # one quickstart token at a time: the previous one is revoked, as it can no longer be shown
+        for old in admin.api_tokens.filter(name="quickstart", revoked_at__isnull=True):
+            revoke_token(token=old)
+        token = create_token(user=admin, name="quickstart").plain
+        password = DEMO_PASSWORD if admin.check_password(DEMO_PASSWORD) else "(the password you set)"
+        print()
+        print("caseloop is ready.")
+        print(f"  Open       {url}")
+        print(f"  Sign in    {admin.username} / {password}")
+        print("             agents alice, bob …, manager maria, technician tom, customer carla (same password)")
+        print(f"  API        curl -H 'Authorization: Bearer {token}' {url}api/v1/cases")
+        print(f"  API token  {token}")
+        if not _is_loopback(host):
+            print(f"  Warning    {host} is reachable from other machines and the demo password is public.")
+    else:
+        print()
+        print("caseloop is ready. This database has its own data, so no demo accounts were added.")
+        print(f"  Open       {url}")
+        print("  Sign in    with your own account (`caseloop createadmin` adds one)")
     print(flush=True)
     if args.no_serve:
         return 0

@@ -19,7 +19,7 @@ from caseloop.customers.models import ContactIdentity
 from caseloop.demo import vocabulary as v
 from caseloop.demo.cases import CaseWriter, StoryMaker
 from caseloop.demo.customers import CustomerWriter, scale, write_customers, write_portal_customer
-from caseloop.demo.people import DEMO_PASSWORD, ensure_demo_staff
+from caseloop.demo.people import ensure_demo_staff, give_demo_password
 from caseloop.demo.sink import InlineSink, ProcessSink, Sink
 from caseloop.identity.actions import create_user
 from caseloop.identity.choices import Role
@@ -100,7 +100,8 @@ def load_demo(
                 case_writer.add(stories)
                 sink.write(case_writer.drain())
                 bar.update(len(stories))
-        say("Waiting for the last rows to be written …" if parallel else "Finishing …")
+        if parallel:
+            say("Waiting for the last rows to be written …")
         sink.close()
     except BaseException:
         if isinstance(sink, ProcessSink):
@@ -119,10 +120,13 @@ def _portal_user() -> User | None:
     """The customer account of the portal demo, made once; None when Carla's contact exists already."""
     if ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value=v.CUSTOMER_EMAIL).exists():
         return None
-    return User.objects.filter(username=v.CUSTOMER_USERNAME).first() or create_user(
-        username=v.CUSTOMER_USERNAME, email=v.CUSTOMER_EMAIL, password=DEMO_PASSWORD, role=Role.CUSTOMER,
-        display_name=v.CUSTOMER_NAME,
-    )  # fmt: skip
+    existing = User.objects.filter(username=v.CUSTOMER_USERNAME).first()
+    if existing is not None:
+        return existing
+    user = create_user(username=v.CUSTOMER_USERNAME, email=v.CUSTOMER_EMAIL, password=None, role=Role.CUSTOMER,
+                       display_name=v.CUSTOMER_NAME)  # fmt: skip
+    give_demo_password([user])
+    return user
 
 
 def _ensure_tags() -> dict[str, int]:

@@ -171,6 +171,16 @@ def test_quickstart_without_serving_prints_sign_in_and_a_working_token(capsys: C
     assert ApiToken.objects.filter(name="quickstart", revoked_at__isnull=True).count() == 1
 
 
+def test_quickstart_on_a_database_with_its_own_cases_adds_no_demo_accounts(capsys: Capture) -> None:
+    make_case()
+
+    status, out, _ = run(capsys, "quickstart", "--no-serve")
+
+    assert status == 0 and "has its own data, so no demo accounts were added" in out
+    assert not User.objects.filter(username__in=["admin", "alice"]).exists()
+    assert not ApiToken.objects.exists() and Case.objects.count() == 1
+
+
 @task()
 def make_user_in_background(username: str) -> None:
     create_user(username=username)
