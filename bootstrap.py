@@ -32,7 +32,13 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 def ensure_venv(requirements: str) -> None:
     if not PYTHON.exists():
         print("Creating .venv …", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except subprocess.CalledProcessError:
+            # a half-made .venv without pip would make every later run fail the same way
+            shutil.rmtree(VENV, ignore_errors=True)
+            print("Could not create .venv with pip in it. On Debian or Ubuntu: apt install python3-venv", flush=True)
+            raise
     lock = ROOT / "requirements" / requirements
     digest = hashlib.sha256()
     for path in [*sorted((ROOT / "requirements").glob("*.txt")), ROOT / "pyproject.toml"]:
@@ -88,6 +94,14 @@ def main(argv: list[str]) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     os.chdir(ROOT)
+    try:
+        return _run(command, rest)
+    except subprocess.CalledProcessError as exc:
+        print(f"bootstrap: `{' '.join(map(str, exc.cmd))}` failed with exit status {exc.returncode}; see above.")
+        return exc.returncode or 1
+
+
+def _run(command: str, rest: list[str]) -> int:
     if command == "start":
         ensure_venv("app.txt")
         os.execv(BIN / "caseloop", [str(BIN / "caseloop"), "quickstart", *rest])
