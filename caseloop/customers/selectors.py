@@ -20,6 +20,7 @@ from caseloop.customers.models import (
     Site,
     SiteRelation,
 )
+from caseloop.customers.search import contact_ids_matching
 from caseloop.identity.models import User
 
 
@@ -174,11 +175,12 @@ def _prefix_range(expression: str, prefix: str) -> Q:
 
 
 def find_contacts(actor: User, query: str, *, limit: int = 10) -> list[Contact]:
-    """Contacts whose email or phone is exactly `query`, then those whose name starts with it.
+    """Contacts whose email or phone is exactly `query`, then those with a name word starting with each word.
 
-    Both are index lookups (the identity unique index; a range on lower(name)),
-    never a substring scan, so they stay fast with millions of contacts.
-    Merged-away contacts are left out; their survivor is found instead.
+    Both are index lookups (the identity unique index; the name's full-text
+    index, see customers/search.py), never a substring scan, so they stay fast
+    with millions of contacts. Merged-away contacts are left out; their
+    survivor is found instead.
     """
     text = query.strip()
     if not text:
@@ -196,7 +198,7 @@ def find_contacts(actor: User, query: str, *, limit: int = 10) -> list[Contact]:
             break
     by_name = (
         visible.annotate(name_lower=Lower("name"))
-        .filter(_prefix_range("name_lower", text.lower()), merged_into__isnull=True)
+        .filter(pk__in=contact_ids_matching(text), merged_into__isnull=True)
         .exclude(pk__in=[c.pk for c in found])
         .order_by("name_lower", "id")[: max(0, limit - len(found))]
     )

@@ -203,15 +203,21 @@ def test_customer_sees_only_assets_of_their_current_sites(agent, customer, other
     assert list(assets_visible_to(customer)) == [my_asset]
 
 
-def test_find_contacts_by_exact_identity_then_name_prefix(agent, customer):
+def test_find_contacts_by_exact_identity_then_name_word_prefix(agent, customer):
     from caseloop.customers.selectors import find_contacts
 
     ann = make_contact(name="Ann Smith", email="ann@example.com")
     annie = make_contact(name="annie Jones")
-    make_contact(name="Joanne Ann")  # "ann" inside a name is not a prefix match
+    joanne = make_contact(name="Joanne Ann")  # "ann" as a later word matches; inside "Joanne" it does not
+    hannah = make_contact(name="Hannah Smithers-Lee")
     add_identity(actor=agent, contact=annie, identity=IdentityInput(IdentityKind.PHONE, "+1 415 555 0100"))
     assert find_contacts(agent, "ANN@example.com") == [ann]
-    assert find_contacts(agent, "ann") == [ann, annie]
+    assert find_contacts(agent, "ann") == [ann, annie, joanne]
+    assert find_contacts(agent, "smith") == [ann, hannah]
+    assert find_contacts(agent, "lee") == [hannah]
+    assert find_contacts(agent, "smi an") == [ann]
+    assert find_contacts(agent, "Sm'ith!!") == []  # punctuation splits words; nothing starts with "ith"
+    assert find_contacts(agent, 'jo"nes') == []
     assert find_contacts(agent, "(415) 555-0100") == [annie]
     assert find_contacts(agent, "  ") == []
     # a customer finds only themselves
