@@ -20,6 +20,7 @@ from caseloop.api.timeline import router as timeline_router
 from caseloop.cases.api import router as cases_router
 from caseloop.customers.api import router as customers_router
 from caseloop.feedback.api import router as feedback_router
+from caseloop.insights.api import router as insights_router
 from caseloop.identity.api import router as identity_router
 
 DESCRIPTION = """\
@@ -75,3 +76,4 @@ api.add_router("", customers_router)
 api.add_router("", cases_router)
 api.add_router("", timeline_router)
 api.add_router("", feedback_router)
+api.add_router("", insights_router)

@@ -6,5 +6,6 @@ urlpatterns = [
     *api_urlpatterns,
     path("admin/email/", include("caseloop.channels.email.urls")),
     path("feedback/", include("caseloop.feedback.urls")),
+    path("insights/", include("caseloop.insights.urls")),
     path("", include("caseloop.web.urls")),
 ]

@@ -62,14 +62,6 @@ class CaseFact(models.Model):
         return f"fact of case {self.case_id}"
 
 
-COUNTERS = (
-    "cases", "sla_n", "sla_met", "promises_due", "promises_kept",
-    "exp_n", "exp_failed", "exp_met", "exp_exceeded",
-    "ces_n", "ces_sum", "ces_sumsq", "csat_n", "csat_sum", "csat_good", "nps_n", "nps_promoters", "nps_detractors",
-    "repeat_base", "repeat_yes", "ret30_base", "ret30_yes", "ret90_base", "ret90_yes", "ret180_base", "ret180_yes",
-)  # fmt: skip
-
-
 class DailySegmentStat(models.Model):
     """Sums over the cases solved on one day in one segment; any date range is the sum of its days.
 
@@ -129,6 +121,8 @@ class RefreshState(models.Model):
     last_duration_ms = models.PositiveIntegerField(default=0)
     last_cases = models.PositiveIntegerField(default=0)  # facts written by the last refresh
     last_full_at = models.DateTimeField(null=True)
+    # a refresh in progress since then (one at a time; a stale mark is taken over after an hour)
+    running_since = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
         return f"figures as of {self.refreshed_at}"
