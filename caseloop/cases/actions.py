@@ -44,7 +44,8 @@ from caseloop.cases.selectors import clean_view_filters
 from caseloop.core import clock
 from caseloop.core.errors import Invalid, PermissionDenied
 from caseloop.core.events import publish
-from caseloop.core.fastdb import insert
+from caseloop.core.fastdb import get_by, insert
+from caseloop.core.fastdb import update as update_row
 from caseloop.core.sanitize import html_to_text, sanitize_html
 from caseloop.customers.choices import OrganizationKind
 from caseloop.customers.models import Asset, Contact, Organization, Site
@@ -144,7 +145,11 @@ def _store_attachments(message: Message, items: Sequence[AttachmentInput]) -> No
 def _existing_message(channel: str, external_id: str | None) -> Message | None:
     if not external_id:
         return None
-    return Message.objects.select_related("case").filter(channel=channel, external_id=external_id).first()
+    # a prepared unique-key read (core.fastdb): every inbound email asks this, and it is almost always a miss
+    message = get_by(Message, channel=channel, external_id=external_id)
+    if message is not None:
+        message.case = Case.objects.get(pk=message.case_id)
+    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +279,12 @@ def add_message(
         return MessageAdded(message=duplicate, duplicate=True)
     when = occurred_at or clock.now()
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        # The case row is locked until commit (FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE
+        # transaction took the write lock at BEGIN), so its status and counters read here stay true.
+        locked = get_by(Case, for_update=True, id=case.pk)
+        if locked is None:
+            raise Case.DoesNotExist(f"Case {case.pk} does not exist.")
+        case = locked
         if case.status == CaseStatus.CLOSED:
             raise CaseError(CaseErrorCode.ALREADY_CLOSED, f"{case.number} is closed; open a follow-up case.",
                             status=409)  # fmt: skip
@@ -286,9 +296,9 @@ def add_message(
         ))  # fmt: skip
         if body.attachments:
             _store_attachments(message, body.attachments)
-        update = ["updated_at", "message_count", "last_message_at"]
+        changed = ["updated_at", "last_message_at"]
         case.updated_at = when
-        case.message_count += 1
+        case.message_count += 1  # the locked row's count; the database adds 1 itself below
         case.last_message_at = when
         status_before = case.status
         if direction == Direction.INBOUND and case.status in (
@@ -297,15 +307,15 @@ def add_message(
         ):
             case.status = CaseStatus.OPEN
             case.solved_at = None
-            update += ["status", "solved_at"]
+            changed += ["status", "solved_at"]
         elif direction == Direction.OUTBOUND:
             if case.first_response_at is None:
                 case.first_response_at = when
-                update.append("first_response_at")
+                changed.append("first_response_at")
             if case.status == CaseStatus.NEW:
                 case.status = CaseStatus.OPEN
-                update.append("status")
-        case.save(update_fields=update)
+                changed.append("status")
+        update_row(case, changed, increment={"message_count": 1})  # a prepared UPDATE (core.fastdb)
         kind = {Direction.INBOUND: "message.received", Direction.OUTBOUND: "message.sent",
                 Direction.NOTE: "note.added"}[direction]  # fmt: skip
         label = {Direction.INBOUND: "Message from", Direction.OUTBOUND: "Reply by",
@@ -320,7 +330,9 @@ def add_message(
             record_event(kind="case.status_changed", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
                          occurred_at=when, summary=f"{case.number} {status_before} → {case.status}",
                          data={"from": status_before, "to": case.status})  # fmt: skip
-    publish("case.message_added", case_id=case.pk, message_id=message.pk)
+    # direction and channel ride along so that listeners need not read the message back to filter on them
+    publish("case.message_added", case_id=case.pk, message_id=message.pk, direction=str(direction),
+            channel=str(channel))  # fmt: skip
     return MessageAdded(message=message)
 
 

@@ -92,11 +92,21 @@ def is_frozen() -> bool:
 
 
 @subscribe("case.message_added")
-def _deliver_outbound(*, case_id: int, message_id: int, **_: object) -> None:
-    """After commit: hand an outbound message to its channel's adapter."""
-    row = Message.objects.filter(pk=message_id).values_list("direction", "channel").first()
-    if row is None or row[0] != Direction.OUTBOUND:
+def _deliver_outbound(
+    *, case_id: int, message_id: int, direction: str | None = None, channel: str | None = None, **_: object
+) -> None:
+    """After commit: hand an outbound message to its channel's adapter.
+
+    The event carries the message's direction and channel; only an event
+    published without them makes us read the message.
+    """
+    if direction is None or channel is None:
+        row = Message.objects.filter(pk=message_id).values_list("direction", "channel").first()
+        if row is None:
+            return
+        direction, channel = row
+    if direction != Direction.OUTBOUND:
         return
-    adapter = adapter_for(row[1])
+    adapter = adapter_for(channel)
     if adapter is not None:
         adapter.deliver(message_id=message_id)

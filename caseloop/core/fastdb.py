@@ -108,21 +108,99 @@ def _select_sql(model: type[models.Model], keys: tuple[str, ...]) -> tuple[str, 
     return sql, tuple(f.attname for f in fields)
 
 
-def get_by(model: type[M], **equals: str | int) -> M | None:
+def get_by(model: type[M], *, for_update: bool = False, **equals: str | int) -> M | None:
     """The one row whose columns equal these values (a unique lookup), or None.
 
     Only for unique keys of plain types; the row is built with `from_db`, so
     field conversions (datetimes, JSON) are applied as for any ORM read.
+    `for_update` locks the row (SELECT … FOR UPDATE) where the database has
+    row locks; on SQLite the caller's IMMEDIATE transaction already holds the
+    database's one write lock, so there is nothing more to take.
     """
     keys = tuple(sorted(equals))
     sql, attnames = _select_sql(model, keys)
     connection = connections[DEFAULT_DB_ALIAS]
+    if for_update and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(sql, [equals[k] for k in keys])
         row = cursor.fetchone()
     if row is None:
         return None
     return _build(model, attnames, row, connection.vendor)
+
+
+@cache
+def _values_sql(model: type[models.Model], columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    selected = ", ".join(quote(_column(model, c)) for c in columns)
+    where = " AND ".join(f"{quote(_column(model, k))} = %s" for k in keys)
+    return f"SELECT {selected} FROM {quote(model._meta.db_table)} WHERE {where} LIMIT 1"  # noqa: S608  (from _meta)
+
+
+def values_by(model: type[models.Model], columns: Sequence[str], **equals: str | int) -> tuple[Any, ...] | None:
+    """Some columns of the one row whose columns equal these values (a unique lookup), or None.
+
+    For existence checks and foreign keys of a unique key ("which case has the
+    message with this Message-ID"): no model instance, no wide columns read.
+    Values come back as the database gives them (no field conversion), so ask
+    for plain columns: integers, text, foreign key ids.
+    """
+    keys = tuple(sorted(equals))
+    sql = _values_sql(model, tuple(columns), keys)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, [equals[k] for k in keys])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+@cache
+def _update_sql(
+    model: type[models.Model], names: tuple[str, ...], increments: tuple[str, ...], keys: tuple[str, ...]
+) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    fields = tuple(_field(model, n) for n in names)
+    assignments = [f"{quote(f.column)} = %s" for f in fields]
+    for name in increments:
+        column = quote(_field(model, name).column)
+        assignments.append(f"{column} = {column} + %s")
+    where = " AND ".join([f"{quote(_pk_column(model))} = %s", *(f"{quote(_column(model, k))} = %s" for k in keys)])
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} WHERE {where}"  # noqa: S608  (_meta)
+    return sql, fields
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.concrete
+    return field
+
+
+def update(
+    obj: models.Model,
+    fields: Sequence[str],
+    *,
+    increment: Mapping[str, int] | None = None,
+    where: Mapping[str, str | int] | None = None,
+) -> int:
+    """UPDATE one row by primary key, as `obj.save(update_fields=fields)` would; returns the rows changed.
+
+    Each named field is written from `obj` (prepared by the field as `save()`
+    prepares it). `increment` adds to integer columns in the database
+    (`column = column + n`, a counter that needs no prior read); `obj`'s copy of
+    those is not changed. `where` adds equality conditions: the row changes
+    only while they hold (0 is returned otherwise), a compare-and-set.
+    """
+    increments = increment or {}
+    conditions = where or {}
+    keys = tuple(sorted(conditions))
+    sql, prepared = _update_sql(type(obj), tuple(fields), tuple(increments), keys)
+    connection = connections[DEFAULT_DB_ALIAS]
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection=connection) for f in prepared]
+    params += [increments[name] for name in increments]
+    params += [obj.pk, *(conditions[k] for k in keys)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
 
 
 def all_rows(model: type[M]) -> list[M]:

@@ -63,11 +63,13 @@ from caseloop.channels.email.threads import case_token_pattern, find_thread, our
 from caseloop.core import clock
 from caseloop.core.errors import DomainError
 from caseloop.core.events import on_commit
+from caseloop.core.fastdb import all_rows, get_by, insert, update, values_by
 from caseloop.customers.actions import IdentityInput, create_contact
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.errors import CustomerError, CustomerErrorCode
+from caseloop.customers.identities import normalise_identity
 from caseloop.customers.models import Contact, ContactIdentity, Organization
-from caseloop.customers.selectors import find_contact_by_identity
+from caseloop.customers.selectors import find_contact_by_identity, surviving_contact
 from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_role, require_staff
@@ -133,21 +135,30 @@ def record_imap_error(*, mailbox: Mailbox, error: str) -> None:
     mailbox.imap_last_error = error[:2000]
 
 
-def mailbox_for(addresses: Sequence[str]) -> Mailbox | None:
-    """The configured mailbox among these recipient addresses (plus-tags ignored), if any."""
+def all_mailboxes() -> list[Mailbox]:
+    """Every mailbox, active or not: a handful of rows, read with one prepared statement.
+
+    Read afresh for each message rather than cached in the process, so a
+    mailbox an administrator adds or disables counts from the next message on,
+    in every smtpd, fetchmail and worker process.
+    """
+    return all_rows(Mailbox)
+
+
+def mailbox_for(addresses: Sequence[str], mailboxes: Sequence[Mailbox] | None = None) -> Mailbox | None:
+    """The active mailbox among these recipient addresses (plus-tags ignored), if any."""
     bases = [_base_address(a) for a in addresses if a]
     if not bases:
         return None
-    found = {m.address: m for m in Mailbox.objects.filter(address__in=bases, active=True).select_related("team")}
+    found = {m.address: m for m in (all_mailboxes() if mailboxes is None else mailboxes) if m.active}
     return next((found[b] for b in bases if b in found), None)
 
 
 def accepts_recipient(address: str) -> bool:
     """Whether the SMTP server takes mail for `address`: any configured mailbox (with or
     without a +tag), or any address at all while no mailbox is configured."""
-    if not Mailbox.objects.filter(active=True).exists():
-        return True
-    return Mailbox.objects.filter(address=_base_address(address), active=True).exists()
+    active = {m.address for m in all_mailboxes() if m.active}
+    return not active or _base_address(address) in active
 
 
 def _base_address(address: str) -> str:
@@ -176,22 +187,29 @@ def receive_email(
     message is kept ("250 OK" to an SMTP client, "\\Seen" to an IMAP server).
     Nothing is parsed here beyond a header-only peek at the Message-ID.
     """
+    return _store(raw=raw, source=source, envelope_from=envelope_from, envelope_to=envelope_to,
+                  mailbox=mailbox if mailbox is not None else mailbox_for(envelope_to))  # fmt: skip
+
+
+def _store(
+    *, raw: bytes, source: InboundSource, envelope_from: str, envelope_to: Sequence[str], mailbox: Mailbox | None
+) -> Received:
     digest = hashlib.sha256(raw).hexdigest()
-    existing = InboundEmail.objects.defer("raw").filter(sha256=digest).first()
-    if existing is not None:
-        return Received(inbound=existing, created=False)
-    if mailbox is None:
-        mailbox = mailbox_for(envelope_to)
+    inbound = InboundEmail(
+        mailbox=mailbox, source=source, envelope_from=envelope_from[:998],
+        envelope_to=[a[:254] for a in envelope_to][:100], message_id=peek_message_id(raw), sha256=digest,
+        size=len(raw), raw=raw, received_at=clock.now(),
+    )  # fmt: skip
     try:
         with transaction.atomic():
-            inbound = InboundEmail.objects.create(
-                mailbox=mailbox, source=source, envelope_from=envelope_from[:998],
-                envelope_to=[a[:254] for a in envelope_to][:100], message_id=peek_message_id(raw), sha256=digest,
-                size=len(raw), raw=raw, received_at=clock.now(),
-            )  # fmt: skip
+            insert(inbound)  # a prepared INSERT (core.fastdb)
     except IntegrityError:
-        # the same bytes arrived concurrently on another connection; that row is the one
-        return Received(inbound=InboundEmail.objects.defer("raw").get(sha256=digest), created=False)
+        # The same bytes were stored before (a retried delivery; the unique SHA-256 says so):
+        # that row is the one. Asking the unique index is cheaper than looking first.
+        existing = InboundEmail.objects.defer("raw").filter(sha256=digest).first()
+        if existing is None:
+            raise
+        return Received(inbound=existing, created=False)
     return Received(inbound=inbound, created=True)
 
 
@@ -205,12 +223,14 @@ def ingest_email(
     inline: bool = False,
 ) -> Received:
     """Store, then process now (`inline`) or through the task queue: the path of the SMTP server and fetchmail."""
-    received = receive_email(raw=raw, source=source, envelope_from=envelope_from, envelope_to=envelope_to,
-                             mailbox=mailbox)  # fmt: skip
+    mailboxes = all_mailboxes()  # read once for both steps of an inline message
+    received = _store(raw=raw, source=source, envelope_from=envelope_from, envelope_to=envelope_to,
+                      mailbox=mailbox if mailbox is not None else mailbox_for(envelope_to, mailboxes))  # fmt: skip
     if not received.created or received.inbound.state != InboundState.RECEIVED:
         return received
     if inline:
-        return Received(inbound=process_inbound(inbound_id=received.inbound.pk), created=True)
+        # the row and its bytes are in hand: file them without reading them back
+        return Received(inbound=_process(received.inbound, mailboxes), created=True)
     on_commit(tasks.enqueue_processing, received.inbound.pk)
     return received
 
@@ -236,7 +256,22 @@ def process_inbound(*, inbound_id: int) -> InboundEmail:
     integrity checks) is raised, not quarantined: the row stays "received" and
     the task is retried, or `process_pending` picks it up.
     """
-    inbound = InboundEmail.objects.get(pk=inbound_id)
+    inbound = get_by(InboundEmail, id=inbound_id)
+    if inbound is None:
+        raise InboundEmail.DoesNotExist(f"Inbound email {inbound_id} does not exist.")
+    return _process(inbound, all_mailboxes())
+
+
+def _process(inbound: InboundEmail, mailboxes: Sequence[Mailbox]) -> InboundEmail:
+    """`process_inbound` for a row already read (or just stored).
+
+    One transaction per message, so a failure loses nothing but that
+    message's filing. The row is claimed at the end by a compare-and-set
+    UPDATE (state still "received"): if another worker filed it meanwhile,
+    nothing changes and this whole transaction rolls back, so a message is
+    never filed twice. On SQLite no one else can write meanwhile (the
+    IMMEDIATE transaction holds the write lock from its start).
+    """
     if inbound.state != InboundState.RECEIVED:
         return inbound
     try:
@@ -249,25 +284,20 @@ def process_inbound(*, inbound_id: int) -> InboundEmail:
     if inbound.size > max_message_bytes():
         return _set_outcome(inbound, InboundState.QUARANTINED, InboundReason.TOO_LARGE,
                             f"{inbound.size} bytes; the limit is {max_message_bytes()}.")  # fmt: skip
+    inbound_id = inbound.pk
     try:
         with transaction.atomic():
-            locked = (
-                InboundEmail.objects.select_for_update(of=("self",)).select_related("mailbox__team").defer("raw")
-                .get(pk=inbound_id)
-            )  # fmt: skip
-            if locked.state != InboundState.RECEIVED:
-                return locked
-            locked.from_address, locked.subject, locked.auto_kind = (
-                inbound.from_address,
-                inbound.subject,
-                inbound.auto_kind,
-            )
-            _route(locked, parsed)
-            locked.attempts += 1
-            locked.processed_at = clock.now()
-            locked.save(update_fields=["state", "reason_code", "reason", "attempts", "processed_at", "from_address",
-                                       "subject", "auto_kind", "case", "case_message"])  # fmt: skip
-            return locked
+            _route(inbound, parsed, mailboxes)
+            inbound.processed_at = clock.now()
+            claimed = update(inbound, ["state", "reason_code", "reason", "processed_at", "from_address", "subject",
+                                       "auto_kind", "case", "case_message"], increment={"attempts": 1},
+                             where={"state": InboundState.RECEIVED})  # fmt: skip
+            if not claimed:
+                raise _FiledElsewhere
+        inbound.attempts += 1
+        return inbound
+    except _FiledElsewhere:
+        return InboundEmail.objects.defer("raw").get(pk=inbound_id)
     except _Refused as refusal:
         return _set_outcome(inbound, InboundState.QUARANTINED, refusal.reason, refusal.detail)
     except DomainError as exc:
@@ -285,6 +315,10 @@ def process_inbound(*, inbound_id: int) -> InboundEmail:
                             f"{type(exc).__name__}: {exc}")  # fmt: skip
 
 
+class _FiledElsewhere(Exception):
+    """Another worker filed the message while this one worked on it: roll back, keep theirs."""
+
+
 class _Refused(Exception):
     """Raised inside the processing transaction to roll it back and quarantine."""
 
@@ -295,6 +329,7 @@ class _Refused(Exception):
 
 
 def _set_outcome(inbound: InboundEmail, state: InboundState, reason: InboundReason, detail: str) -> InboundEmail:
+    """Quarantine (or ignore) a row still "received", outside any filing transaction."""
     now = clock.now()
     InboundEmail.objects.filter(pk=inbound.pk, state=InboundState.RECEIVED).update(
         state=state, reason_code=reason, reason=detail[:5000], attempts=F("attempts") + 1, processed_at=now,
@@ -310,26 +345,27 @@ def _ignore(inbound: InboundEmail, reason: InboundReason, detail: str) -> None:
     inbound.state, inbound.reason_code, inbound.reason = InboundState.IGNORED, reason, detail[:5000]
 
 
-def _route(inbound: InboundEmail, parsed: ParsedEmail) -> None:
+def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailbox]) -> None:
     """Decide what the message is and apply it; sets the row's state, case and message."""
     sender = parsed.from_address or _envelope_sender(inbound)
     if not sender:
         raise _Refused(InboundReason.NO_SENDER, "The message has no From address (nor an envelope sender).")
-    ours = our_addresses()
+    ours = our_addresses(mailboxes)
     if sender in ours or _base_address(sender) in ours:
         _ignore(inbound, InboundReason.LOOP, f"From {sender}, one of our own addresses.")
         return
     if parsed.auto_kind == AutoKind.BOUNCE:
         _handle_bounce(inbound, parsed)
         return
-    duplicate = Message.objects.filter(channel=Channel.EMAIL, external_id=parsed.message_id).first()
+    duplicate = values_by(Message, ["id", "case_id"], channel=Channel.EMAIL, external_id=parsed.message_id)
     if duplicate is not None:
-        inbound.case_id, inbound.case_message = duplicate.case_id, duplicate
-        _ignore(inbound, InboundReason.DUPLICATE, f"Message-ID <{parsed.message_id}> is message {duplicate.pk}.")
+        inbound.case_id, inbound.case_message_id = duplicate[1], duplicate[0]
+        _ignore(inbound, InboundReason.DUPLICATE, f"Message-ID <{parsed.message_id}> is message {duplicate[0]}.")
         return
-    contact = _contact_for(sender, parsed.from_name)
+    contact, failing = _sender_contact(sender, parsed.from_name)
     recipients = [*inbound.envelope_to, *(a for _, a in parsed.to), *(a for _, a in parsed.cc)]
-    mailbox = inbound.mailbox or mailbox_for(recipients)
+    mailbox = next((m for m in mailboxes if m.pk == inbound.mailbox_id), None) if inbound.mailbox_id else None
+    mailbox = mailbox or mailbox_for(recipients, mailboxes)
     match = find_thread(parsed=parsed, recipients=recipients, sender=contact, sender_address=sender)
     body = _message_input(parsed)
     case: Case | None = match.case if match is not None else None
@@ -349,7 +385,7 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail) -> None:
             return
         created = create_case(
             actor=None, requester=contact, subject=_case_subject(parsed.subject), body=body, channel=Channel.EMAIL,
-            team=mailbox.team if mailbox is not None else default_team(), opened_at=inbound.received_at,
+            team=_team_of(mailbox), opened_at=inbound.received_at,
         )  # fmt: skip
         case, message = created.case, created.message
         if match is not None:
@@ -360,12 +396,13 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail) -> None:
             _queue_acknowledgement(case=case, to_address=parsed.reply_to or sender, mailbox=mailbox, parsed=parsed)
     assert message is not None
     if parsed.display_text.strip() and parsed.display_text.strip() != message.body_text.strip():
-        DisplayBody.objects.create(message=message, text=parsed.display_text)
+        insert(DisplayBody(message=message, text=parsed.display_text))
     our_address = mailbox.address if mailbox is not None else _first_of_ours(recipients, ours)
     _remember_addresses(case=case, mailbox=mailbox, our_address=our_address, reply_address=parsed.reply_to or sender,
                         new_case=match is None or match.case.pk != case.pk)  # fmt: skip
     if parsed.auto_kind == AutoKind.NONE:
-        _clear_failing(sender)
+        if failing:
+            _clear_failing(sender)
         others = [(n, a) for n, a in parsed.cc] + [(n, a) for n, a in parsed.to]
         people = [(n, a) for n, a in others if a != sender and a not in ours and _base_address(a) not in ours]
         if people:
@@ -432,14 +469,41 @@ def _acknowledges(mailbox: Mailbox | None) -> bool:
     return bool(getattr(settings, "CASELOOP_EMAIL_ACKNOWLEDGE", True))
 
 
+def _team_of(mailbox: Mailbox | None) -> Team | None:
+    if mailbox is None:
+        return default_team()
+    return get_by(Team, id=mailbox.team_id) if mailbox.team_id is not None else None
+
+
+def _sender_contact(address: str, name: str) -> tuple[Contact, bool]:
+    """The sender's contact (created if new), and whether mail to that address was failing.
+
+    What `find_contact_by_identity` does, keeping the identity row: its
+    `failing_since` tells whether there is a bounce mark to clear, so most
+    messages need no write for it.
+    """
+    try:
+        value = normalise_identity(IdentityKind.EMAIL, address)
+    except CustomerError as exc:
+        raise _Refused(InboundReason.NO_SENDER, f"The sender {address!r} is not a usable address.") from exc
+    identity = get_by(ContactIdentity, kind=str(IdentityKind.EMAIL), value=value)
+    contact = get_by(Contact, id=identity.contact_id) if identity is not None else None
+    if identity is None or contact is None:
+        return _new_contact(address, name), False
+    return surviving_contact(contact), identity.failing_since is not None
+
+
 def _contact_for(address: str, name: str) -> Contact:
     """The contact an address belongs to, created (with the organization of its domain) if new."""
     try:
         found = find_contact_by_identity(IdentityKind.EMAIL, address)
     except CustomerError as exc:
         raise _Refused(InboundReason.NO_SENDER, f"The sender {address!r} is not a usable address.") from exc
-    if found is not None:
-        return found
+    return found if found is not None else _new_contact(address, name)
+
+
+def _new_contact(address: str, name: str) -> Contact:
+    """A contact for an address nobody has, in the organization whose domain it is."""
     domain = address.rpartition("@")[2]
     organization = Organization.objects.filter(domain=domain).order_by("id").first() if domain else None
     display = " ".join(name.split())[:200] or address.partition("@")[0]
@@ -459,10 +523,13 @@ def _contact_for(address: str, name: str) -> Contact:
 def _remember_addresses(
     *, case: Case, mailbox: Mailbox | None, our_address: str, reply_address: str, new_case: bool
 ) -> None:
-    updated = 0 if new_case else CaseEmail.objects.filter(case=case).update(reply_address=reply_address[:254])
-    if not updated:
-        CaseEmail.objects.create(case=case, mailbox=mailbox, our_address=our_address[:254],
-                                 reply_address=reply_address[:254])  # fmt: skip
+    """Where the case's replies go: the address of its latest email (written only when it changed)."""
+    reply_address = reply_address[:254]
+    known = None if new_case else values_by(CaseEmail, ["id", "reply_address"], case_id=case.pk)
+    if known is None:
+        insert(CaseEmail(case=case, mailbox=mailbox, our_address=our_address[:254], reply_address=reply_address))
+    elif known[1] != reply_address:
+        update(CaseEmail(pk=known[0], case=case, reply_address=reply_address), ["reply_address"])
 
 
 def _clear_failing(address: str) -> None:
@@ -672,12 +739,12 @@ def _queue_acknowledgement(*, case: Case, to_address: str, mailbox: Mailbox | No
     from_address = mailbox.address if mailbox is not None else _from_mailbox(case)[1]
     now = clock.now()
     references = [*parsed.references, parsed.message_id] if not parsed.synthetic_id else list(parsed.references)
-    outbound = OutboundEmail.objects.create(
+    outbound = insert(OutboundEmail(
         case=case, kind=OutboundKind.ACKNOWLEDGEMENT, message_id=_new_message_id(from_address.rpartition("@")[2]),
         from_address=from_address, to_address=to_address, subject=_reply_subject(case),
         in_reply_to="" if parsed.synthetic_id else parsed.message_id,
         references=" ".join(f"<{i}>" for i in references[-20:]), next_attempt_at=now, created_at=now,
-    )  # fmt: skip
+    ))  # fmt: skip
     on_commit(tasks.enqueue_sending, outbound.pk)
 
 

@@ -26,6 +26,7 @@ from caseloop.cases.choices import Channel
 from caseloop.cases.models import Case, Message
 from caseloop.channels.email.models import CaseParticipant, Mailbox, OutboundEmail
 from caseloop.channels.email.parsing import ParsedEmail
+from caseloop.core.fastdb import get_by, values_by
 from caseloop.customers.models import Contact
 from caseloop.customers.selectors import surviving_contact
 
@@ -46,9 +47,10 @@ def _address_token_pattern() -> re.Pattern[str]:
     return re.compile(rf"^[^@+]+\+{prefix}-(\d{{1,18}})@", re.IGNORECASE)
 
 
-def our_addresses() -> frozenset[str]:
-    """Every address we send from: the mailboxes and the default From address."""
-    addresses = set(Mailbox.objects.values_list("address", flat=True))
+def our_addresses(mailboxes: Sequence[Mailbox] | None = None) -> frozenset[str]:
+    """Every address we send from: the mailboxes (given, or read now) and the default From address."""
+    rows = mailboxes if mailboxes is not None else Mailbox.objects.only("address")
+    addresses = {m.address for m in rows}
     default = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].strip().lower()
     if default:
         addresses.add(default)
@@ -62,7 +64,7 @@ def find_thread(
     if by_id is not None:
         return ThreadMatch(case=by_id, how="message_id")
     for case_id, how in _tokens(parsed.subject, recipients):
-        case = Case.objects.filter(pk=case_id).first()
+        case = get_by(Case, id=case_id)
         if case is not None and _is_on_case(case, sender, sender_address):
             return ThreadMatch(case=case, how=how)
     return None
@@ -71,14 +73,25 @@ def find_thread(
 def _by_message_id(ids: Sequence[str]) -> Case | None:
     if not ids:
         return None
-    ours = dict(OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "case_id"))
-    received = dict(
-        Message.objects.filter(channel=Channel.EMAIL, external_id__in=ids).values_list("external_id", "case_id")
+    # The nearest id (In-Reply-To) nearly always answers: two prepared unique-key reads
+    # (core.fastdb). Only when it does not are the older References asked, all in two queries.
+    nearest = ids[0]
+    row = values_by(OutboundEmail, ["case_id"], message_id=nearest) or values_by(
+        Message, ["case_id"], channel=Channel.EMAIL, external_id=nearest
     )
-    for ident in ids:  # nearest first: In-Reply-To before the older References
+    if row is not None:
+        return get_by(Case, id=row[0])
+    older = ids[1:]
+    if not older:
+        return None
+    ours = dict(OutboundEmail.objects.filter(message_id__in=older).values_list("message_id", "case_id"))
+    received = dict(
+        Message.objects.filter(channel=Channel.EMAIL, external_id__in=older).values_list("external_id", "case_id")
+    )
+    for ident in older:  # nearest first
         case_id = ours.get(ident) or received.get(ident)
         if case_id is not None:
-            return Case.objects.filter(pk=case_id).first()
+            return get_by(Case, id=case_id)
     return None
 
 

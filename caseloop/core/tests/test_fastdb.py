@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from caseloop.cases.models import CustomFieldDefinition
-from caseloop.core.fastdb import all_rows, get_by, insert, insert_many
+from caseloop.core.fastdb import all_rows, get_by, insert, insert_many, update, values_by
 from caseloop.customers.models import Order
 from caseloop.identity.models import ApiToken, User
 from caseloop.timeline.models import TimelineEvent
@@ -60,3 +60,46 @@ def test_all_rows_in_primary_key_order():
     CustomFieldDefinition.objects.create(key="a", label="A", field_type="number", required=True)
     rows = all_rows(CustomFieldDefinition)
     assert [(r.key, r.choices, r.required) for r in rows] == [("b", ["x", "y"], False), ("a", [], True)]
+
+
+def test_values_by_reads_some_columns_of_a_unique_row(agent):
+    token = ApiToken.objects.create(user=agent, name="n", prefix="abc123", digest="d" * 64)
+    assert values_by(ApiToken, ["id", "user_id", "name"], prefix="abc123") == (token.pk, agent.pk, "n")
+    assert values_by(ApiToken, ["id"], prefix="nope") is None
+
+
+def test_update_writes_the_named_fields_increments_counters_and_compares_and_sets():
+    order = insert(Order(reference="R-1", ordered_at=WHEN, total=Decimal("1.00"), currency="EUR"))
+    other = insert(Order(reference="R-2", ordered_at=WHEN, total=Decimal("2.00"), currency="EUR"))
+    order.total, order.currency, order.reference = Decimal("9.99"), "USD", "not written"
+    assert update(order, ["total", "currency"]) == 1
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.total, stored.currency, stored.reference) == (Decimal("9.99"), "USD", "R-1")
+    # compare-and-set: the condition no longer holds, nothing changes
+    order.currency = "GBP"
+    assert update(order, ["currency"], where={"currency": "EUR"}) == 0
+    assert update(order, ["currency"], where={"currency": "USD"}) == 1
+    assert Order.objects.get(pk=order.pk).currency == "GBP"
+    assert Order.objects.get(pk=other.pk).currency == "EUR"  # only the one row
+
+
+def test_update_increments_in_the_database_and_locks_for_update():
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from caseloop.cases.models import Case
+    from caseloop.testing.factories import make_case
+
+    case = make_case()
+    assert case.message_count == 1
+    stale = Case.objects.get(pk=case.pk)
+    Case.objects.filter(pk=case.pk).update(message_count=5)  # someone else counted meanwhile
+    stale.updated_at = WHEN
+    assert update(stale, ["updated_at"], increment={"message_count": 2}) == 1
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.message_count, stored.updated_at) == (7, WHEN)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        locked = get_by(Case, for_update=True, id=case.pk)
+    assert locked is not None and locked.message_count == 7
+    # a row lock where the database has them; SQLite's IMMEDIATE transaction holds the write lock instead
+    assert queries[-1]["sql"].endswith("FOR UPDATE") == connection.features.has_select_for_update
