@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid, parseaddr
 
@@ -693,14 +693,19 @@ def _recipient_of(case: Case) -> str:
     return identity.value
 
 
-def queue_outbound_for_message(*, message_id: int) -> OutboundEmail | None:
+def queue_outbound_for_message(
+    *, message_id: int, channels: Collection[str] = (Channel.EMAIL,)
+) -> OutboundEmail | None:
     """Queue an outbound email message for sending (idempotent: one OutboundEmail per message).
 
     Called in the transaction of a reply or, for replies written elsewhere,
     after their commit by the channel registry. The send task runs after commit.
+    `channels`: the message channels emailed here; a channel with no delivery
+    of its own (the web form, the portal) passes its kind, and its replies
+    reach the customer by email.
     """
     message = Message.objects.select_related("case").filter(pk=message_id).first()
-    if message is None or message.direction != Direction.OUTBOUND or message.channel != Channel.EMAIL:
+    if message is None or message.direction != Direction.OUTBOUND or message.channel not in channels:
         return None
     existing = OutboundEmail.objects.filter(case_message=message).first()
     if existing is not None:
@@ -732,6 +737,23 @@ def reply_by_email(*, actor: User, case: Case, body: MessageInput) -> OutboundEm
         added = add_message(actor=actor, case=case, direction=Direction.OUTBOUND, body=body, channel=Channel.EMAIL)
         outbound = queue_outbound_for_message(message_id=added.message.pk)
         assert outbound is not None
+    return outbound
+
+
+def queue_acknowledgement(*, case: Case, to_address: str) -> OutboundEmail:
+    """Confirm by email a case opened on another channel (the web form).
+
+    The subject carries the case token and the Reply-To routes an answer back,
+    so replying to it continues the same case.
+    """
+    from_address = _from_mailbox(case)[1]
+    now = clock.now()
+    outbound = insert(OutboundEmail(
+        case=case, kind=OutboundKind.ACKNOWLEDGEMENT, message_id=_new_message_id(from_address.rpartition("@")[2]),
+        from_address=from_address, to_address=to_address, subject=_reply_subject(case), next_attempt_at=now,
+        created_at=now,
+    ))  # fmt: skip
+    on_commit(tasks.enqueue_sending, outbound.pk)
     return outbound
 
 
