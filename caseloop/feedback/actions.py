@@ -22,6 +22,7 @@ from caseloop.cases.models import Case, Message
 from caseloop.core import clock
 from caseloop.core.errors import Invalid
 from caseloop.core.events import on_commit, publish
+from caseloop.core.fastdb import get_by
 from caseloop.customers.models import Contact
 from caseloop.customers.selectors import contact_ids_for_history, surviving_contact
 from caseloop.feedback import tasks
@@ -555,15 +556,18 @@ def recognise_survey(*, survey_id: int) -> list[Kudos]:
 
 def read_inbound_message(*, message_id: int) -> list[Kudos]:
     """What an inbound message tells us about feedback: a compliment (kudos) or a complaint about surveys (opt-out)."""
-    message = Message.objects.select_related("case", "author_contact").filter(pk=message_id).first()
+    # Runs after every inbound message (each email filed): one prepared read, and the case and
+    # contact are read only for the few messages that say something about feedback.
+    message = get_by(Message, id=message_id)
     if message is None or message.direction != Direction.INBOUND:
         return []
+    complains = complains_about_surveys(message.body_text)
+    if not complains and not read_praise(message.body_text).is_compliment():
+        return []
     contact = surviving_contact(message.author_contact or message.case.requester)
-    if complains_about_surveys(message.body_text):
+    if complains:
         opt_out_of_surveys(actor=None, contact=contact, message=message,
                            reason=f"Complained about surveys in a message on {message.case.number}")  # fmt: skip
-        return []
-    if not read_praise(message.body_text).is_compliment():
         return []
     return _recognise(case=message.case, contact=contact, people=worked_by(message.case), quote=message.body_text,
                       source=KudosSource.MESSAGE, survey=None, message=message)  # fmt: skip

@@ -8,7 +8,7 @@ one indexed read per message, and writes only when something was found.
 
 from __future__ import annotations
 
-from caseloop.cases.choices import CaseStatus
+from caseloop.cases.choices import CaseStatus, Direction
 from caseloop.core.events import subscribe
 from caseloop.feedback import tasks
 
@@ -20,7 +20,9 @@ def _case_status_changed(*, case_id: int, after: str, **_: object) -> None:
 
 
 @subscribe("case.message_added")
-def _message_added(*, message_id: int, **_: object) -> None:
+def _message_added(*, message_id: int, direction: str | None = None, **_: object) -> None:
+    if direction is not None and direction != Direction.INBOUND:
+        return  # replies and notes say nothing about how the customer feels
     from caseloop.feedback.actions import read_inbound_message
 
     read_inbound_message(message_id=message_id)

@@ -369,3 +369,51 @@ def test_contact_matched_by_existing_identity():
     inbound = ingest(raw_email(sender="KNOWN@customer.test"))
     assert case_of(inbound).requester_id == contact.pk
     assert Contact.objects.count() == 1
+
+
+def test_a_message_filed_by_another_worker_meanwhile_is_rolled_back_not_filed_twice():
+    from caseloop.channels.email.actions import _process, all_mailboxes
+
+    stored = receive_email(raw=raw_email(cc="eve@customer.test"), source=InboundSource.SMTP,
+                           envelope_to=["support@example.com"]).inbound  # fmt: skip
+    stale = InboundEmail.objects.get(pk=stored.pk)  # what a second worker read before the first one filed it
+    filed = process_inbound(inbound_id=stored.pk)
+    counts = (Case.objects.count(), Message.objects.count(), CaseParticipant.objects.count(),
+              TimelineEvent.objects.count(), AuditEntry.objects.count())  # fmt: skip
+    again = _process(stale, all_mailboxes())
+    # the compare-and-set on "received" failed: the second filing rolled back whole
+    assert (again.state, again.case_id, again.attempts) == (InboundState.PROCESSED, filed.case_id, 1)
+    assert (Case.objects.count(), Message.objects.count(), CaseParticipant.objects.count(),
+            TimelineEvent.objects.count(), AuditEntry.objects.count()) == counts  # fmt: skip
+
+
+def test_an_older_reference_threads_when_the_nearest_is_unknown():
+    first = ingest(raw_email(message_id="<root@customer.test>"))
+    follow = ingest(raw_email(subject="Re: door", in_reply_to="<lost@elsewhere.test>",
+                              references="<root@customer.test> <lost@elsewhere.test>"))  # fmt: skip
+    assert follow.case_id == first.case_id and Case.objects.count() == 1
+
+
+def test_replies_go_to_the_address_of_the_latest_email():
+    first = ingest(raw_email(message_id="<a1@customer.test>"))
+    ingest(raw_email(in_reply_to="<a1@customer.test>", message_id="<a2@customer.test>"))
+    assert CaseEmail.objects.get(case_id=first.case_id).reply_address == "ann@customer.test"
+    ingest(raw_email(in_reply_to="<a2@customer.test>", reply_to="Ann at home <ann@home.test>"))
+    facts = CaseEmail.objects.get(case_id=first.case_id)
+    assert (facts.our_address, facts.reply_address) == ("support@example.com", "ann@home.test")
+    assert CaseEmail.objects.count() == 1
+
+
+def test_a_mailbox_added_or_disabled_counts_from_the_next_message(admin_user):
+    from caseloop.channels.email.actions import accepts_recipient
+
+    assert accepts_recipient("anything@example.com")  # no mailbox yet: any address
+    sales = create_mailbox(actor=admin_user, address="sales@example.com", team=make_team("Sales"))
+    assert not accepts_recipient("anything@example.com") and accepts_recipient("sales+x@example.com")
+    inbound = ingest(raw_email(to="sales@example.com"), envelope_to=["sales@example.com"])
+    assert (inbound.mailbox_id, case_of(inbound).team_id) == (sales.pk, sales.team_id)
+    sales.active = False
+    sales.save(update_fields=["active"])
+    assert accepts_recipient("anything@example.com")  # no active mailbox left
+    later = ingest(raw_email(to="sales@example.com"), envelope_to=["sales@example.com"])
+    assert later.mailbox_id is None
