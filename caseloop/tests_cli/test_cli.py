@@ -216,6 +216,19 @@ def test_server_settings_bracket_ipv6_hosts() -> None:
     assert cli.server_settings(host="0.0.0.0", port=80, workers=5)["workers"] == 5  # noqa: S104
 
 
+def test_bench_runs_the_repository_benchmarks_with_every_option_passed_on(monkeypatch: Any) -> None:
+    calls: list[tuple[list[str], Any]] = []
+
+    def fake_run(command: list[str], *, cwd: Any, check: bool) -> subprocess.CompletedProcess[str]:
+        calls.append((command, cwd))
+        return subprocess.CompletedProcess(command, 3)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+
+    assert cli.main(["bench", "--cases", "1000", "--help"]) == 3
+    assert calls == [([sys.executable, "-m", "bench", "--cases", "1000", "--help"], cli.REPO_DIR)]
+
+
 def _fresh(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     code = "import sys; from caseloop.cli import main; sys.exit(main())"
     # this interpreter and fixed arguments: nothing untrusted reaches the command line
