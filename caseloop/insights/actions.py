@@ -17,10 +17,11 @@ import datetime as dt
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from caseloop.cases.models import Case
@@ -32,9 +33,18 @@ from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_role
 from caseloop.insights import tasks
-from caseloop.insights.counting import REPEAT_DAYS, RETENTION_DAYS, daily_counters
-from caseloop.insights.facts import FACT_FIELDS, TagNames, compute_facts, fact_of, survivors_of
+from caseloop.insights.counting import COUNTERS, REPEAT_DAYS, RETENTION_DAYS, DailySums
+from caseloop.insights.facts import (
+    FACT_COLUMNS,
+    FACT_FIELDS,
+    TagNames,
+    case_type_field,
+    compute_facts,
+    fact_of,
+    survivors_of,
+)
 from caseloop.insights.models import CaseFact, DailySegmentStat, RefreshState
+from caseloop.insights.rows import insert_rows
 
 OVERLAP = dt.timedelta(minutes=5)
 STALE_LEASE = dt.timedelta(hours=1)
@@ -90,15 +100,25 @@ def refresh_insights(*, full: bool = False) -> RefreshResult:
     return RefreshResult(full=full, facts=written, removed=removed, days=days, duration_ms=duration)
 
 
-def _write_facts(case_ids: Sequence[int], *, tags: TagNames, now: dt.datetime) -> tuple[int, int, set[dt.date]]:
-    """Compute and store the facts of these cases; the days whose sums change."""
-    before = dict(CaseFact.objects.filter(case_id__in=list(case_ids)).values_list("case_id", "solved_on"))
-    facts, _ = compute_facts(case_ids, tags=tags, now=now)
+def _write_facts(case_ids: Sequence[int], *, tags: TagNames, type_field: str | None, now: dt.datetime,
+                 deltas: DailySums, whole_days: set[dt.date]) -> tuple[int, int]:  # fmt: skip
+    """Compute and store the facts of these cases, and note how each changed its days' sums.
+
+    The old fact's counters are taken away and the new one's added (in
+    `deltas`), except on `whole_days`, which are summed again from scratch.
+    """
+    old = [fact_of(row) for row in CaseFact.objects.filter(case_id__in=list(case_ids)).values_list(*FACT_FIELDS)]
+    computed, _ = compute_facts(case_ids, tags=tags, type_field=type_field)
     with transaction.atomic():
         CaseFact.objects.filter(case_id__in=list(case_ids)).delete()
-        CaseFact.objects.bulk_create(facts, batch_size=500)
-    removed = len(set(before) - {f.case_id for f in facts})
-    return len(facts), removed, set(before.values()) | {f.solved_on for f in facts}
+        insert_rows(CaseFact, FACT_COLUMNS, (c.row(now) for c in computed))
+    for day, fact in old:
+        if day not in whole_days:
+            deltas.add(day, fact, sign=-1)
+    for c in computed:
+        if c.day not in whole_days:
+            deltas.add(c.day, c.fact)
+    return len(computed), max(0, len(old) - len(computed))
 
 
 def _touched_cases(state: RefreshState) -> set[int]:
@@ -153,48 +173,54 @@ def _incremental(state: RefreshState, started: dt.datetime) -> tuple[int, int, i
     touched = _touched_cases(state)
     from_orders, order_mark = _new_orders(state)
     ids = sorted(touched | from_orders)
-    tags = TagNames()
-    written = removed = 0
-    days: set[dt.date] = set()
-    for start in range(0, len(ids), BATCH):
-        n, gone, changed = _write_facts(ids[start : start + BATCH], tags=tags, now=started)
-        written, removed, days = written + n, removed + gone, days | changed
+    tags, type_field = TagNames(), case_type_field()
     assert state.refreshed_at is not None
-    days |= _closing_days(state.refreshed_at, started)
-    summed = aggregate_days(days, as_of=started)
-    return written, removed, summed, order_mark
+    # days whose windows closed since the last refresh change for every case: summed again whole
+    whole_days = _closing_days(state.refreshed_at, started)
+    deltas = DailySums(as_of=started)
+    written = removed = 0
+    for start in range(0, len(ids), BATCH):
+        n, gone = _write_facts(ids[start : start + BATCH], tags=tags, type_field=type_field, now=started, deltas=deltas,
+                               whole_days=whole_days)  # fmt: skip
+        written, removed = written + n, removed + gone
+    applied = apply_deltas(deltas)
+    summed = aggregate_days(whole_days | applied.fallback, as_of=started)
+    return written, removed, summed + len(applied.days), order_mark
 
 
 def _rebuild(started: dt.datetime) -> tuple[int, int, int, int]:
-    """Every fact again, batch by batch in id order (each batch its own short transaction), then every day."""
+    """Every fact again, batch by batch in id order (each batch its own short transaction), then every day.
+
+    The daily sums are added up in memory as the facts are made (a year of a
+    large installation is some hundred thousand segment-days) and replace the
+    old ones in one transaction at the end, so the dashboard never shows half a
+    rebuild of them.
+    """
     order_mark = Order.objects.aggregate(top=Max("id"))["top"] or 0
-    tags = TagNames()
+    tags, type_field = TagNames(), case_type_field()
+    sums = DailySums(as_of=started)
     last, written = 0, 0
     while True:
         ids = list(Case.objects.filter(id__gt=last, solved_at__isnull=False).order_by("id")
                    .values_list("id", flat=True)[:BATCH])  # fmt: skip
         if not ids:
             break
-        facts, _ = compute_facts(ids, tags=tags, now=started)
+        computed, _ = compute_facts(ids, tags=tags, type_field=type_field)
         with transaction.atomic():
             CaseFact.objects.filter(case_id__gt=last, case_id__lte=ids[-1]).delete()
-            CaseFact.objects.bulk_create(facts, batch_size=500)
-        written += len(facts)
+            insert_rows(CaseFact, FACT_COLUMNS, (c.row(started) for c in computed))
+        for c in computed:
+            sums.add(c.day, c.fact)
+        written += len(computed)
         last = ids[-1]
     removed, _ = CaseFact.objects.filter(case_id__gt=last).delete()
-    bounds = CaseFact.objects.aggregate(first=Min("solved_on"), last=Max("solved_on"))
-    days: set[dt.date] = set()
-    if bounds["first"] is not None:
-        day = bounds["first"]
-        while day <= bounds["last"]:
-            days.add(day)
-            day += dt.timedelta(days=1)
-    summed = aggregate_days(days, as_of=started)
-    if bounds["first"] is not None:
-        DailySegmentStat.objects.filter(Q(day__lt=bounds["first"]) | Q(day__gt=bounds["last"])).delete()
-    else:
+    with transaction.atomic():
         DailySegmentStat.objects.all().delete()
-    return written, removed, summed, order_mark
+        insert_rows(DailySegmentStat, STAT_COLUMNS, sums.rows())
+    return written, removed, len({day for day, _, _ in sums.sums}), order_mark
+
+
+STAT_COLUMNS = ("day", "dimension", "key", *COUNTERS)
 
 
 def aggregate_days(days: Iterable[dt.date], *, as_of: dt.datetime) -> int:
@@ -204,14 +230,61 @@ def aggregate_days(days: Iterable[dt.date], *, as_of: dt.datetime) -> int:
         chunk = ordered[start : start + DAYS_PER_PASS]
         wanted = set(chunk)
         rows = CaseFact.objects.filter(solved_on__gte=chunk[0], solved_on__lte=chunk[-1]).values_list(*FACT_FIELDS)
-        facts = (fact_of(row) for row in rows.iterator(chunk_size=5000) if row[0] in wanted)
-        sums = daily_counters(facts, as_of=as_of)
-        stats = [DailySegmentStat(day=day, dimension=dimension, key=key[:64], **counters)
-                 for (day, dimension, key), counters in sums.items()]  # fmt: skip
+        sums = DailySums(as_of=as_of)
+        for row in rows.iterator(chunk_size=5000):
+            if row[0] in wanted:
+                sums.add(*fact_of(row))
         with transaction.atomic():
             DailySegmentStat.objects.filter(day__in=chunk).delete()
-            DailySegmentStat.objects.bulk_create(stats, batch_size=1000)
+            insert_rows(DailySegmentStat, STAT_COLUMNS, sums.rows())
     return len(ordered)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    days: set[dt.date]  # days whose sums were changed in place
+    fallback: set[dt.date]  # days that must be summed again whole (a sum that would go below zero)
+
+
+def apply_deltas(deltas: DailySums) -> Applied:
+    """Add each segment-day's change to its stored sums: an UPDATE where the row exists, an INSERT where not.
+
+    A change that would take a counter below zero (or remove from a row that
+    is not there) means the stored sums and the facts disagree; that day is
+    left to be summed again whole instead. Rows left with no case are deleted.
+    """
+    changed = {key: counts for key, counts in deltas.sums.items() if any(counts)}
+    if not changed:
+        return Applied(days=set(), fallback=set())
+    days = {day for day, _, _ in changed}
+    existing = {(day, dimension, key): counts for day, dimension, key, *counts in DailySegmentStat.objects.filter(
+        day__in=days).values_list("day", "dimension", "key", *COUNTERS)}  # fmt: skip
+    fallback: set[dt.date] = set()
+    updates: list[tuple[dt.date, list[Any]]] = []
+    inserts: list[tuple[Any, ...]] = []
+    for (day, dimension, key), counts in changed.items():
+        stored = existing.get((day, dimension, key[:64]))
+        if stored is None:
+            if min(counts) < 0:
+                fallback.add(day)
+            else:
+                inserts.append((day, dimension, key[:64], *counts))
+        elif any(a + b < 0 for a, b in zip(stored, counts, strict=True)):
+            fallback.add(day)
+        else:
+            updates.append((day, [*counts, dimension, connection.ops.adapt_datefield_value(day), key[:64]]))
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(c)} = {quote(c)} + %s" for c in COUNTERS)
+    sql = (f"UPDATE {quote(DailySegmentStat._meta.db_table)} SET {assignments} "  # noqa: S608  (names from _meta)
+           f"WHERE {quote('dimension')} = %s AND {quote('day')} = %s AND {quote('key')} = %s")  # fmt: skip
+    with transaction.atomic():
+        params = [row for day, row in updates if day not in fallback]
+        if params:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+        insert_rows(DailySegmentStat, STAT_COLUMNS, [row for row in inserts if row[0] not in fallback])
+        DailySegmentStat.objects.filter(day__in=days - fallback, cases=0).delete()
+    return Applied(days=days - fallback, fallback=fallback)
 
 
 # --- scheduling ---------------------------------------------------------------------------------------------

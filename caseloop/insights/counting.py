@@ -10,9 +10,9 @@ come back". docs/insights.md writes every rule out.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from caseloop.insights.choices import NO_ANSWER, NO_SEGMENT, PROMISE_BROKEN, PROMISE_KEPT, PROMISE_NONE, Dimension
 from caseloop.insights.stats import Estimate, mean, nps, wilson
@@ -77,45 +77,90 @@ def segments_of(fact: Fact) -> list[tuple[str, str]]:
     return keys
 
 
-def counters_of(fact: Fact, *, as_of: dt.datetime) -> dict[str, int]:
-    """The counters one fact adds to each of its segments."""
-    c = dict.fromkeys(COUNTERS, 0)
-    c["cases"] = 1
+INDEX = {name: i for i, name in enumerate(COUNTERS)}
+_I = INDEX
+
+
+def contributions(fact: Fact, *, as_of: dt.datetime) -> list[tuple[int, int]]:
+    """(counter index, value) for every counter the fact adds to, in COUNTERS order of meaning (no zeros)."""
+    out = [(_I["cases"], 1)]
     if fact.sla_met is not None:
-        c["sla_n"], c["sla_met"] = 1, int(fact.sla_met)
-    c["promises_due"], c["promises_kept"] = fact.promises_due, fact.promises_kept
+        out.append((_I["sla_n"], 1))
+        if fact.sla_met:
+            out.append((_I["sla_met"], 1))
+    if fact.promises_due:
+        out.append((_I["promises_due"], fact.promises_due))
+    if fact.promises_kept:
+        out.append((_I["promises_kept"], fact.promises_kept))
     if fact.expectations:
-        c["exp_n"] = 1
-        c[f"exp_{fact.expectations}"] = 1
+        out += [(_I["exp_n"], 1), (_I[f"exp_{fact.expectations}"], 1)]
     if fact.ces is not None:
-        c["ces_n"], c["ces_sum"], c["ces_sumsq"] = 1, fact.ces, fact.ces * fact.ces
+        out += [(_I["ces_n"], 1), (_I["ces_sum"], fact.ces), (_I["ces_sumsq"], fact.ces * fact.ces)]
     if fact.csat is not None:
-        c["csat_n"], c["csat_sum"], c["csat_good"] = 1, fact.csat, int(fact.csat >= CSAT_GOOD)
+        out += [(_I["csat_n"], 1), (_I["csat_sum"], fact.csat)]
+        if fact.csat >= CSAT_GOOD:
+            out.append((_I["csat_good"], 1))
     if fact.nps is not None:
-        c["nps_n"], c["nps_promoters"], c["nps_detractors"] = 1, int(fact.nps >= PROMOTER), int(fact.nps <= DETRACTOR)
+        out.append((_I["nps_n"], 1))
+        if fact.nps >= PROMOTER:
+            out.append((_I["nps_promoters"], 1))
+        elif fact.nps <= DETRACTOR:
+            out.append((_I["nps_detractors"], 1))
     if fact.solved_at + dt.timedelta(days=REPEAT_DAYS) <= as_of:
-        c["repeat_base"], c["repeat_yes"] = 1, int(fact.repeat_at is not None)
+        out.append((_I["repeat_base"], 1))
+        if fact.repeat_at is not None:
+            out.append((_I["repeat_yes"], 1))
     if fact.prior_order:
         for days in RETENTION_DAYS:
             window_end = fact.solved_at + dt.timedelta(days=days)
             if window_end <= as_of:
-                c[f"ret{days}_base"] = 1
-                c[f"ret{days}_yes"] = int(fact.next_order_at is not None and fact.next_order_at <= window_end)
-    return c
+                out.append((_I[f"ret{days}_base"], 1))
+                if fact.next_order_at is not None and fact.next_order_at <= window_end:
+                    out.append((_I[f"ret{days}_yes"], 1))
+    return out
+
+
+def counters_of(fact: Fact, *, as_of: dt.datetime) -> dict[str, int]:
+    """The counters one fact adds to each of its segments, by name (zeros included)."""
+    counters = dict.fromkeys(COUNTERS, 0)
+    for index, value in contributions(fact, as_of=as_of):
+        counters[COUNTERS[index]] += value
+    return counters
+
+
+class DailySums:
+    """Counters per (day, dimension, key), kept as lists (a year of a large installation fits in memory)."""
+
+    def __init__(self, *, as_of: dt.datetime) -> None:
+        self.as_of = as_of
+        self.sums: dict[tuple[dt.date, str, str], list[int]] = {}
+
+    def add(self, day: dt.date, fact: Fact, *, sign: int = 1) -> None:
+        """Add the fact's counters to each of its segments that day (sign -1 takes them away)."""
+        added = contributions(fact, as_of=self.as_of)
+        if sign != 1:
+            added = [(index, sign * value) for index, value in added]
+        for dimension, key in segments_of(fact):
+            row = self.sums.get((day, dimension, key))
+            if row is None:
+                row = self.sums[(day, dimension, key)] = [0] * len(COUNTERS)
+            for index, value in added:
+                row[index] += value
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """(day, dimension, key, *counters in COUNTERS order) for each segment-day."""
+        for (day, dimension, key), counts in self.sums.items():
+            yield (day, dimension, key[:64], *counts)
 
 
 def daily_counters(
     facts: Iterable[tuple[dt.date, Fact]], *, as_of: dt.datetime
 ) -> dict[tuple[dt.date, str, str], dict[str, int]]:
     """Sum the facts' counters per (day, dimension, key)."""
-    sums: dict[tuple[dt.date, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    sums = DailySums(as_of=as_of)
     for day, fact in facts:
-        added = {k: v for k, v in counters_of(fact, as_of=as_of).items() if v}
-        for dimension, key in segments_of(fact):
-            row = sums[(day, dimension, key)]
-            for name, value in added.items():
-                row[name] += value
-    return dict(sums)
+        sums.add(day, fact)
+    return {key: dict(zip(COUNTERS, counts, strict=True)) for key, counts in sums.sums.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -237,3 +237,45 @@ def test_the_management_command(world):
     with clock.frozen_at(T0 + dt.timedelta(days=1)):
         call_command("insights_refresh", "--full", stdout=out)
     assert out.getvalue().startswith("Full rebuild: 2 case facts written, 0 removed, 1 days summed")
+
+
+def _snapshot():
+    from caseloop.insights.counting import COUNTERS
+
+    return {(r[0], r[1], r[2]): r[3:] for r in DailySegmentStat.objects.values_list("day", "dimension", "key",
+                                                                                    *COUNTERS)}  # fmt: skip
+
+
+def test_incremental_refreshes_end_where_a_full_rebuild_does(world, agent, monkeypatch):
+    """The invariant behind the deltas: after any refreshes, each day's sums are those of its facts now."""
+    from caseloop.insights import actions
+
+    applied = []
+    real = actions.apply_deltas
+
+    def spy(deltas):
+        applied.append(real(deltas))
+        return applied[-1]
+
+    monkeypatch.setattr(actions, "apply_deltas", spy)
+    at(T0 + dt.timedelta(days=1), refresh_insights, full=True)
+    # a day of changes: a reopen and a re-solve, a new answer, a repeat, a late order, a merge, a new solved case
+    at(T0 + dt.timedelta(days=1, hours=1), change_status, actor=agent, case=world["second"], status=CaseStatus.OPEN)
+    at(T0 + dt.timedelta(days=1, hours=2), refresh_insights)
+    at(T0 + dt.timedelta(days=2), change_status, actor=agent, case=world["second"], status=CaseStatus.SOLVED)
+    third = solve(agent, make_contact(), when=T0 + dt.timedelta(days=2, hours=1), tags=["billing"])
+    survey = sent_survey(third, at=T0 + dt.timedelta(days=2, hours=1))
+    at(T0 + dt.timedelta(days=2, hours=5), answer_survey, token=token_of(survey), expectations="met", nps=9)
+    at(T0 + dt.timedelta(days=2, hours=6), refresh_insights)
+    order(world["bob"], T0 + dt.timedelta(days=3))
+    at(T0 + dt.timedelta(days=4), create_case, actor=None, requester=world["bob"], subject="Again",
+       body=MessageInput(body_text="Billing"), tags=["billing"])  # fmt: skip
+    at(T0 + dt.timedelta(days=9), refresh_insights)  # a week later: repeat windows have closed meanwhile
+    at(T0 + dt.timedelta(days=40), refresh_insights)
+    incremental = _snapshot()
+    at(T0 + dt.timedelta(days=40), refresh_insights, full=True)
+    assert incremental == _snapshot()
+    # the changes went in as deltas, none fell back to summing a day again
+    assert sum(len(a.days) for a in applied) > 0 and all(not a.fallback for a in applied)
+    # the re-solved case moved to the day it was solved again, beside the new one
+    assert (incremental[(DAY, "all", "")][0], incremental[(DAY + dt.timedelta(days=2), "all", "")][0]) == (1, 2)
