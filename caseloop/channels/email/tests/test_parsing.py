@@ -112,6 +112,50 @@ def test_forwarded_message_is_an_attachment_and_its_text_follows_the_body():
     assert parsed.display_text == parsed.text  # a forward is content, never trimmed
 
 
+def _full_parser(raw: str) -> list[tuple[str, str]]:
+    from email import policy
+
+    header = policy.default.header_fetch_parse("To", raw)
+    pairs = [(" ".join(a.display_name.split()), a.addr_spec.lower()) for a in header.addresses]
+    return [(name, spec) for name, spec in pairs if "@" in spec]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Ann Smith <ann@customer.test>",
+        "ann@customer.test",
+        "  Ann   Smith   <Ann@Customer.Test>  ",
+        "<ann@customer.test>",
+        "a@b.test, Dee Eff <dee.eff+tag@sub.example.co.uk>",
+        "O'Brien-Jones_2 <ob@customer.test> , bob@y.test",
+    ],
+)
+def test_simple_address_lists_read_as_the_full_parser_reads_them(raw):
+    from caseloop.channels.email.parsing import simple_addresses
+
+    assert simple_addresses(raw) == _full_parser(raw) != []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '"Smith, Ann" <ann@customer.test>',  # quoted name
+        "ann@customer.test (Ann Smith)",  # comment
+        "J. Smith <j@customer.test>",  # obsolete phrase
+        "=?utf-8?q?Gr=C3=BC=C3=9Fe?= <g@customer.test>",  # encoded word
+        "undisclosed-recipients:;",  # group
+        "a@b.test, ,c@d.test",  # empty entry
+        "bob@x..test",  # not a dot-atom
+        "Jürgen <j@customer.test>",  # 8-bit
+    ],
+)
+def test_address_lists_beyond_the_simple_form_go_to_the_full_parser(raw):
+    from caseloop.channels.email.parsing import simple_addresses
+
+    assert simple_addresses(raw) is None
+
+
 def test_threading_ids_are_read_nearest_first():
     raw = raw_email(in_reply_to="<c@x>", references="<a@x> <b@x> <c@x>")
     parsed = parse_email(raw)
