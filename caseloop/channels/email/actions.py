@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid, parseaddr
@@ -161,8 +162,15 @@ def accepts_recipient(address: str) -> bool:
     return not active or _base_address(address) in active
 
 
+_BARE_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
+
+
 def _base_address(address: str) -> str:
-    local, _, domain = parseaddr(address)[1].strip().lower().partition("@")
+    """`Support <Support+CL-12@Example.com>` → `support@example.com`."""
+    address = address.strip()
+    # a bare address (what envelopes and parsed headers hold) needs no RFC 5322 parsing
+    spec = address if _BARE_ADDRESS.fullmatch(address) else parseaddr(address)[1].strip()
+    local, _, domain = spec.lower().partition("@")
     return f"{local.split('+', 1)[0]}@{domain}" if domain else ""
 
 

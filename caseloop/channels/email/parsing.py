@@ -301,13 +301,19 @@ def synthetic_message_id(raw: bytes) -> str:
     return f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
 
 
+# The header block as the stdlib's feed parser delimits it: lines that look like a header
+# field ("Name:", a continuation, an mbox "From "), up to the first that does not.
+_HEADER_LINES = re.compile(rb"(?:(?:From |[\x21-\x39\x3b-\x7e]*:|[\t ])[^\n]*(?:\n|\Z))*")
+# the Message-ID field, with its folded continuation lines
+_MESSAGE_ID_FIELD = re.compile(rb"^message-id:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
 def peek_message_id(raw: bytes) -> str:
-    """The Message-ID from the headers only (cheap; used before the message is stored)."""
-    try:
-        headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
-        found = _ids(str(headers.get("Message-ID", "") or ""))
-    except Exception:  # storing must never fail on a bad header
-        found = ()
+    """The Message-ID from the header block only (cheap: two regular expressions, no parser;
+    used before the message is stored). Finds what `parse_email` finds."""
+    header_end = _HEADER_LINES.match(raw)
+    match = _MESSAGE_ID_FIELD.search(raw, 0, header_end.end() if header_end else 0)
+    found = _ids(match.group(1).decode("utf-8", "surrogateescape")) if match else ()
     return found[0] if found else synthetic_message_id(raw)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from caseloop.channels.email.choices import AutoKind
-from caseloop.channels.email.parsing import UnparseableEmail, decode_bytes, parse_email, peek_message_id, trim_reply
+from caseloop.channels.email.parsing import (
+    UnparseableEmail,
+    decode_bytes,
+    parse_email,
+    peek_message_id,
+    synthetic_message_id,
+    trim_reply,
+)
 from caseloop.channels.email.tests.mail import bounce_for, raw_email
 
 
@@ -162,9 +169,21 @@ def test_threading_ids_are_read_nearest_first():
     assert parsed.thread_ids == ("c@x", "b@x", "a@x")
 
 
-def test_peek_message_id_reads_headers_only_and_falls_back_to_digest():
-    assert peek_message_id(b"Message-ID: <abc@x>\r\n\r\nbody") == "abc@x"
-    assert peek_message_id(b"Subject: none\r\n\r\nbody").endswith("@synthetic.caseloop")
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"Message-ID: <abc@x>\r\n\r\nbody", "abc@x"),
+        (b"Subject: s\r\nmessage-id:\r\n <folded@x>\r\n\r\nbody", "folded@x"),
+        (b"From someone Tue Apr 7 10:00:00 2026\nMessage-Id: <mbox@x>\n\nbody", "mbox@x"),
+        (b"Message-ID: <no-body@x>", "no-body@x"),
+        (b"Subject: none\r\n\r\nMessage-ID: <in-the-body@x>\r\n", None),
+        (b"Subject: s\r\nNot a header\r\nMessage-ID: <after-garbage@x>\r\n\r\nbody", None),  # the parser stops too
+    ],
+)
+def test_peek_message_id_reads_the_header_block_only_and_agrees_with_the_parser(raw, expected):
+    peeked = peek_message_id(raw)
+    assert peeked == (expected or synthetic_message_id(raw))
+    assert peeked == parse_email(raw).message_id
 
 
 def test_empty_or_headerless_input_is_unparseable():
