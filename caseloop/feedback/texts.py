@@ -40,6 +40,8 @@ class Text:
     body_html: str
 
 
+# channels whose replies reach the customer as a text message (a phone case is answered by SMS)
+SHORT_CHANNELS = frozenset({Channel.SMS, Channel.PHONE})
 # best first: the order the customer reads the choices in
 CHOICES_SHOWN = (Expectation.EXCEEDED, Expectation.MET, Expectation.FAILED)
 
@@ -50,8 +52,8 @@ def _greeting(contact: Contact) -> str:
 
 def survey_text(*, case: Case, contact: Contact, token: str, questions: list[str], channel: str) -> Text:
     links = [(choice.label, click_url(token, choice)) for choice in CHOICES_SHOWN]
-    if channel == Channel.SMS:
-        # an SMS is short: the three links and nothing else
+    if channel in SHORT_CHANNELS:
+        # a text message is short: the three links and nothing else
         short = " ".join(f"{label.split(' my ')[0]}: {url}" for label, url in links)
         text = f"How did we do on {case.number}? {short}"
         return Text(body_text=text, body_html="")
@@ -84,7 +86,7 @@ def survey_text(*, case: Case, contact: Contact, token: str, questions: list[str
 
 def follow_up_text(*, case: Case, contact: Contact, token: str, channel: str) -> Text:
     yes, no = follow_up_url(token, held=True), follow_up_url(token, held=False)
-    if channel == Channel.SMS:
+    if channel in SHORT_CHANNELS:
         return Text(body_text=f"Did our fix on {case.number} hold? Yes: {yes} No: {no}", body_html="")
     question = f"a few days ago we solved your case {case.number}: {case.subject}. Is everything still working?"
     text = "\n".join([_greeting(contact), "", question, "", f"  Yes, it holds: {yes}", f"  No, it does not: {no}", "",

@@ -148,15 +148,25 @@ def test_no_survey_after_a_complaint_about_surveys(agent):
     assert survey is not None and (survey.state, survey.skip_reason) == (SurveyState.SKIPPED, SkipReason.OPTED_OUT)
 
 
-def test_a_phone_case_is_surveyed_by_email_and_without_an_address_not_at_all(agent):
-    by_phone = solved_case(agent=agent, channel=Channel.PHONE, reply=False)
-    survey = schedule_survey(case_id=by_phone.pk)
+def test_a_case_from_a_channel_that_cannot_deliver_is_surveyed_by_email_or_not_at_all(agent):
+    by_api = solved_case(agent=agent, channel=Channel.API, reply=False)
+    survey = schedule_survey(case_id=by_api.pk)
     assert survey is not None and survey.channel == Channel.EMAIL
     phone = IdentityInput(IdentityKind.PHONE, "+1 415 555 0100")
     no_email = create_contact(actor=None, name="Paula Phone", identities=[phone])
-    unreachable = schedule_survey(case_id=solved_case(agent=agent, requester=no_email, channel=Channel.PHONE,
+    unreachable = schedule_survey(case_id=solved_case(agent=agent, requester=no_email, channel=Channel.API,
                                                       reply=False).pk)  # fmt: skip
     assert unreachable is not None and unreachable.skip_reason == SkipReason.NO_CHANNEL
+
+
+def test_a_case_that_came_by_phone_or_sms_gets_the_short_survey_on_its_channel(agent):
+    phone = IdentityInput(IdentityKind.PHONE, "+1 415 555 0101")
+    caller = create_contact(actor=None, name="Carl Caller", identities=[phone])
+    survey = sent_survey(solved_case(agent=agent, requester=caller, channel=Channel.PHONE, reply=False))
+    assert survey.channel == Channel.PHONE and survey.message is not None
+    text = survey.message.body_text
+    assert text.startswith(f"How did we do on {survey.case.number}? Exceeded: http") and "\n" not in text
+    assert survey.message.body_html == ""
 
 
 def test_channels_of_a_rule_limit_it(manager, agent):
