@@ -93,10 +93,12 @@ INSTALLED_APPS = [
     "caseloop.customers",
     "caseloop.cases",
     "caseloop.channels.email",
+    "caseloop.channels.webform",
     "caseloop.feedback",
     "caseloop.insights",
     "caseloop.api",
     "caseloop.web",
+    "caseloop.portal",
 ]
 
 MIDDLEWARE = [
@@ -276,3 +278,23 @@ CASELOOP_THANK_YOU_HOURS = int(os.environ.get("CASELOOP_THANK_YOU_HOURS", 24))  
 # --- insights: outcomes beside compliance (docs/insights.md) -----------------------------------------
 CASELOOP_INSIGHTS_REFRESH_MINUTES = int(os.environ.get("CASELOOP_INSIGHTS_REFRESH_MINUTES", 15))
 CASELOOP_INSIGHTS_CASE_TYPE_FIELD = os.environ.get("CASELOOP_INSIGHTS_CASE_TYPE_FIELD", "case_type")
+
+# --- the web form and the customer portal (docs/channels/webform.md, docs/portal.md) ----------------------
+# topics: key=Label or key=Label@team-slug, comma-separated; the key becomes the new case's tag
+CASELOOP_WEBFORM_TOPICS = os.environ.get("CASELOOP_WEBFORM_TOPICS", "question=A question,repair=A repair or a service "
+                                         "visit,billing=Billing,feedback=Feedback or an idea")  # fmt: skip
+CASELOOP_WEBFORM_DEFAULT_TEAM = os.environ.get("CASELOOP_WEBFORM_DEFAULT_TEAM", "")  # team slug
+CASELOOP_WEBFORM_MAX_PER_ADDRESS = int(os.environ.get("CASELOOP_WEBFORM_MAX_PER_ADDRESS", 5))  # per window
+CASELOOP_WEBFORM_MAX_PER_IP = int(os.environ.get("CASELOOP_WEBFORM_MAX_PER_IP", 20))
+CASELOOP_WEBFORM_WINDOW_SECONDS = int(os.environ.get("CASELOOP_WEBFORM_WINDOW_SECONDS", 3600))
+CASELOOP_WEBFORM_CONTINUE_HOURS = int(os.environ.get("CASELOOP_WEBFORM_CONTINUE_HOURS", 24))  # 0: always a new case
+CASELOOP_WEBFORM_ACKNOWLEDGE = _env_bool("CASELOOP_WEBFORM_ACKNOWLEDGE", True)
+CASELOOP_WEBFORM_MAX_FILES = int(os.environ.get("CASELOOP_WEBFORM_MAX_FILES", 5))
+CASELOOP_WEBFORM_MAX_FILE_BYTES = int(os.environ.get("CASELOOP_WEBFORM_MAX_FILE_BYTES", 10 * 1024 * 1024))
+CASELOOP_WEBFORM_FILE_TYPES = os.environ.get("CASELOOP_WEBFORM_FILE_TYPES",
+                                             "pdf,png,jpg,jpeg,gif,webp,heic,txt,csv,docx,xlsx,odt,ods,mp4,mov")  # fmt: skip
+CASELOOP_PORTAL_NAME = os.environ.get("CASELOOP_PORTAL_NAME", "Customer service")
+CASELOOP_PORTAL_LINK_MINUTES = int(os.environ.get("CASELOOP_PORTAL_LINK_MINUTES", 30))
+CASELOOP_PORTAL_LINKS_PER_ADDRESS = int(os.environ.get("CASELOOP_PORTAL_LINKS_PER_ADDRESS", 3))  # per window
+CASELOOP_PORTAL_LINKS_PER_IP = int(os.environ.get("CASELOOP_PORTAL_LINKS_PER_IP", 20))
+CASELOOP_PORTAL_LINK_WINDOW_SECONDS = int(os.environ.get("CASELOOP_PORTAL_LINK_WINDOW_SECONDS", 15 * 60))

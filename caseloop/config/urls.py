@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/email/", include("caseloop.channels.email.urls")),
     path("feedback/", include("caseloop.feedback.urls")),
     path("insights/", include("caseloop.insights.urls")),
+    path("contact/", include("caseloop.channels.webform.urls")),
+    path("portal/", include("caseloop.portal.urls")),
     path("", include("caseloop.web.urls")),
 ]
