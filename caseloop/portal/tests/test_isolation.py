@@ -67,7 +67,7 @@ def test_internal_notes_and_their_files_are_never_shown(world):
     assert ann.get(f"/portal/files/{world.note_file.pk}/").status_code == 404
     download = ann.get(f"/portal/files/{world.public_file.pk}/")
     assert download.status_code == 200 and download["Content-Disposition"] == 'attachment; filename="quote.pdf"'
-    assert b"".join(download.streaming_content) == PUBLIC_FILE
+    assert b"".join(download.streaming_content) == PUBLIC_FILE  # type: ignore[attr-defined]  # a FileResponse
     # a file of someone else's case is not found either
     assert signed_in(world.oscar).get(f"/portal/files/{world.public_file.pk}/").status_code == 404
 

@@ -28,8 +28,8 @@ def fresh_form(client: Client) -> tuple[str, str]:
     return csrf.group(1), form_token.group(1)
 
 
-def fields(form_token: str, **overrides) -> dict:
-    data = {"name": "Ann Smith", "email": "ann@example.com", "topic": "repair", "website": "",
+def fields(form_token: str, **overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {"name": "Ann Smith", "email": "ann@example.com", "topic": "repair", "website": "",
             "message": "The garage door will not close.", "form_token": form_token}  # fmt: skip
     data.update(overrides)
     return data
