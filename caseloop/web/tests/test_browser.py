@@ -66,6 +66,10 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     tab.on("pageerror", lambda exc: problems.append(str(exc)))
     tab.problems = problems
     yield tab
+    # Closing the page fires its "left the case" beacon; refuse every request first so that no
+    # request reaches the live server after this test's database access has ended.
+    context.route("**/*", lambda route: route.abort())
+    tab.goto("about:blank")
     context.close()
     assert problems == [], f"browser console errors: {problems}"
 
