@@ -35,7 +35,7 @@ def test_token_create_prints_a_working_token_alone_on_the_last_line(capsys: Capt
 
     status, out, err = run(capsys, "token", "create", "--user", "ALICE", "--name", "laptop")
 
-    assert status == 0 and err == ""
+    assert (status, err) == (0, "")
     token = out.strip().splitlines()[-1]
     assert " " not in token and authenticate_token(token) == agent
     assert list(ApiToken.objects.values_list("user__username", "name")) == [("alice", "laptop")]
