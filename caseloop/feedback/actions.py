@@ -25,7 +25,7 @@ from caseloop.core.events import on_commit, publish
 from caseloop.core.fastdb import get_by
 from caseloop.customers.models import Contact
 from caseloop.customers.selectors import contact_ids_for_history, surviving_contact
-from caseloop.feedback import tasks
+from caseloop.feedback import promising, tasks
 from caseloop.feedback.choices import (
     AnswerSource,
     Expectation,
@@ -531,9 +531,11 @@ def _recognise(*, case: Case, contact: Contact, people: Sequence[User], quote: s
         )  # fmt: skip
         exists = ThankYou.objects.filter(survey=survey) if survey else ThankYou.objects.filter(praise_message=message)
         if not exists.exists():
-            ThankYou.objects.create(case=case, contact=contact, survey=survey, praise_message=message,
-                                    quote=quote[:MAX_COMMENT], owner=owner, created_at=now,
-                                    due_at=now + dt.timedelta(hours=settings.CASELOOP_THANK_YOU_HOURS))  # fmt: skip
+            thank_you = ThankYou.objects.create(
+                case=case, contact=contact, survey=survey, praise_message=message, quote=quote[:MAX_COMMENT],
+                owner=owner, created_at=now, due_at=now + dt.timedelta(hours=settings.CASELOOP_THANK_YOU_HOURS),
+            )  # fmt: skip
+            promising.promise_thank_you(thank_you)
         names = ", ".join(k.user.name for k in kudos)
         record_event(kind="kudos.given", subjects=[(S.CASE, case.pk), (S.CONTACT, contact.pk)], case_id=case.pk,
                      summary=f"Praise for {names} on {case.number}: “{quote[:120]}”",
@@ -621,6 +623,7 @@ def record_thanked_by_phone(*, actor: User, thank_you: ThankYou, note: str = "")
         current = _thank_you_open(thank_you)
         current.state, current.done_at, current.done_by = ThankYouState.CALLED, clock.now(), actor
         current.save(update_fields=["state", "done_at", "done_by"])
+        promising.thanked_by_phone(current, actor=actor)
         said = f": {note.strip()}" if note.strip() else ""
         summary = f"{actor.name} thanked {thank_you.contact.name} by phone{said}"
         record_event(kind="thank_you.called", subjects=[(S.CASE, current.case_id), (S.CONTACT, current.contact_id)],

@@ -44,6 +44,7 @@ from caseloop.insights.facts import (
     survivors_of,
 )
 from caseloop.insights.models import CaseFact, DailySegmentStat, RefreshState
+from caseloop.insights.process import settled_since
 from caseloop.insights.rows import insert_rows
 
 OVERLAP = dt.timedelta(minutes=5)
@@ -135,6 +136,7 @@ def _touched_cases(state: RefreshState) -> set[int]:
         earliest = min(c for _, c in opened) - dt.timedelta(days=REPEAT_DAYS)
         touched |= set(CaseFact.objects.filter(customer_id__in=list(customers), solved_at__gte=earliest)
                        .values_list("case_id", flat=True))  # fmt: skip
+    touched |= settled_since(since)
     answered_since = (state.answer_watermark or state.case_watermark) - OVERLAP
     touched |= set(SurveyAnswer.objects.filter(updated_at__gte=answered_since).values_list("survey__case_id",
                                                                                           flat=True))  # fmt: skip

@@ -1,31 +1,59 @@
 """The process view of a solved case: was its SLA met, and how many of its promises were kept.
 
 SLA policies and the promise ledger belong to the policies and promises
-domains (issue 5). Until they exist this module measures nothing and says so:
-every fact carries "not measured" (None, 0, 0), and the dashboard labels the
-SLA and promise columns as not measured rather than showing 0% or 100%.
-When those domains land, this is the one place that reads them.
+domains (issue 5). This is the one place that reads them, and only when they
+are installed: a domain that is not installed measures nothing, and the
+dashboard labels its column "not measured" rather than showing 0% or 100%
+(ADR 0048).
+
+- Promises (`caseloop.promises`): per case, the promises settled as kept or
+  broken, and of those the kept ones; live and released promises do not count.
+- SLA (`caseloop.policies`): not measured in this version.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.apps import apps
+from django.db.models import Q
 
-# (sla_met, promises due by now, promises kept) per case id
+# (sla_met, promises settled, promises kept) per case id
 ProcessFacts = dict[int, tuple[bool | None, int, int]]
+PROMISES_APP = "caseloop.promises"
+POLICIES_APP = "caseloop.policies"
+# a promise is marked broken by the promise checker shortly after its due time
+CHECKER_LAG = dt.timedelta(days=1)
 
 
 def measured() -> dict[str, bool]:
     """Which process figures this installation can measure at all."""
-    return {"sla": apps.is_installed("caseloop.policies"), "promises": apps.is_installed("caseloop.promises")}
+    return {"sla": False, "promises": apps.is_installed(PROMISES_APP)}
 
 
 def process_facts(case_ids: Sequence[int]) -> ProcessFacts:
-    """SLA and promise facts for these cases; a case absent from the answer is not measured.
+    """SLA and promise facts for these cases; a case absent from the answer has neither."""
+    if not case_ids or not apps.is_installed(PROMISES_APP):
+        return {}
+    from caseloop.promises.selectors import promise_counts_by_case
 
-    Neither domain exists in this version, so nothing is measured yet.
+    return {case_id: (None, due, kept) for case_id, (due, kept) in promise_counts_by_case(case_ids).items()}
+
+
+def settled_since(since: dt.datetime) -> set[int]:
+    """Cases whose promises were kept, broken or released since `since` (their facts change).
+
+    Read through the promise ledger's (state, due_at) index: a promise settled
+    since then was due no earlier than a day before it (kept ones before their
+    due time, broken ones by the checker just after it).
     """
-    del case_ids  # read once the policies and promises domains provide per-case selectors
-    return {}
+    if not apps.is_installed(PROMISES_APP):
+        return set()
+    from caseloop.promises.choices import PromiseState
+    from caseloop.promises.models import Promise
+
+    settled = [PromiseState.KEPT, PromiseState.BROKEN, PromiseState.RELEASED]
+    changed = Q(kept_at__gte=since) | Q(broken_at__gte=since) | Q(released_at__gte=since)
+    rows = Promise.objects.filter(changed, state__in=settled, due_at__gte=since - CHECKER_LAG)
+    return set(rows.values_list("case_id", flat=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.apps import apps
 
 from caseloop.cases.actions import MessageInput, add_message, change_status
 from caseloop.cases.choices import CaseStatus, Direction
@@ -195,3 +196,30 @@ def test_notices_are_marked_read(crew):
     _answer(sent_survey(crew["case"]), nps=10, comment="Wonderful")
     assert mark_notices_read(actor=crew["lena"]) == 2
     assert mark_notices_read(actor=crew["lena"]) == 0
+
+
+@pytest.mark.skipif(not apps.is_installed("caseloop.promises"), reason="the promise ledger is not installed")
+def test_the_thank_you_is_a_promise_kept_by_the_thank_you_message(crew, django_capture_on_commit_callbacks):
+    from caseloop.promises.choices import PromiseKind, PromiseState
+    from caseloop.promises.models import Promise
+
+    _answer(sent_survey(crew["case"]), nps=10, comment="Wonderful")
+    thank_you = ThankYou.objects.get()
+    promise = Promise.objects.get(source=f"feedback.thank_you:{thank_you.pk}")
+    assert (promise.kind, promise.owner_user, promise.due_at, promise.state) == (
+        PromiseKind.REPLY, crew["ann"], thank_you.due_at, PromiseState.OPEN)  # fmt: skip
+    with clock.frozen_at(START + dt.timedelta(hours=20)), django_capture_on_commit_callbacks(execute=True):
+        send_thank_you(actor=crew["ann"], thank_you=thank_you, body="Thank you! Ann")
+    promise.refresh_from_db()
+    assert promise.state == PromiseState.KEPT
+
+
+@pytest.mark.skipif(not apps.is_installed("caseloop.promises"), reason="the promise ledger is not installed")
+def test_a_thank_you_by_phone_keeps_its_promise(crew):
+    from caseloop.promises.choices import PromiseState
+    from caseloop.promises.models import Promise
+
+    _answer(sent_survey(crew["case"]), nps=10, comment="Wonderful")
+    with clock.frozen_at(START + dt.timedelta(hours=5)):
+        record_thanked_by_phone(actor=crew["bob"], thank_you=ThankYou.objects.get())
+    assert Promise.objects.get().state == PromiseState.KEPT

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.test import override_settings
 
 from caseloop.cases.actions import MessageInput, add_message, change_status, create_case
@@ -279,3 +280,29 @@ def test_incremental_refreshes_end_where_a_full_rebuild_does(world, agent, monke
     assert sum(len(a.days) for a in applied) > 0 and all(not a.fallback for a in applied)
     # the re-solved case moved to the day it was solved again, beside the new one
     assert (incremental[(DAY, "all", "")][0], incremental[(DAY + dt.timedelta(days=2), "all", "")][0]) == (1, 2)
+
+
+@pytest.mark.skipif(not apps.is_installed("caseloop.promises"), reason="the promise ledger is not installed")
+def test_promises_kept_and_broken_are_the_process_view(world, agent):
+    from caseloop.insights.process import measured
+    from caseloop.promises.actions import break_promise, make_promise, mark_kept
+    from caseloop.promises.choices import PromiseKind
+
+    assert measured() == {"sla": False, "promises": True}
+    with clock.frozen_at(T0 - dt.timedelta(hours=2)):
+        kept = make_promise(actor=agent, case=world["first"], kind=PromiseKind.CALL_BACK, description="Call back",
+                            due_at=T0 + dt.timedelta(days=1))  # fmt: skip
+        broken = make_promise(actor=agent, case=world["first"], kind=PromiseKind.OTHER, description="Send a part",
+                              due_at=T0 + dt.timedelta(days=1))  # fmt: skip
+        make_promise(actor=agent, case=world["second"], kind=PromiseKind.OTHER, description="Still open",
+                     due_at=T0 + dt.timedelta(days=30))  # fmt: skip
+    at(T0 + dt.timedelta(hours=3), refresh_insights, full=True)
+    assert (CaseFact.objects.get(case=world["first"]).promises_due, stat(Dimension.PROMISE, "none")["cases"]) == (0, 2)
+    at(T0 + dt.timedelta(hours=4), mark_kept, actor=agent, promise=kept)
+    at(T0 + dt.timedelta(hours=5), break_promise, actor=agent, promise=broken, reason="Part out of stock")
+    at(T0 + dt.timedelta(hours=6), refresh_insights)
+    first = CaseFact.objects.get(case=world["first"])
+    assert (first.promises_due, first.promises_kept) == (2, 1)  # the open one on the second case does not count
+    everything = stat(Dimension.ALL, "")
+    assert (everything["promises_due"], everything["promises_kept"]) == (2, 1)
+    assert stat(Dimension.PROMISE, "broken")["cases"] == 1 and stat(Dimension.PROMISE, "none")["cases"] == 1
