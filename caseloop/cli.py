@@ -7,6 +7,7 @@
     caseloop worker            run background tasks
     caseloop createadmin       add an administrator
     caseloop token create      issue an API token (printed once, on the last line)
+    caseloop mailbox add       add a support address (and its IMAP account); list, disable, rekey
     caseloop demo              load a year of demo data (up to a million cases)
     caseloop bench             run the benchmarks in the repository's bench/ folder
 
@@ -354,6 +355,77 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mailbox(address: str) -> Any:
+    from caseloop.channels.email.models import Mailbox
+
+    mailbox = Mailbox.objects.filter(address=address.strip().lower()).first()
+    if mailbox is None:
+        raise CommandFailed(f"There is no mailbox {address!r} (see `caseloop mailbox list`).")
+    return mailbox
+
+
+def cmd_mailbox_add(args: argparse.Namespace) -> int:
+    from caseloop.channels.email.actions import create_mailbox
+    from caseloop.identity.models import Team
+
+    _require_migrated()
+    team = None
+    if args.team:
+        team = Team.objects.filter(slug=args.team).first()
+        if team is None:
+            raise CommandFailed(f"There is no team {args.team!r} (give its slug).")
+    password = ""
+    if args.imap_user:
+        password = sys.stdin.readline().rstrip("\r\n") if args.imap_password_stdin else _read_password(
+            args.imap_password, stdin=sys.stdin)  # fmt: skip
+    mailbox = create_mailbox(actor=None, address=args.address, name=args.name, team=team,
+                             acknowledge=not args.no_acknowledge, imap_host=args.imap_host or "",
+                             imap_port=args.imap_port, imap_username=args.imap_user or "", imap_password=password,
+                             imap_folder=args.imap_folder, imap_archive_folder=args.archive_folder or "",
+                             poll_seconds=args.poll_seconds)  # fmt: skip
+    how = f"fetched from {mailbox.imap_username}@{mailbox.imap_host}" if mailbox.uses_imap else "received by SMTP"
+    print(f"Added mailbox {mailbox.address} ({how}; password stored sealed).")
+    return 0
+
+
+def cmd_mailbox_list(args: argparse.Namespace) -> int:
+    from caseloop.channels.email.models import Mailbox
+
+    _require_migrated()
+    rows = [("ADDRESS", "TEAM", "RECEIVES BY", "STATE", "LAST FETCH", "LAST ERROR")]
+    for m in Mailbox.objects.select_related("team").order_by("-active", "address"):
+        how = f"IMAP {m.imap_username}@{m.imap_host}:{m.imap_port}/{m.imap_folder}" if m.uses_imap else "SMTP"
+        polled = m.imap_last_polled_at.strftime("%Y-%m-%d %H:%M") if m.imap_last_polled_at else "-"
+        rows.append((m.address, m.team.slug if m.team else "-", how, "active" if m.active else "disabled",
+                     polled if m.uses_imap else "-", m.imap_last_error[:60] or "-"))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_mailbox_active(args: argparse.Namespace) -> int:
+    from caseloop.channels.email.actions import set_mailbox_active
+
+    _require_migrated()
+    active = args.mailbox_command == "enable"
+    mailbox = set_mailbox_active(actor=None, mailbox=_mailbox(args.address), active=active)
+    print(f"{mailbox.address} is {'enabled' if active else 'disabled: it receives no more mail'}.")
+    return 0
+
+
+def cmd_mailbox_rekey(args: argparse.Namespace) -> int:
+    from caseloop.channels.email.actions import reseal_mailbox_passwords
+
+    _require_migrated()
+    result = reseal_mailbox_passwords(actor=None)
+    print(f"Sealed {result.resealed} IMAP password(s) with the current key.")
+    if result.unreadable:
+        raise CommandFailed(f"No configured key opens the password of {', '.join(result.unreadable)}: "
+                            "enter it again on the mailbox page.")  # fmt: skip
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from caseloop.demo.loader import load_demo
 
@@ -507,6 +579,33 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="Revoke a token by its id (or the whole token).")
     revoke.set_defaults(handler=cmd_token_revoke)
     revoke.add_argument("id", help="the token's id, as `token list` shows it")
+
+    mailbox = commands.add_parser("mailbox", help="Add, list, disable and rekey the support mailboxes.",
+                                  description="Support mailboxes (docs/channels/email.md).")  # fmt: skip
+    mailbox_commands = mailbox.add_subparsers(dest="mailbox_command", metavar="ACTION", required=True)
+    add = mailbox_commands.add_parser("add", help="Add a support address, optionally with its IMAP account.")
+    add.set_defaults(handler=cmd_mailbox_add)
+    add.add_argument("address", help="e.g. support@example.com")
+    add.add_argument("--name", default="", help="display name replies are sent from")
+    add.add_argument("--team", help="slug of the team new cases go to")
+    add.add_argument("--no-acknowledge", action="store_true", help="do not confirm new cases to their senders")
+    add.add_argument("--imap-host", help="IMAP server (TLS); omit to receive by SMTP only")
+    add.add_argument("--imap-port", type=_port, default=993, help="default 993")
+    add.add_argument("--imap-user", help="IMAP user name")
+    add.add_argument("--imap-password", help="asked for when omitted (never shown); stored sealed")
+    add.add_argument("--imap-password-stdin", action="store_true", help="read the password from stdin's first line")
+    add.add_argument("--imap-folder", default="INBOX", help="default INBOX")
+    add.add_argument("--archive-folder", help="move fetched mail there (default: mark it read)")
+    add.add_argument("--poll-seconds", type=_positive, help="poll interval (default CASELOOP_EMAIL_POLL_SECONDS)")
+    mailbox_list = mailbox_commands.add_parser("list", help="List the mailboxes (never their passwords).")
+    mailbox_list.set_defaults(handler=cmd_mailbox_list)
+    for action, what in (("disable", "Stop receiving mail for an address."), ("enable", "Receive for it again.")):
+        toggle = mailbox_commands.add_parser(action, help=what)
+        toggle.set_defaults(handler=cmd_mailbox_active)
+        toggle.add_argument("address")
+    rekey = mailbox_commands.add_parser("rekey", help="Re-seal every IMAP password with the first key of "
+                                        "CASELOOP_SECRETS_KEY (after adding a new key).")  # fmt: skip
+    rekey.set_defaults(handler=cmd_mailbox_rekey)
 
     demo = command("demo", cmd_demo, "Load a year of demo data into an empty database.")
     demo.add_argument("--cases", type=_positive, default=3000, help="how many cases (default 3000, at most 1000000)")

@@ -62,9 +62,10 @@ from caseloop.channels.email.parsing import (
 )
 from caseloop.channels.email.threads import case_token_pattern, find_thread, our_addresses
 from caseloop.core import clock
-from caseloop.core.errors import DomainError
+from caseloop.core.errors import DomainError, Invalid
 from caseloop.core.events import on_commit
 from caseloop.core.fastdb import all_rows, get_by, insert, update, values_by
+from caseloop.core.secretbox import SecretUnreadable, reseal, seal
 from caseloop.customers.actions import IdentityInput, create_contact
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.errors import CustomerError, CustomerErrorCode
@@ -89,6 +90,48 @@ def max_message_bytes() -> int:
 
 
 # --- mailboxes ------------------------------------------------------------------------------
+MIN_POLL_SECONDS = 10
+MAX_POLL_SECONDS = 24 * 3600
+# what the audit log records of a mailbox (never the password: only that it changed)
+_AUDITED = ("address", "name", "team_id", "acknowledge", "active", "imap_host", "imap_port", "imap_username",
+            "imap_folder", "imap_archive_folder", "poll_seconds")  # fmt: skip
+
+
+def _clean_mailbox(
+    *,
+    address: str,
+    imap_host: str,
+    imap_port: int,
+    imap_username: str,
+    poll_seconds: int | None,
+    exclude: Mailbox | None = None,
+) -> str:
+    """Check a mailbox's settings; returns the normalised address."""
+    normalised = address.strip().lower()
+    local, _, domain = normalised.partition("@")
+    if not local or not domain or "+" in local or " " in normalised or "@" in domain:
+        raise EmailError(EmailErrorCode.BAD_ADDRESS, f"{address!r} is not a mailbox address.", field="address")
+    taken = Mailbox.objects.filter(address=normalised)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise EmailError(EmailErrorCode.MAILBOX_EXISTS, f"{normalised} is already a mailbox.", status=409,
+                         field="address")  # fmt: skip
+    if not 1 <= imap_port <= 65535:
+        raise Invalid("The IMAP port is a number from 1 to 65535 (993 for IMAPS).", field="imap_port")
+    if bool(imap_host.strip()) != bool(imap_username.strip()):
+        raise Invalid("IMAP needs both a server and a user name (or neither, to receive by SMTP only).",
+                      field="imap_host" if not imap_host.strip() else "imap_username")  # fmt: skip
+    if poll_seconds is not None and not MIN_POLL_SECONDS <= poll_seconds <= MAX_POLL_SECONDS:
+        raise Invalid(f"Poll every {MIN_POLL_SECONDS} seconds to {MAX_POLL_SECONDS // 3600} hours.",
+                      field="poll_seconds")  # fmt: skip
+    return normalised
+
+
+def _audited(mailbox: Mailbox) -> dict[str, object]:
+    return {name: getattr(mailbox, name) for name in _AUDITED}
+
+
 def create_mailbox(
     *,
     actor: User | None,
@@ -102,25 +145,114 @@ def create_mailbox(
     imap_password: str = "",
     imap_folder: str = "INBOX",
     imap_archive_folder: str = "",
+    poll_seconds: int | None = None,
 ) -> Mailbox:
-    """Add a support address (administrators only)."""
+    """Add a support address (administrators only). The IMAP password is stored sealed."""
     require_role(actor, Role.ADMIN)
-    normalised = address.strip().lower()
-    local, _, domain = normalised.partition("@")
-    if not local or not domain or "+" in local or " " in normalised:
-        raise EmailError(EmailErrorCode.BAD_ADDRESS, f"{address!r} is not a mailbox address.", field="address")
-    if Mailbox.objects.filter(address=normalised).exists():
-        raise EmailError(EmailErrorCode.MAILBOX_EXISTS, f"{normalised} is already a mailbox.", status=409)
+    normalised = _clean_mailbox(address=address, imap_host=imap_host, imap_port=imap_port,
+                                imap_username=imap_username, poll_seconds=poll_seconds)  # fmt: skip
     with transaction.atomic():
         mailbox = Mailbox.objects.create(
             address=normalised, name=name.strip(), team=team, acknowledge=acknowledge, imap_host=imap_host.strip(),
-            imap_port=imap_port, imap_username=imap_username, imap_password=imap_password,
-            imap_folder=imap_folder or "INBOX", imap_archive_folder=imap_archive_folder,
+            imap_port=imap_port, imap_username=imap_username.strip(), imap_password_sealed=seal(imap_password),
+            imap_folder=imap_folder.strip() or "INBOX", imap_archive_folder=imap_archive_folder.strip(),
+            poll_seconds=poll_seconds,
         )  # fmt: skip
         record_audit(action="mailbox.create", object_type="mailbox", object_id=mailbox.pk, actor=actor,
-                     after={"address": normalised, "team": team.pk if team else None, "imap_host": imap_host,
-                            "imap_username": imap_username})  # fmt: skip
+                     after={**_audited(mailbox), "imap_password": "set" if imap_password else ""})  # fmt: skip
     return mailbox
+
+
+def update_mailbox(
+    *,
+    actor: User | None,
+    mailbox: Mailbox,
+    address: str,
+    name: str,
+    team: Team | None,
+    acknowledge: bool,
+    imap_host: str,
+    imap_port: int,
+    imap_username: str,
+    imap_folder: str,
+    imap_archive_folder: str,
+    poll_seconds: int | None,
+    imap_password: str | None = None,
+    clear_imap_password: bool = False,
+) -> Mailbox:
+    """Change a mailbox's settings (administrators only): every field as the edit form shows it.
+
+    `imap_password` None keeps the stored password (the form never shows it),
+    a value replaces it; `clear_imap_password` removes it. Pointing IMAP at
+    another server, user or folder starts fetching that folder from its
+    beginning (mail already stored is recognised by its digest).
+    """
+    require_role(actor, Role.ADMIN)
+    normalised = _clean_mailbox(address=address, imap_host=imap_host, imap_port=imap_port,
+                                imap_username=imap_username, poll_seconds=poll_seconds, exclude=mailbox)  # fmt: skip
+    with transaction.atomic():
+        current = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        before = _audited(current)
+        where = (current.imap_host, current.imap_username, current.imap_folder)
+        current.address, current.name, current.team, current.acknowledge = normalised, name.strip(), team, acknowledge
+        current.imap_host, current.imap_port = imap_host.strip(), imap_port
+        current.imap_username, current.imap_folder = imap_username.strip(), imap_folder.strip() or "INBOX"
+        current.imap_archive_folder, current.poll_seconds = imap_archive_folder.strip(), poll_seconds
+        password = "removed" if clear_imap_password else "changed" if imap_password else ""
+        if password:
+            current.imap_password_sealed = "" if clear_imap_password else seal(imap_password or "")
+        if (current.imap_host, current.imap_username, current.imap_folder) != where:
+            current.imap_uidvalidity, current.imap_last_uid = None, 0
+        if password or current.imap_host != where[0] or current.imap_username != where[1]:
+            current.imap_last_error = ""  # the error was about the old settings
+        current.save()
+        after = _audited(current)
+        changed = {k for k in after if after[k] != before[k]}
+        if changed or password:
+            record_audit(action="mailbox.update", object_type="mailbox", object_id=current.pk, actor=actor,
+                         before={k: before[k] for k in sorted(changed)},
+                         after={**{k: after[k] for k in sorted(changed)},
+                                **({"imap_password": password} if password else {})})  # fmt: skip
+    return current
+
+
+def set_mailbox_active(*, actor: User | None, mailbox: Mailbox, active: bool) -> Mailbox:
+    """Disable a mailbox (no more mail is accepted or fetched for it; its cases keep it) or enable it again."""
+    require_role(actor, Role.ADMIN)
+    with transaction.atomic():
+        changed = Mailbox.objects.filter(pk=mailbox.pk).exclude(active=active).update(active=active)
+        if changed:
+            record_audit(action="mailbox.enable" if active else "mailbox.disable", object_type="mailbox",
+                         object_id=mailbox.pk, actor=actor, before={"active": not active},
+                         after={"active": active})  # fmt: skip
+    mailbox.active = active
+    return mailbox
+
+
+@dataclass(frozen=True, slots=True)
+class Resealed:
+    resealed: int
+    unreadable: list[str]  # addresses whose password no configured key opens: enter it again
+
+
+def reseal_mailbox_passwords(*, actor: User | None) -> Resealed:
+    """Seal every stored IMAP password with the current (first) key: the step of a key rotation."""
+    require_role(actor, Role.ADMIN)
+    resealed, unreadable = 0, []
+    for mailbox in Mailbox.objects.exclude(imap_password_sealed="").order_by("id"):
+        try:
+            sealed = reseal(mailbox.imap_password_sealed)
+        except SecretUnreadable:
+            unreadable.append(mailbox.address)
+            continue
+        # conditional: a password changed meanwhile in the admin page is already sealed with the new key
+        resealed += Mailbox.objects.filter(pk=mailbox.pk, imap_password_sealed=mailbox.imap_password_sealed).update(
+            imap_password_sealed=sealed
+        )
+    if resealed:
+        record_audit(action="mailbox.rekey", object_type="mailbox", object_id=0, actor=actor,
+                     after={"resealed": resealed, "unreadable": unreadable})  # fmt: skip
+    return Resealed(resealed=resealed, unreadable=unreadable)
 
 
 def record_imap_progress(*, mailbox: Mailbox, uidvalidity: int, last_uid: int, error: str = "") -> None:

@@ -7,6 +7,8 @@ class EmailErrorCode(ErrorCode):
     MAILBOX_EXISTS = "mailbox_exists"
     BAD_ADDRESS = "bad_address"
     NO_RECIPIENT = "no_recipient"
+    # sealed with a key that is no longer configured (an error code, not a password)
+    PASSWORD_UNREADABLE = "password_unreadable"  # noqa: S105
 
 
 class EmailError(DomainError):

@@ -15,6 +15,7 @@ retry time has come, so one `fetchmail` process is the email worker.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import imaplib
 import logging
 import select
@@ -29,6 +30,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from caseloop.channels.email.actions import (
+    MIN_POLL_SECONDS,
     ingest_email,
     process_pending,
     record_imap_error,
@@ -36,7 +38,10 @@ from caseloop.channels.email.actions import (
     send_due_outbound,
 )
 from caseloop.channels.email.choices import InboundSource
+from caseloop.channels.email.errors import EmailError
 from caseloop.channels.email.models import Mailbox
+from caseloop.channels.email.selectors import imap_password
+from caseloop.core import clock
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +69,12 @@ def _ssl_context() -> ssl.SSLContext:
 
 def connect(mailbox: Mailbox, *, timeout: float = 60) -> imaplib.IMAP4_SSL:
     """Log in over TLS (IMAPS), verifying the server's certificate and name."""
+    try:
+        password = imap_password(mailbox)
+    except EmailError as exc:
+        raise FetchError(exc.message) from exc  # recorded on the mailbox; the other mailboxes go on
     conn = imaplib.IMAP4_SSL(mailbox.imap_host, mailbox.imap_port, ssl_context=_ssl_context(), timeout=timeout)
-    _ok(conn.login(mailbox.imap_username, mailbox.imap_password), "LOGIN")
+    _ok(conn.login(mailbox.imap_username, password), "LOGIN")
     # servers announce more (MOVE, UIDPLUS …) once logged in; imaplib kept the greeting's list
     data = _ok(conn.capability(), "CAPABILITY")
     if data and isinstance(data[0], bytes):
@@ -170,10 +179,19 @@ def _mailboxes() -> list[Mailbox]:
     return [m for m in Mailbox.objects.filter(active=True).exclude(imap_host="").order_by("id") if m.uses_imap]
 
 
-def run_once(*, inline: bool = True) -> list[FetchResult]:
-    """One round over every IMAP mailbox, then the sweeps; a failing mailbox does not stop the others."""
+def _is_due(mailbox: Mailbox, now: dt.datetime) -> bool:
+    last = mailbox.imap_last_polled_at
+    return last is None or (now - last).total_seconds() >= _poll_seconds(mailbox) - 1  # a tick's jitter
+
+
+def run_once(*, inline: bool = True, due_only: bool = False) -> list[FetchResult]:
+    """One round over every IMAP mailbox (with `due_only`, those whose poll interval has passed),
+    then the sweeps; a failing mailbox does not stop the others."""
     results: list[FetchResult] = []
+    now = clock.now()
     for mailbox in _mailboxes():
+        if due_only and not _is_due(mailbox, now):
+            continue
         try:
             results.append(fetch_mailbox(mailbox, inline=inline))
         except (FetchError, imaplib.IMAP4.error, OSError) as exc:
@@ -194,7 +212,7 @@ def _idle_loop(mailbox: Mailbox, stop: threading.Event, inline: bool) -> None:
                 while not stop.is_set():
                     fetch_mailbox(mailbox, conn=conn, inline=inline)
                     backoff = 5.0
-                    wait_for_mail(conn, timeout=min(IDLE_SECONDS, _poll_seconds() * 5))
+                    wait_for_mail(conn, timeout=min(IDLE_SECONDS, _poll_seconds(mailbox) * 5))
             finally:
                 with contextlib.suppress(imaplib.IMAP4.error, OSError):
                     conn.logout()
@@ -205,12 +223,20 @@ def _idle_loop(mailbox: Mailbox, stop: threading.Event, inline: bool) -> None:
             backoff = min(backoff * 2, 300.0)
 
 
-def _poll_seconds() -> int:
+def _poll_seconds(mailbox: Mailbox | None = None) -> int:
+    """A mailbox's own poll interval, else CASELOOP_EMAIL_POLL_SECONDS."""
+    if mailbox is not None and mailbox.poll_seconds:
+        return mailbox.poll_seconds
     return int(getattr(settings, "CASELOOP_EMAIL_POLL_SECONDS", 60))
 
 
+def _tick(mailboxes: Sequence[Mailbox]) -> int:
+    """How long the poll loop sleeps: the shortest interval of any mailbox (each is polled when due)."""
+    return max(MIN_POLL_SECONDS, min([_poll_seconds(), *(_poll_seconds(m) for m in mailboxes)]))
+
+
 def serve(*, once: bool = False, idle: bool = False, inline: bool = True) -> None:
-    """`caseloop fetchmail`: one round (--once), a poll every CASELOOP_EMAIL_POLL_SECONDS, or IDLE
+    """`caseloop fetchmail`: one round (--once), a poll of each mailbox at its interval, or IDLE
     (one connection per mailbox, each in its own thread) with the sweeps on the poll interval."""
     if once:
         for result in run_once(inline=inline):
@@ -230,8 +256,9 @@ def serve(*, once: bool = False, idle: bool = False, inline: bool = True) -> Non
         if idle:
             process_pending()
             send_due_outbound()
+            stop.wait(_poll_seconds())
         else:
-            run_once(inline=inline)
-        stop.wait(_poll_seconds())
+            run_once(inline=inline, due_only=True)
+            stop.wait(_tick(_mailboxes()))
     for thread in threads:
         thread.join()

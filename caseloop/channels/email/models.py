@@ -25,7 +25,8 @@ class Mailbox(models.Model):
     into the default team (CASELOOP_EMAIL_DEFAULT_TEAM). With IMAP settings,
     `caseloop fetchmail` reads `imap_folder` over TLS; `imap_last_uid` and
     `imap_uidvalidity` remember how far it got, so nothing is fetched twice and
-    a message read by someone in a mail client is still fetched.
+    a message read by someone in a mail client is still fetched. A disabled
+    mailbox (`active` false) neither receives nor is fetched; its cases keep it.
     """
 
     address = models.EmailField(unique=True, help_text="lower-cased, e.g. support@example.com")
@@ -36,12 +37,15 @@ class Mailbox(models.Model):
     imap_host = models.CharField(max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(default=993)
     imap_username = models.CharField(max_length=255, blank=True)
-    # Stored like the SMTP password is in the environment: the database is the
-    # deployment's secret store here; see docs/channels/email.md.
-    imap_password = models.CharField(max_length=255, blank=True)
+    # Never the password itself: sealed by caseloop.core.secretbox (Fernet, key from
+    # CASELOOP_SECRETS_KEY or SECRET_KEY), opened only to log in. See docs/channels/email.md.
+    imap_password_sealed = models.TextField(blank=True)
     imap_folder = models.CharField(max_length=255, default="INBOX")
     imap_archive_folder = models.CharField(
         max_length=255, blank=True, help_text="move fetched mail here; empty: flag it as seen and leave it"
+    )
+    poll_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="how often fetchmail polls it; empty: CASELOOP_EMAIL_POLL_SECONDS"
     )
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
     imap_last_uid = models.BigIntegerField(default=0)
@@ -55,6 +59,10 @@ class Mailbox(models.Model):
     @property
     def uses_imap(self) -> bool:
         return bool(self.imap_host and self.imap_username)
+
+    @property
+    def has_imap_password(self) -> bool:
+        return bool(self.imap_password_sealed)
 
     @property
     def domain(self) -> str:

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from caseloop.channels.email.choices import InboundState
-from caseloop.channels.email.models import DisplayBody, InboundEmail, OutboundEmail
+from caseloop.channels.email.errors import EmailError, EmailErrorCode
+from caseloop.channels.email.models import DisplayBody, InboundEmail, Mailbox, OutboundEmail
 from caseloop.core.errors import NotFound
+from caseloop.core.secretbox import SecretUnreadable, unseal
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_role, require_staff
@@ -27,6 +29,43 @@ def access_inbound(actor: User, inbound_id: int) -> InboundEmail:
     if inbound is None:
         raise NotFound("Inbound email", inbound_id)
     return inbound
+
+
+def mailboxes_for_admin(actor: User) -> list[Mailbox]:
+    """Every mailbox with its team, active ones first (administrators only)."""
+    require_role(actor, Role.ADMIN)
+    return list(Mailbox.objects.select_related("team").order_by("-active", "address"))
+
+
+def access_mailbox(actor: User, mailbox_id: int) -> Mailbox:
+    require_role(actor, Role.ADMIN)
+    mailbox = Mailbox.objects.select_related("team").filter(pk=mailbox_id).first()
+    if mailbox is None:
+        raise NotFound("Mailbox", mailbox_id)
+    return mailbox
+
+
+def quarantined_count(actor: User, *, cap: int = 99) -> int:
+    """How many messages wait in quarantine, counted up to `cap` (the navigation shows "99+");
+    0 for anyone but an administrator, who is the only one who can act on them."""
+    if actor.role != Role.ADMIN:
+        return 0
+    # a bounded count on the (state, -id) index: the badge never scans a large quarantine
+    return InboundEmail.objects.filter(state=InboundState.QUARANTINED).order_by()[: cap + 1].count()
+
+
+def imap_password(mailbox: Mailbox) -> str:
+    """The mailbox's IMAP password, unsealed to log in; raises EmailError when the key that sealed
+    it is gone (CASELOOP_SECRETS_KEY or SECRET_KEY changed without keeping the old one)."""
+    try:
+        return unseal(mailbox.imap_password_sealed)
+    except SecretUnreadable as exc:
+        raise EmailError(
+            EmailErrorCode.PASSWORD_UNREADABLE,
+            f"The IMAP password of {mailbox.address} cannot be decrypted with the configured keys "
+            "(CASELOOP_SECRETS_KEY or SECRET_KEY changed): enter it again.",
+            status=409,
+        ) from exc
 
 
 def display_texts(message_ids: Iterable[int]) -> dict[int, str]:

@@ -397,6 +397,7 @@ def test_an_older_reference_threads_when_the_nearest_is_unknown():
 def test_replies_go_to_the_address_of_the_latest_email():
     first = ingest(raw_email(message_id="<a1@customer.test>"))
     ingest(raw_email(in_reply_to="<a1@customer.test>", message_id="<a2@customer.test>"))
+    assert first.case_id is not None
     assert CaseEmail.objects.get(case_id=first.case_id).reply_address == "ann@customer.test"
     ingest(raw_email(in_reply_to="<a2@customer.test>", reply_to="Ann at home <ann@home.test>"))
     facts = CaseEmail.objects.get(case_id=first.case_id)
