@@ -133,6 +133,24 @@ def test_run_once_fetches_every_configured_mailbox(imap, mailbox):
     assert (result.mailbox, result.fetched, result.stored) == ("support@example.com", 1, 1)
 
 
+def test_a_password_no_key_opens_is_recorded_and_nothing_is_fetched(imap, mailbox, settings):
+    append(imap, raw_email())
+    settings.CASELOOP_SECRETS_KEY = "a-key-that-did-not-seal-it-" + "z" * 20  # the key changed, the old one is gone
+    assert fetchmail.run_once() == []
+    mailbox.refresh_from_db()
+    assert "cannot be decrypted with the configured keys" in mailbox.imap_last_error
+    assert InboundEmail.objects.count() == 0
+
+
+def test_polling_fetches_a_mailbox_again_only_when_its_interval_has_passed(imap, mailbox):
+    Mailbox.objects.filter(pk=mailbox.pk).update(poll_seconds=600)
+    append(imap, raw_email(subject="First poll"))
+    assert [r.stored for r in fetchmail.run_once(due_only=True)] == [1]  # never polled: due
+    append(imap, raw_email(subject="Not yet"))
+    assert fetchmail.run_once(due_only=True) == []  # polled just now; due in 10 minutes
+    assert [r.stored for r in fetchmail.run_once()] == [1]  # --once fetches every mailbox regardless
+
+
 def test_idle_wakes_up_when_mail_arrives_and_times_out_when_none_does(dovecot, imap, mailbox):
     conn = fetchmail.connect(mailbox)
     try:
