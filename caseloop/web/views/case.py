@@ -12,8 +12,9 @@ from caseloop.cases.actions import MessageInput, add_message, change_status, lea
 from caseloop.cases.attachments import AttachmentInput, attachments_root
 from caseloop.cases.choices import CaseStatus, Channel, Direction, PresenceActivity, Priority
 from caseloop.cases.macros import render_macro
-from caseloop.cases.models import Case, MessageAttachment
+from caseloop.cases.models import Case, Message, MessageAttachment
 from caseloop.cases.selectors import access_case, access_macro, macros_for, messages_visible_to, present_on_case
+from caseloop.channels.email.selectors import delivery_states, display_texts
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.identity.models import Team
 from caseloop.identity.selectors import staff_members, teams
@@ -48,11 +49,25 @@ def _props_context(case: Case, *, error: DomainError | None = None) -> dict[str,
     }
 
 
+def _email_facts(request: StaffRequest, thread: list[Message]) -> dict[str, Any]:
+    """The trimmed text of email messages and the delivery state of email replies: at most two
+    queries, whatever the number of messages, and none on a case without email."""
+    email = [m for m in thread if m.channel == Channel.EMAIL]
+    received = [m.pk for m in email if m.direction != Direction.OUTBOUND]
+    sent = [m.pk for m in email if m.direction == Direction.OUTBOUND]
+    return {
+        "email_texts": display_texts(received) if received else {},
+        "deliveries": delivery_states(request.user, sent) if sent else {},
+    }
+
+
 def _thread_context(request: StaffRequest, case: Case, form: ComposerForm | None = None,
                     error: DomainError | None = None) -> dict[str, Any]:  # fmt: skip
+    thread = list(messages_visible_to(request.user, case))
     return {
         "case": case,
-        "thread": list(messages_visible_to(request.user, case)),
+        "thread": thread,
+        **_email_facts(request, thread),
         "form": form or ComposerForm(),
         "composer_error": error,
         "macros": list(macros_for(request.user)),

@@ -67,3 +67,79 @@ def test_agent_cannot_reprocess_and_nothing_changes(client, agent):
     response = client.post(f"/admin/email/{inbound.pk}/reprocess/")
     assert response.status_code == 403
     assert InboundEmail.objects.get(pk=inbound.pk).state == InboundState.QUARANTINED
+
+
+# --- the case page and the navigation --------------------------------------------------------
+def _email_case(agent):
+    """A case with a customer's email (a reply quoting us), and four email replies in each delivery state."""
+    from caseloop.cases.actions import MessageInput
+    from caseloop.channels.email.actions import reply_by_email
+    from caseloop.channels.email.choices import OutboundState
+    from caseloop.channels.email.models import OutboundEmail
+    from caseloop.channels.email.tests.mail import case_of
+
+    text = ("The door is still stuck.\n\n"
+            "On Mon, 2 Mar 2026 at 09:00, Support <support@example.com> wrote:\n> Try the remote.")  # fmt: skip
+    inbound = ingest_email(raw=raw_email(text=text), source=InboundSource.SMTP, inline=True).inbound
+    case = case_of(inbound)
+    outcomes = [
+        (OutboundState.QUEUED, ""),
+        (OutboundState.SENT, ""),
+        (OutboundState.FAILED, "550 5.1.1 mailbox unavailable"),
+        (OutboundState.BOUNCED, "bounced: ann@x"),
+    ]
+    for state, error in outcomes:  # fmt: skip
+        outbound = reply_by_email(actor=agent, case=case, body=MessageInput(body_text=f"Reply ({state})"))
+        OutboundEmail.objects.filter(pk=outbound.pk).update(state=state, last_error=error)
+    return case
+
+
+def test_case_page_shows_trimmed_email_with_the_full_text_behind_a_toggle(client, agent):
+    case = _email_case(agent)
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    trimmed = page.split('<div class="message-body">')[1].split("</div>")[0]
+    assert "The door is still stuck." in trimmed and "Try the remote" not in trimmed
+    assert '<details class="full-message"><summary>Show full message</summary>' in page
+    assert "&gt; Try the remote." in page.split("Show full message")[1]  # the quote is in the full text
+
+
+def test_case_page_shows_each_email_reply_delivery_state_in_words_with_the_error_on_hover(client, agent):
+    case = _email_case(agent)
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert '<span class="badge delivery delivery-queued" title="Waiting to be sent">Email queued</span>' in page
+    assert 'class="badge delivery delivery-sent" title="Accepted by the mail server for ann@customer.test">' in page
+    assert ('<span class="badge delivery delivery-failed" title="550 5.1.1 mailbox unavailable">Email failed</span>'
+            in page)  # fmt: skip
+    assert '<span class="badge delivery delivery-bounced" title="bounced: ann@x">Email bounced</span>' in page
+
+
+def test_case_page_queries_do_not_grow_with_email_messages(client, agent, django_assert_max_num_queries):
+    from caseloop.cases.actions import MessageInput
+    from caseloop.channels.email.actions import reply_by_email
+
+    case = _email_case(agent)
+    client.force_login(agent)
+    with django_assert_max_num_queries(20) as first:
+        assert client.get(f"/cases/{case.pk}/").status_code == 200
+    for n in range(6):
+        ingest_email(raw=raw_email(subject=f"Re: [{case.number}] more", text=f"More {n}\n\n-- \nAnn"),
+                     source=InboundSource.SMTP, inline=True)  # fmt: skip
+        reply_by_email(actor=agent, case=case, body=MessageInput(body_text=f"Answer {n}"))
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert page.count("Show full message") == 7 and page.count("Email queued") == 7
+
+
+def test_the_navigation_shows_admins_the_quarantine_count_and_agents_nothing(client, admin_user, agent):
+    for _ in range(3):
+        ingest_email(raw=NO_SENDER + b"\r\n" + str(_).encode(), source=InboundSource.SMTP, inline=True)
+    client.force_login(admin_user)
+    page = client.get("/inbox/").content.decode()
+    assert 'href="/admin/email/mailboxes/"' in page
+    badge = '<span class="badge count">3<span class="visually-hidden"> waiting</span></span>'
+    assert f'<a href="/admin/email/">Quarantine {badge}</a>' in page
+    client.force_login(agent)
+    page = client.get("/inbox/").content.decode()
+    assert "/admin/email/" not in page and "Quarantine" not in page
