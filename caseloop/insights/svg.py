@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from caseloop.insights.stats import Estimate
 
-WIDTH, HEIGHT = 720, 250
+WIDTH, HEIGHT = 720, 254
 LEFT, RIGHT, TOP = 48, 16, 14
-PLOT_BOTTOM = 168  # the lines above, the week labels and sample-size bars below
-BARS_TOP, BARS_BOTTOM = 196, 232
+PLOT_BOTTOM = 164  # the lines above, the week labels and sample-size bars below
+BARS_TOP, BARS_BOTTOM = 202, 234
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,10 @@ class Series:
     band: bool = True
 
 
-def _x(index: int, count: int) -> float:
+def _x_at(index: int, count: int, width: int) -> float:
     if count <= 1:
-        return (LEFT + WIDTH - RIGHT) / 2
-    return LEFT + index * (WIDTH - LEFT - RIGHT) / (count - 1)
+        return (LEFT + width - RIGHT) / 2
+    return LEFT + index * (width - LEFT - RIGHT) / (count - 1)
 
 
 def _y(value: float, low: float, high: float) -> float:
@@ -59,17 +59,26 @@ def _runs(present: dict[int, Estimate]) -> list[list[int]]:
 
 def trend_chart(*, title: str, weeks: Sequence[dt.date], series: Sequence[Series], low: float, high: float,
                 ticks: Sequence[float], label: Callable[[float], str], counts: Sequence[int],
-                counts_label: str) -> str:  # fmt: skip
-    """One SVG: the series over the weeks, their intervals, the weekly counts as bars, and a legend."""
+                counts_label: str, chart_width: int = WIDTH) -> str:  # fmt: skip
+    """One SVG: the series over the weeks, their intervals, the weekly counts as bars, and a legend.
+
+    `chart_width` is the drawing's own width in SVG units: a chart shown wider is
+    drawn wider, so its text stays the size of the page's.
+    """
     n = len(weeks)
+    right = chart_width - RIGHT
+
+    def _x(index: int, count: int) -> float:
+        return _x_at(index, count, chart_width)
+
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{_id(title)}-t" '
+        f'<svg class="chart" viewBox="0 0 {chart_width} {HEIGHT}" role="img" aria-labelledby="{_id(title)}-t" '
         f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{_id(title)}-t">{html.escape(title)}</title>',
     ]
     for tick in ticks:
         y = _y(tick, low, high)
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}"/>')
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{right}" y1="{_f(y)}" y2="{_f(y)}"/>')
         parts.append(f'<text class="tick" x="{LEFT - 6}" y="{_f(y + 4)}" text-anchor="end">{html.escape(label(tick))}'
                      "</text>")  # fmt: skip
     for s in series:
@@ -87,18 +96,17 @@ def trend_chart(*, title: str, weeks: Sequence[dt.date], series: Sequence[Series
                          f'r="3.2"><title>{html.escape(s.name)}, week of {weeks[i]:%d %b}: '
                          f"{html.escape(label(point.value))} (n={point.n})</title></circle>")  # fmt: skip
     top = max(counts, default=0) or 1
-    width = max(2.0, min(24.0, (WIDTH - LEFT - RIGHT) / max(n, 1) * 0.6))
+    bar = max(2.0, min(24.0, (right - LEFT) / max(n, 1) * 0.6))
     for i, count in enumerate(counts):
         height = (BARS_BOTTOM - BARS_TOP) * count / top
-        parts.append(f'<rect class="bar" x="{_f(_x(i, n) - width / 2)}" y="{_f(BARS_BOTTOM - height)}" '
-                     f'width="{_f(width)}" height="{_f(height)}"><title>{counts_label}, week of {weeks[i]:%d %b}: '
+        parts.append(f'<rect class="bar" x="{_f(_x(i, n) - bar / 2)}" y="{_f(BARS_BOTTOM - height)}" '
+                     f'width="{_f(bar)}" height="{_f(height)}"><title>{counts_label}, week of {weeks[i]:%d %b}: '
                      f"{count}</title></rect>")  # fmt: skip
     step = max(1, n // 8)
     for i in range(0, n, step):
         parts.append(f'<text class="tick" x="{_f(_x(i, n))}" y="{PLOT_BOTTOM + 16}" text-anchor="middle">'
                      f"{weeks[i]:%d %b}</text>")  # fmt: skip
-    parts.append(f'<text class="tick" x="{LEFT - 6}" y="{BARS_BOTTOM}" text-anchor="end">{html.escape(counts_label)}'
-                 "</text>")  # fmt: skip
+    parts.append(f'<text class="tick" x="{LEFT}" y="{BARS_TOP - 4}">{html.escape(counts_label)} per week</text>')
     legend_x = LEFT
     for s in series:
         parts.append(f'<line class="line {s.css}" x1="{legend_x}" x2="{legend_x + 18}" y1="{HEIGHT - 6}" '

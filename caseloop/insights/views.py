@@ -36,6 +36,7 @@ def _charts(weeks: list[Week], *, measured: dict[str, bool], label: str) -> list
         series=[Series(name="Met or exceeded expectations", points=[w.figures.met_or_exceeded for w in weeks],
                        css="line-outcome"), *process],
         low=0.0, high=1.0, ticks=[0.0, 0.25, 0.5, 0.75, 1.0], label=percent, counts=answers, counts_label="answers",
+        chart_width=1300,  # shown across the page, above the other two
     )  # fmt: skip
     nps_chart = trend_chart(
         title=f"{label}: NPS by week", weeks=days,
