@@ -179,6 +179,9 @@ def seed(options: Options) -> dict[str, Any]:
             return info
         raise SystemExit(f"{seed_dir} holds another seed ({info}); give another --data-dir or delete it")
     if options.postgres:
+        seed_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(caseloop_command("migrate"), env=caseloop_env(options, seed_dir), cwd=REPO, check=True,
+                       timeout=3600, stdout=subprocess.DEVNULL)  # fmt: skip
         existing = inproc(options, seed_dir, "count")["cases"]
         if existing:
             raise SystemExit(
