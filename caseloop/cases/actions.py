@@ -41,7 +41,7 @@ from caseloop.cases.models import (
     Tag,
 )
 from caseloop.cases.selectors import clean_view_filters
-from caseloop.core import clock
+from caseloop.core import clock, guards
 from caseloop.core.errors import Invalid, PermissionDenied
 from caseloop.core.events import publish
 from caseloop.core.fastdb import get_by, insert
@@ -336,8 +336,12 @@ def add_message(
     return MessageAdded(message=message)
 
 
-def change_status(*, actor: User | None, case: Case, status: CaseStatus) -> Case:
-    """Move a case along its lifecycle; illegal moves are refused with a code."""
+def change_status(*, actor: User | None, case: Case, status: CaseStatus, override_reason: str = "") -> Case:
+    """Move a case along its lifecycle; illegal moves are refused with a code.
+
+    A person's move is also put to the registered guards (the policies domain's
+    rules): an integrity rule refuses it, a guideline asks for `override_reason`.
+    """
     if actor is not None and not actor.is_staff_member:
         raise PermissionDenied("Only staff change a case's status.")
     with transaction.atomic():
@@ -356,6 +360,10 @@ def change_status(*, actor: User | None, case: Case, status: CaseStatus) -> Case
             raise CaseError(CaseErrorCode.ILLEGAL_TRANSITION,
                             f"{case.number} cannot go from {before} to {status}; from {before} it can go to {allowed}.",
                             status=409, extra={"from": before, "to": status})  # fmt: skip
+        if actor is not None:
+            guards.check(guards.Attempt(kind="case.status_change", case_id=case.pk, actor=actor,
+                                        details={"from": before, "to": str(status)},
+                                        override_reason=override_reason))  # fmt: skip
         now = clock.now()
         case.status = status
         case.updated_at = now

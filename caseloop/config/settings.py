@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "caseloop.cases",
     "caseloop.channels.email",
     "caseloop.channels.webform",
+    "caseloop.promises",
+    "caseloop.policies",
     "caseloop.feedback",
     "caseloop.insights",
     "caseloop.api",
@@ -298,3 +300,13 @@ CASELOOP_PORTAL_LINK_MINUTES = int(os.environ.get("CASELOOP_PORTAL_LINK_MINUTES"
 CASELOOP_PORTAL_LINKS_PER_ADDRESS = int(os.environ.get("CASELOOP_PORTAL_LINKS_PER_ADDRESS", 3))  # per window
 CASELOOP_PORTAL_LINKS_PER_IP = int(os.environ.get("CASELOOP_PORTAL_LINKS_PER_IP", 20))
 CASELOOP_PORTAL_LINK_WINDOW_SECONDS = int(os.environ.get("CASELOOP_PORTAL_LINK_WINDOW_SECONDS", 15 * 60))
+
+# --- rules, authority, approvals, SLAs, prices and promises (docs/policies.md, docs/promises.md) ------------
+CASELOOP_CURRENCY = os.environ.get("CASELOOP_CURRENCY", "USD")  # of authority limits and prices by default
+CASELOOP_APPROVAL_DUE_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_DUE_MINUTES", 15))  # each approver's turn
+CASELOOP_APPROVAL_REMIND_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_REMIND_MINUTES", 5))  # before it is due
+CASELOOP_OVERRIDE_REVIEW_MIN = int(os.environ.get("CASELOOP_OVERRIDE_REVIEW_MIN", 10))  # overrides before suggesting
+CASELOOP_PROMISE_REMIND_MINUTES = int(os.environ.get("CASELOOP_PROMISE_REMIND_MINUTES", 30))  # owner reminded
+CASELOOP_PROMISE_AT_RISK_MINUTES = int(os.environ.get("CASELOOP_PROMISE_AT_RISK_MINUTES", 10))  # open this close: at risk
+CASELOOP_PROMISE_CHECK_BATCH = int(os.environ.get("CASELOOP_PROMISE_CHECK_BATCH", 5000))  # rows per checker transaction
+CASELOOP_PROMISE_APOLOGIES = _env_bool("CASELOOP_PROMISE_APOLOGIES", True)  # tell customers of broken promises

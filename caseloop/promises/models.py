@@ -1,0 +1,108 @@
+"""The promise ledger: every commitment made to a customer, with an owner and a due time."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from caseloop.cases.models import Case
+from caseloop.customers.models import Contact, Organization
+from caseloop.identity.models import Team
+from caseloop.promises.choices import NoticeKind, PromiseKind, PromiseState
+
+
+class Promise(models.Model):
+    """Something we told a customer we would do, by a time (or within a window).
+
+    Owned by a person, a team or a partner (at least one). It stays `open`
+    until a keeping event on its case (see `promises.kinds`) keeps it, someone
+    marks it kept or released, or the checker finds it past due and marks it
+    `broken`; shortly before the due time an open promise is `at_risk`.
+    `source` names what made an automatic promise ("approval:12"), so making
+    it twice makes one.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="promises")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="promises")
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises"
+    )
+    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises")
+    owner_partner = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="partner_promises"
+    )
+    kind = models.CharField(max_length=20, choices=PromiseKind.choices)
+    description = models.CharField(max_length=300, help_text="what was promised, as the customer was told")
+    window_start = models.DateTimeField(null=True, blank=True, help_text="earliest time it can be kept (a window)")
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=PromiseState.choices, default=PromiseState.OPEN)
+    source = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    at_risk_at = models.DateTimeField(null=True, blank=True)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    kept_by = models.CharField(max_length=50, blank=True, help_text="the event that kept it, or 'hand'")
+    broken_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=500, blank=True)
+    # set when broken for a kind whose customer is told; cleared once the message is on the case
+    apology_pending = models.BooleanField(default=False)
+    apologised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner_user__isnull=False) | Q(owner_team__isnull=False) | Q(owner_partner__isnull=False),
+                name="promise_has_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_start__isnull=True) | Q(window_start__lte=models.F("due_at")),
+                name="promise_window_ordered",
+            ),
+        ]
+        indexes = [
+            # the checker: live promises by due time (one range scan per state)
+            models.Index(fields=["state", "due_at"], name="promise_state_due"),
+            # reminders: a reminded promise leaves this range, so each batch finds fresh rows
+            models.Index(fields=["state", "reminded_at", "due_at"], name="promise_state_reminded_due"),
+            models.Index(fields=["case", "state"], name="promise_case_state"),
+            models.Index(fields=["contact", "state"], name="promise_contact_state"),
+            models.Index(fields=["owner_user", "state", "due_at"], name="promise_user_state_due"),
+            models.Index(fields=["owner_team", "state", "due_at"], name="promise_team_state_due"),
+            models.Index(fields=["owner_partner", "state", "due_at"], name="promise_partner_state_due"),
+            models.Index(fields=["id"], condition=Q(apology_pending=True), name="promise_apology_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in (PromiseState.OPEN, PromiseState.AT_RISK)
+
+
+class Notice(models.Model):
+    """Something a person should know now: a promise due soon or broken, an approval waiting.
+
+    A row per recipient; `read_at` is set when they have seen it. Approvals
+    (a higher domain) point at their request by id, not by key.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
+    summary = models.CharField(max_length=300)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    promise = models.ForeignKey(Promise, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    approval_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "read_at", "-id"], name="notice_recipient_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.summary}"
