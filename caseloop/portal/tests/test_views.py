@@ -113,3 +113,10 @@ def test_a_reply_on_a_portal_case_is_emailed_to_the_customer(customer, agent, dj
     assert sent.case_message is not None and sent.case_message.body_text == "Oil is on its way."
     assert (sent.state, sent.to_address) == (OutboundState.SENT, "carla@example.com")
     assert [m.to for m in mail.outbox] == [["carla@example.com"]] and f"[{case.number}]" in mail.outbox[0].subject
+
+
+def test_a_customer_in_the_workspace_is_pointed_to_the_portal(customer):
+    browser = Client()
+    browser.force_login(customer)
+    refused = browser.get("/inbox/")
+    assert refused.status_code == 403 and 'href="/portal/">customer portal</a>' in refused.content.decode()
