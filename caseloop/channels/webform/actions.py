@@ -142,9 +142,12 @@ def submit_contact_form(*, request: ContactRequest) -> Submitted:
         # the name typed only names a new contact: an unverified form never renames a known one
         contact = find_or_create_contact(actor=None, kind=IdentityKind.EMAIL, value=email, name=name)
         hours = conf.continue_hours()
-        open_case = case_to_continue(contact=contact, topic=topic.key, since=now - dt.timedelta(hours=hours))
+        open_case = (
+            case_to_continue(contact=contact, topic=topic.key, since=now - dt.timedelta(hours=hours)) if hours > 0
+            else None
+        )  # fmt: skip
         message: Message | None
-        if open_case is not None and hours > 0:
+        if open_case is not None:
             added = add_message(actor=None, case=open_case, direction=Direction.INBOUND, body=body,
                                 channel=Channel.WEB, author_contact=contact)  # fmt: skip
             case, message, outcome = open_case, added.message, Outcome.CONTINUED

@@ -198,3 +198,18 @@ def test_a_closed_case_takes_no_reply(world, agent):
     before = Message.objects.count()
     refused = ann.post(f"/portal/cases/{world.ann_case.pk}/reply/", {"message": "Hello?"})
     assert refused.status_code == 409 and Message.objects.count() == before
+
+
+def test_the_portal_pages_read_a_fixed_number_of_queries(world, django_assert_num_queries):
+    from caseloop.cases.actions import MessageInput, add_message
+
+    ann = signed_in(world.ann)
+    for n in range(10):  # more messages must not mean more queries
+        add_message(actor=world.agent, case=world.ann_case, direction=Direction.OUTBOUND, channel=Channel.EMAIL,
+                    body=MessageInput(body_text=f"Update {n}"))  # fmt: skip
+    # each count includes the session and the user (2 queries)
+    pages = ((f"/portal/cases/{world.ann_case.pk}/", 10), ("/portal/", 6), ("/portal/places/", 5),
+             (f"/portal/places/{world.site.pk}/", 11), (f"/portal/equipment/{world.door.pk}/", 10))  # fmt: skip
+    for url, queries in pages:
+        with django_assert_num_queries(queries):
+            assert ann.get(url).status_code == 200
