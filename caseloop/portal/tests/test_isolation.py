@@ -213,3 +213,24 @@ def test_the_portal_pages_read_a_fixed_number_of_queries(world, django_assert_nu
     for url, queries in pages:
         with django_assert_num_queries(queries):
             assert ann.get(url).status_code == 200
+
+
+def test_answers_take_allowed_files_and_refuse_others(world, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ann = signed_in(world.ann)
+    url = f"/portal/cases/{world.ann_case.pk}/reply/"
+    photo = SimpleUploadedFile("door.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, content_type="image/png")
+    assert ann.post(url, {"message": "", "attachments": [photo]}).status_code == 302
+    message = world.ann_case.messages.order_by("id").last()
+    assert message is not None and message.body_text == ""
+    assert list(message.message_attachments.values_list("filename", "attachment__content_type")) == [
+        ("door.png", "image/png")]  # fmt: skip
+    before = Message.objects.count()
+    program = SimpleUploadedFile("photo.png", b"MZ\x90\x00", content_type="image/png")
+    refused = ann.post(url, {"message": "See the photo", "attachments": [program]})
+    assert refused.status_code == 415 and "photo.png does not look like a PNG file." in refused.content.decode()
+    settings.CASELOOP_WEBFORM_MAX_FILES, settings.CASELOOP_WEBFORM_MAX_FILE_BYTES = 1, 1024
+    huge = SimpleUploadedFile("scan.pdf", b"%PDF-" + b"0" * 300 * 1024, content_type="application/pdf")
+    too_big = ann.post(url, {"message": "Big scan", "attachments": [huge]})
+    assert too_big.status_code == 413 and Message.objects.count() == before
