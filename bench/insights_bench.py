@@ -189,6 +189,7 @@ def _measure(*, cases: int, answers: int, requests: int, seed: int) -> dict[str,
 
     now = clock.now().replace(microsecond=0)
     made = _generate(cases=cases, answers=answers, seed=seed, now=now)
+    print(f"progress: generated in {made['seconds']:.0f} s", file=sys.stderr, flush=True)
     results: dict[str, Any] = {
         "database": connection.vendor, "cases": Case.objects.count(), "solved": made["solved"],
         "answers": made["answers"], "orders": made["orders"], "generate_s": round(made["seconds"], 1),
@@ -199,6 +200,7 @@ def _measure(*, cases: int, answers: int, requests: int, seed: int) -> dict[str,
     results["full_rebuild_s"] = round(time.perf_counter() - tick, 1)
     results["facts"] = full.facts
     results["daily_rows"] = DailySegmentStat.objects.count()
+    print(f"progress: {json.dumps(results)}", file=sys.stderr, flush=True)
     # an ordinary few minutes: 1,000 cases changed, 500 answers arrived
     later = now + dt.timedelta(minutes=15)
     ids = list(Case.objects.filter(solved_at__isnull=False).order_by("?").values_list("id", flat=True)[:1000])

@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "caseloop.customers",
     "caseloop.cases",
     "caseloop.channels.email",
+    "caseloop.channels.chat",
+    "caseloop.channels.phone",
+    "caseloop.channels.sms",
     "caseloop.channels.webform",
     "caseloop.promises",
     "caseloop.policies",
@@ -310,3 +313,21 @@ CASELOOP_PROMISE_REMIND_MINUTES = int(os.environ.get("CASELOOP_PROMISE_REMIND_MI
 CASELOOP_PROMISE_AT_RISK_MINUTES = int(os.environ.get("CASELOOP_PROMISE_AT_RISK_MINUTES", 10))  # open this close: at risk
 CASELOOP_PROMISE_CHECK_BATCH = int(os.environ.get("CASELOOP_PROMISE_CHECK_BATCH", 5000))  # rows per checker transaction
 CASELOOP_PROMISE_APOLOGIES = _env_bool("CASELOOP_PROMISE_APOLOGIES", True)  # tell customers of broken promises
+
+# --- live chat, phone and SMS (docs/channels/chat.md, phone.md, sms.md) ------------------------------
+CASELOOP_CHAT_POLL_SECONDS = float(os.environ.get("CASELOOP_CHAT_POLL_SECONDS", 0.5))  # a stream's database poll
+CASELOOP_CHAT_STREAM_SECONDS = int(os.environ.get("CASELOOP_CHAT_STREAM_SECONDS", 25))  # then the page reconnects
+# each open stream holds a server thread: at most this many per process, the rest poll (ADR 0061)
+CASELOOP_CHAT_STREAMS_PER_PROCESS = int(os.environ.get("CASELOOP_CHAT_STREAMS_PER_PROCESS", 2))
+CASELOOP_CHAT_AGENT_SECONDS = int(os.environ.get("CASELOOP_CHAT_AGENT_SECONDS", 90))  # a rep seen this recently is in
+CASELOOP_CHAT_STARTS_PER_IP_PER_HOUR = int(os.environ.get("CASELOOP_CHAT_STARTS_PER_IP_PER_HOUR", 20))
+CASELOOP_CHAT_MESSAGES_PER_MINUTE = int(os.environ.get("CASELOOP_CHAT_MESSAGES_PER_MINUTE", 30))  # per chat
+# the telephony provider (Twilio or one that speaks its webhooks and TwiML); the token never lives in the repository
+CASELOOP_TWILIO_ACCOUNT_SID = os.environ.get("CASELOOP_TWILIO_ACCOUNT_SID", "")
+CASELOOP_TWILIO_AUTH_TOKEN = os.environ.get("CASELOOP_TWILIO_AUTH_TOKEN", "")
+CASELOOP_TWILIO_API_URL = os.environ.get("CASELOOP_TWILIO_API_URL", "https://api.twilio.com")
+CASELOOP_TWILIO_WEBHOOK_BASE = os.environ.get("CASELOOP_TWILIO_WEBHOOK_BASE", "")  # public origin; else SITE_URL
+CASELOOP_PHONE_RECORD_CALLS = _env_bool("CASELOOP_PHONE_RECORD_CALLS", True)
+CASELOOP_PHONE_RING_SECONDS = int(os.environ.get("CASELOOP_PHONE_RING_SECONDS", 30))
+CASELOOP_SMS_SENDER = os.environ.get("CASELOOP_SMS_SENDER", "caseloop.channels.sms.senders.TwilioSender")
+CASELOOP_SMS_FROM_NUMBER = os.environ.get("CASELOOP_SMS_FROM_NUMBER", "")  # when a case has no number of ours yet

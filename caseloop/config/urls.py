@@ -9,5 +9,8 @@ urlpatterns = [
     path("insights/", include("caseloop.insights.urls")),
     path("contact/", include("caseloop.channels.webform.urls")),
     path("portal/", include("caseloop.portal.urls")),
+    path("chat/", include("caseloop.channels.chat.urls")),
+    path("phone/", include("caseloop.channels.phone.urls")),
+    path("sms/", include("caseloop.channels.sms.urls")),
     path("", include("caseloop.web.urls")),
 ]

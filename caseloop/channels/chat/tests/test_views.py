@@ -1,0 +1,155 @@
+"""The reps' side: the chat queue, the case page's live chat panel, and the widget set-up pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from caseloop.cases.actions import MessageInput, add_message
+from caseloop.cases.choices import Channel, Direction
+from caseloop.channels.chat.actions import Visitor, WidgetInput, create_widget, start_chat, touch_agent
+from caseloop.channels.chat.models import Chat, ChatAgent, ChatWidget
+from caseloop.identity.actions import add_member
+from caseloop.testing.factories import make_agent, make_case, make_team
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery-1"
+VISITOR = Visitor(origin="https://shop.example", ip_address="203.0.113.7", name="Ann")
+
+
+@pytest.fixture
+def rep():
+    return make_agent(username="dana", display_name="Dana Reyes")
+
+
+@pytest.fixture
+def chat(rep):
+    team = make_team("Support")
+    add_member(team=team, user=rep)
+    widget = create_widget(
+        actor=None, data=WidgetInput(name="Shop", allowed_origins=["https://shop.example"], team=team)
+    )
+    touch_agent(actor=rep)
+    return start_chat(widget=widget, visitor=VISITOR, text="Do you install on Saturdays?").chat
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_queue_lists_waiting_chats_and_marks_the_rep_available(client, rep, chat):
+    ChatAgent.objects.all().delete()
+    page = signed_in(client, rep).get("/chat/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert chat.case.number in html and "chat-waiting" in html and "Take" in html
+    assert ChatAgent.objects.filter(user=rep, away=False).exists()
+    fragment = client.get("/chat/", HTTP_HX_REQUEST="true")
+    assert "<html" not in fragment.content.decode() and chat.case.number in fragment.content.decode()
+
+
+def test_taking_a_chat_assigns_its_case_and_opens_it(client, rep, chat):
+    response = signed_in(client, rep).post("/chat/", {"take": chat.pk})
+    assert response.status_code == 302 and response["Location"] == f"/cases/{chat.case_id}/"
+    chat.case.refresh_from_db()
+    assert chat.case.assignee_id == rep.pk
+
+
+def test_a_rep_can_stop_taking_new_chats(client, rep, chat):
+    signed_in(client, rep).post("/chat/", {"away": "1"})
+    assert ChatAgent.objects.get(user=rep).away is True
+    assert "You take no new chats" in client.get("/chat/").content.decode()
+    assert ChatAgent.objects.get(user=rep).away is True  # the page open does not undo it
+    client.post("/chat/", {"away": "0"})
+    assert ChatAgent.objects.get(user=rep).away is False
+
+
+def test_only_staff_see_the_queue(client, customer):
+    assert client.get("/chat/").status_code == 302
+    assert signed_in(client, customer).get("/chat/").status_code == 403
+
+
+def test_the_case_page_has_the_live_panel_only_for_chat_cases(client, rep, chat):
+    page = signed_in(client, rep).get(f"/cases/{chat.case_id}/").content.decode()
+    assert f'hx-get="/chat/cases/{chat.case_id}/"' in page and f'hx-get="/phone/cases/{chat.case_id}/calls/"' in page
+    other = make_case()
+    assert "/chat/cases/" not in client.get(f"/cases/{other.pk}/").content.decode()
+
+
+def test_the_panel_polls_and_brings_new_messages_into_the_conversation(client, rep, chat):
+    panel = signed_in(client, rep).get(f"/chat/cases/{chat.case_id}/", HTTP_HX_REQUEST="true")
+    html = panel.content.decode()
+    latest = chat.case.messages.latest("id").pk
+    assert f'hx-get="/chat/cases/{chat.case_id}/?after={latest}"' in html and 'hx-trigger="every 2s"' in html
+    assert "The visitor is on the chat" in html and "hx-swap-oob" not in html
+    # nothing new since `after`: no conversation in the answer
+    quiet = client.get(f"/chat/cases/{chat.case_id}/?after={latest}", HTTP_HX_REQUEST="true")
+    assert "hx-swap-oob" not in quiet.content.decode() and "HX-Trigger" not in quiet
+    # the visitor wrote: the answer carries the whole conversation, swapped in place, and refreshes the timeline
+    add_message(
+        actor=None,
+        case=chat.case,
+        direction=Direction.INBOUND,
+        channel=Channel.CHAT,
+        body=MessageInput(body_text="Or Sundays?"),
+    )
+    grown = client.get(f"/chat/cases/{chat.case_id}/?after={latest}", HTTP_HX_REQUEST="true")
+    html = grown.content.decode()
+    assert 'hx-swap-oob="innerHTML:#thread .messages"' in html and "Or Sundays?" in html
+    assert grown["HX-Trigger"] == "case-changed"
+    assert len(re.findall(r'<li class="message ', html)) == 2
+
+
+def test_a_rep_ends_the_chat_from_the_case(client, rep, chat):
+    response = signed_in(client, rep).post(f"/chat/cases/{chat.case_id}/end/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Chat ended" in response.content.decode()
+    assert "every 2s" not in response.content.decode()  # an ended chat stops polling
+    chat.refresh_from_db()
+    assert (chat.state, chat.ended_by) == ("ended", "agent")
+
+
+def test_widget_pages_are_for_administrators(client, rep, admin_user):
+    assert signed_in(client, rep).get("/chat/widgets/").status_code == 403
+    client.force_login(admin_user)
+    response = client.post(
+        "/chat/widgets/",
+        {
+            "name": "Shop",
+            "allowed_origins": "https://shop.example\nhttps://*.shop.example",
+            "greeting": "Hello!",
+            "offline_text": "Leave a note.",
+            "hours": "mon-fri 08:00-18:00",
+            "time_zone": "Europe/Berlin",
+            "active": "on",
+        },
+    )
+    widget = ChatWidget.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/chat/widgets/{widget.pk}/"
+    assert (widget.allowed_origins, widget.hours["fri"], widget.time_zone) == (
+        ["https://shop.example", "https://*.shop.example"],
+        [["08:00", "18:00"]],
+        "Europe/Berlin",
+    )
+    page = client.get(f"/chat/widgets/{widget.pk}/").content.decode()
+    assert f'data-widget="{widget.key}"' in page and "http://127.0.0.1:8000/chat/widget.js" in page
+    bad = client.post(
+        f"/chat/widgets/{widget.pk}/",
+        {"name": "Shop", "allowed_origins": "shop.example", "greeting": "Hi", "offline_text": "x", "hours": ""},
+    )
+    assert bad.status_code == 422 and "an origin starts with https://" in bad.content.decode()
+    bad_hours = client.post(
+        f"/chat/widgets/{widget.pk}/",
+        {
+            "name": "Shop",
+            "allowed_origins": "https://shop.example",
+            "greeting": "Hi",
+            "offline_text": "x",
+            "hours": "weekdays",
+        },
+    )
+    assert bad_hours.status_code == 422
+    assert ChatWidget.objects.get().allowed_origins == ["https://shop.example", "https://*.shop.example"]
+    assert Chat.objects.count() == 0
