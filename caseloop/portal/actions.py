@@ -39,7 +39,8 @@ from caseloop.identity.models import User
 from caseloop.portal import conf
 from caseloop.portal.errors import PortalError, PortalErrorCode
 from caseloop.portal.models import SignInLink
-from caseloop.portal.tokens import new_token, token_hash
+from caseloop.portal.selectors import usable_link
+from caseloop.portal.tokens import new_token
 from caseloop.timeline.actions import record_audit
 
 logger = logging.getLogger(__name__)
@@ -132,22 +133,8 @@ def sign_in_with_link(*, token: str, ip_address: str | None) -> User:
     The first sign-in of a contact creates their customer user (no password:
     links are how customers sign in) and links it to the contact.
     """
-    digest = token_hash(token)
-    invalid = PortalError(PortalErrorCode.LINK_INVALID, "This sign-in link is not valid. Please ask for a new one.",
-                          status=404)  # fmt: skip
-    if digest is None:
-        raise invalid
-    link = SignInLink.objects.select_related("identity").filter(token_hash=digest).first()
-    if link is None:
-        raise invalid
+    link = usable_link(token)
     now = clock.now()
-    if link.used_at is not None:
-        raise PortalError(PortalErrorCode.LINK_USED,
-                          "This sign-in link was used already. Each link works once; please ask for a new one.",
-                          status=410)  # fmt: skip
-    if link.expires_at <= now:
-        raise PortalError(PortalErrorCode.LINK_EXPIRED, "This sign-in link has expired. Please ask for a new one.",
-                          status=410)  # fmt: skip
     with transaction.atomic():
         claimed = SignInLink.objects.filter(pk=link.pk, used_at__isnull=True, expires_at__gt=now).update(
             used_at=now, used_ip=ip_address or None

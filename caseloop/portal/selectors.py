@@ -20,10 +20,14 @@ from caseloop.cases.choices import CaseStatus, Direction
 from caseloop.cases.models import Case, Message, MessageAttachment
 from caseloop.cases.selectors import access_case, cases_visible_to, messages_visible_to
 from caseloop.channels.email.selectors import display_texts
+from caseloop.core import clock
 from caseloop.core.errors import NotFound
 from caseloop.customers.models import Asset, Site
 from caseloop.customers.selectors import access_asset, access_site, assets_visible_to, sites_visible_to
 from caseloop.identity.models import User
+from caseloop.portal.errors import PortalError, PortalErrorCode
+from caseloop.portal.models import SignInLink
+from caseloop.portal.tokens import token_hash
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import TimelineEvent
 
@@ -48,6 +52,27 @@ CUSTOMER_STATUS = {
     CaseStatus.CLOSED: "Closed",
 }
 PAGE = 25
+
+
+def usable_link(token: str) -> SignInLink:
+    """The sign-in link a token stands for, if it can still sign in; else why not, as a code.
+
+    Read only: the link page asks it to say at once that a link is used or
+    expired, and signing in asks it again before using the link up.
+    """
+    digest = token_hash(token)
+    link = SignInLink.objects.select_related("identity").filter(token_hash=digest).first() if digest else None
+    if link is None:
+        raise PortalError(PortalErrorCode.LINK_INVALID, "This sign-in link is not valid. Please ask for a new one.",
+                          status=404)  # fmt: skip
+    if link.used_at is not None:
+        raise PortalError(PortalErrorCode.LINK_USED,
+                          "This sign-in link was used already. Each link works once; please ask for a new one.",
+                          status=410)  # fmt: skip
+    if link.expires_at <= clock.now():
+        raise PortalError(PortalErrorCode.LINK_EXPIRED, "This sign-in link has expired. Please ask for a new one.",
+                          status=410)  # fmt: skip
+    return link
 
 
 def customer_status(status: str) -> str:

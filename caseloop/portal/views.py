@@ -72,9 +72,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest, token: str) -> HttpResponseBase:
     """The link from the email. GET only shows a button: mail scanners that open every link
     must not use it up; the person's click (a POST) signs in."""
-    if request.method == "GET":
-        return render(request, "portal/confirm.html", {"token": token, "next": _safe_next(request)})
     try:
+        if request.method == "GET":
+            selectors.usable_link(token)  # read only: says at once when a link is used up or expired
+            return render(request, "portal/confirm.html", {"token": token, "next": _safe_next(request)})
         user = actions.sign_in_with_link(token=token, ip_address=request.META.get("REMOTE_ADDR"))
     except DomainError as refused:
         return render(request, "portal/link_error.html", {"error": refused}, status=refused.status)

@@ -62,8 +62,8 @@ def test_opening_the_link_only_shows_a_button_and_pressing_it_signs_in(client, d
     assert int(browser.session["_auth_user_id"]) == contact.user.pk
     # the same link again: refused, and no session for whoever tries
     other = Client()
-    again = other.post(path)
-    assert again.status_code == 410 and "This link was used already" in again.content.decode()
+    for again in (other.get(path), other.post(path)):  # opening it says so at once; pressing does nothing
+        assert again.status_code == 410 and "This link was used already" in again.content.decode()
     assert "_auth_user_id" not in other.session
 
 
@@ -76,9 +76,23 @@ def test_next_outside_the_portal_is_ignored(client, django_capture_on_commit_cal
 
 
 def test_a_bad_link_says_so_and_offers_a_new_one():
-    response = Client().post("/portal/sign-in/not-a-token/")
-    html = response.content.decode()
-    assert response.status_code == 404 and "This link does not work" in html and "Get a new link" in html
+    for response in (Client().get("/portal/sign-in/not-a-token/"), Client().post("/portal/sign-in/not-a-token/")):
+        html = response.content.decode()
+        assert response.status_code == 404 and "This link does not work" in html and "Get a new link" in html
+
+
+def test_an_expired_link_says_so_when_opened(client, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from caseloop.core import clock
+
+    make_contact(email="ann@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, "ann@example.com")
+    later = SignInLink.objects.get().expires_at + dt.timedelta(seconds=1)
+    with clock.frozen_at(later):
+        response = Client().get(link_path())
+    assert response.status_code == 410 and "This link has expired" in response.content.decode()
 
 
 def test_too_many_requests_answer_429_with_retry_after(client):
