@@ -110,6 +110,13 @@ def chat_of_case(actor: User, case: Case) -> Chat | None:
     return Chat.objects.filter(case=case).select_related("widget").first()
 
 
+def replies_not_delivered(chat: Chat) -> int:
+    """Replies of reps that the visitor's page has not been sent yet (they are away, or their page reconnects)."""
+    return Message.objects.filter(
+        case_id=chat.case_id, channel=Channel.CHAT, direction=Direction.OUTBOUND, id__gt=chat.delivered_message_id
+    ).count()
+
+
 def latest_message_id(case: Case) -> int:
     return Message.objects.filter(case=case).order_by("-id").values_list("id", flat=True).first() or 0
 

@@ -68,6 +68,7 @@ from caseloop.channels.chat.selectors import (
     is_away,
     latest_message_id,
     open_chats,
+    replies_not_delivered,
     visitor_messages,
     widget_by_key,
     widgets_for_admin,
@@ -285,7 +286,9 @@ def _panel_context(request: StaffRequest, case_id: int) -> dict[str, Any]:
     now = clock.now()
     online = (chat is not None and chat.state == ChatState.OPEN and chat.visitor_seen_at is not None
               and (now - chat.visitor_seen_at).total_seconds() < VISITOR_ONLINE_SECONDS)  # fmt: skip
-    return {"case": case, "chat": chat, "visitor_online": online, "latest": latest_message_id(case)}
+    waiting = replies_not_delivered(chat) if chat is not None and chat.state == ChatState.OPEN else 0
+    return {"case": case, "chat": chat, "visitor_online": online, "latest": latest_message_id(case),
+            "not_delivered": waiting}  # fmt: skip
 
 
 @require_GET
