@@ -34,3 +34,4 @@ class NoticeKind(models.TextChoices):
     APPROVAL_REMINDER = "approval_reminder", "Approval due soon"
     APPROVAL_ESCALATED = "approval_escalated", "Approval escalated"
     APPROVAL_DECIDED = "approval_decided", "Approval decided"
+    SLA_DUE = "sla_due", "Case due soon (SLA)"

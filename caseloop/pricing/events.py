@@ -1,0 +1,12 @@
+"""How quotes follow the policies domain: a quote waiting on its discount's approval is issued or refused."""
+
+from __future__ import annotations
+
+from caseloop.core.events import subscribe
+
+
+@subscribe("approval.decided")
+def _approval_decided(*, concession_id: int, approved: bool, **_: object) -> None:
+    from caseloop.pricing.actions import on_discount_decided
+
+    on_discount_decided(concession_id=concession_id, approved=approved)

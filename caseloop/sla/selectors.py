@@ -1,0 +1,190 @@
+"""Reads of the SLA domain: where a case stands, the inbox's sort and flags, and compliance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import F, QuerySet
+
+from caseloop.cases.choices import Channel
+from caseloop.cases.models import Case
+from caseloop.core import clock
+from caseloop.core.errors import Invalid, NotFound
+from caseloop.identity.choices import Role
+from caseloop.identity.models import User
+from caseloop.identity.selectors import require_role, require_staff
+from caseloop.sla.choices import SlaState
+from caseloop.sla.models import BusinessCalendar, CaseSla, SlaPolicy
+
+
+def calendars_visible_to(actor: User) -> QuerySet[BusinessCalendar]:
+    require_staff(actor)
+    return BusinessCalendar.objects.order_by("name")
+
+
+def policies_visible_to(actor: User) -> QuerySet[SlaPolicy]:
+    require_staff(actor)
+    return SlaPolicy.objects.select_related("calendar", "organization").order_by("position", "id")
+
+
+def access_calendar(actor: User, calendar_id: int) -> BusinessCalendar:
+    found = calendars_visible_to(actor).filter(pk=calendar_id).first()
+    if found is None:
+        raise NotFound("Calendar", calendar_id)
+    return found
+
+
+def access_policy(actor: User, policy_id: int) -> SlaPolicy:
+    found = policies_visible_to(actor).filter(pk=policy_id).first()
+    if found is None:
+        raise NotFound("SLA policy", policy_id)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SlaBadge:
+    """What the inbox shows beside a case: its state, the next due time and which target it is."""
+
+    state: SlaState
+    due_at: dt.datetime | None
+    target: str
+    policy: str
+
+    @property
+    def label(self) -> str:
+        return self.state.label
+
+
+def _badge(sla: CaseSla, now: dt.datetime) -> SlaBadge:
+    target = ""
+    if sla.due_at is not None:
+        for name, due in (
+            ("first response", sla.first_response_due_at if sla.first_response_at is None else None),
+            ("next response", sla.next_response_due_at),
+            ("resolution", sla.resolution_due_at if sla.resolved_at is None else None),
+        ):
+            if due == sla.due_at:
+                target = name
+                break
+    if sla.paused_at is not None:
+        state = SlaState.PAUSED
+    elif sla.due_at is None:
+        state = SlaState.DONE
+    elif sla.due_at <= now:
+        state = SlaState.BREACHED
+    elif sla.warn_at is not None and sla.warn_at <= now:
+        state = SlaState.WARNING
+    else:
+        state = SlaState.OK
+    return SlaBadge(state=state, due_at=sla.due_at, target=target, policy=sla.policy.name)
+
+
+def sla_badges(case_ids: Sequence[int]) -> dict[int, SlaBadge]:
+    """The SLA state of each of these cases that has one (one query; for the inbox rows)."""
+    if not case_ids:
+        return {}
+    now = clock.now()
+    rows = CaseSla.objects.filter(case_id__in=list(case_ids)).select_related("policy")
+    return {sla.case_id: _badge(sla, now) for sla in rows}
+
+
+def sla_of_case(case: Case) -> CaseSla | None:
+    return CaseSla.objects.filter(case_id=case.pk).select_related("policy__calendar").first()
+
+
+def badge_of(sla: CaseSla) -> SlaBadge:
+    return _badge(sla, clock.now())
+
+
+def by_sla_due(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """The inbox sorted by the next SLA due time, soonest (and overdue) first; cases without one last."""
+    return qs.order_by(F("sla__due_at").asc(nulls_last=True), "id")
+
+
+def due_within(qs: QuerySet[Case], *, minutes: int) -> QuerySet[Case]:
+    """Cases whose next SLA target is overdue or due within `minutes` (the inbox's "breaching soon" view)."""
+    return qs.filter(sla__due_at__lte=clock.now() + dt.timedelta(minutes=minutes))
+
+
+@dataclass(slots=True)
+class Compliance:
+    key: str
+    label: str
+    met: int = 0
+    breached: int = 0
+    first_met: int = 0
+    first_breached: int = 0
+    next_met: int = 0
+    next_breached: int = 0
+    resolution_met: int = 0
+    resolution_breached: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        total = self.met + self.breached
+        return self.met / total if total else None
+
+
+def compliance(actor: User, *, by: str, since: dt.datetime, until: dt.datetime) -> list[Compliance]:
+    """SLA compliance per team or channel for cases opened in [since, until): targets met against missed.
+
+    A target counts once it is settled: met (answered or solved in time) or
+    breached (missed, whether answered later or not yet). Targets still
+    running and in time are not counted yet.
+    """
+    require_role(actor, Role.MANAGER, Role.ADMIN)
+    if by not in ("team", "channel"):
+        raise Invalid("by is team or channel.", field="by")
+    if since >= until:
+        raise Invalid("since comes before until.", field="since")
+    rows = CaseSla.objects.filter(case__created_at__gte=since, case__created_at__lt=until).values(
+        "case__team_id",
+        "case__team__name",
+        "case__channel",
+        "first_response_at",
+        "first_response_breached",
+        "resolved_at",
+        "resolution_breached",
+        "next_responses_met",
+        "next_responses_breached",
+        "first_response_due_at",
+        "resolution_due_at",
+    )
+    groups: dict[str, Compliance] = {}
+    labels = dict(Channel.choices)
+    for r in rows:
+        if by == "team":
+            key = str(r["case__team_id"] or "")
+            label = r["case__team__name"] or "No team"
+        else:
+            key = r["case__channel"]
+            label = str(labels.get(key, key))
+        group = groups.setdefault(key, Compliance(key=key, label=label))
+        if r["first_response_breached"]:
+            group.first_breached += 1
+        elif r["first_response_at"] is not None and r["first_response_due_at"] is not None:
+            group.first_met += 1
+        if r["resolution_breached"]:
+            group.resolution_breached += 1
+        elif r["resolved_at"] is not None:
+            group.resolution_met += 1
+        group.next_met += r["next_responses_met"]
+        group.next_breached += r["next_responses_breached"]
+    for group in groups.values():
+        group.met = group.first_met + group.next_met + group.resolution_met
+        group.breached = group.first_breached + group.next_breached + group.resolution_breached
+    return sorted(groups.values(), key=lambda g: (g.rate if g.rate is not None else 2.0, g.label))
+
+
+def sla_met_by_case(case_ids: Sequence[int]) -> dict[int, bool]:
+    """Whether each case (that has an SLA) met every target so far; for the insights facts."""
+    met: dict[int, bool] = defaultdict(bool)
+    rows = CaseSla.objects.filter(case_id__in=list(case_ids)).values_list(
+        "case_id", "first_response_breached", "resolution_breached", "next_responses_breached"
+    )
+    for case_id, first, resolution, following in rows:
+        met[case_id] = not (first or resolution or following)
+    return dict(met)
