@@ -133,7 +133,7 @@ def test_case_page_reply_note_status_and_timeline(page: Any, scenario: Scenario)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Garage door opener grinding")
     # the sanitised customer HTML shows its markup but never its script
     expect(page.locator(".message-inbound b")).to_have_text("It is loud")
-    expect(page.locator(".customer-panel, .panel")).to_contain_text("Spring snapped on the garage door")
+    expect(page.get_by_role("region", name="Customer")).to_contain_text("Spring snapped on the garage door")
     shot(page, "case", docs=True)
     # a canned reply fills its placeholders, then the reply is sent
     page.get_by_label("Insert a canned reply").select_option(label="Ask for photo")
