@@ -310,6 +310,9 @@ def measure_caseloop(options: Options, report: Report, run_dir: Path, picks: dic
     port = free_port()
     env = caseloop_env(options, run_dir)
     log = run_dir / "server.log"
+    # other work may have added migrations while the run waited for a quiet machine
+    subprocess.run(caseloop_command("migrate"), env=env, cwd=REPO, check=True, timeout=3600,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
     command = caseloop_command("serve", "--host", HOST, "--port", str(port))
     say(f"starting {' '.join(command[-5:])} on {HOST}:{port} (log: {log}) …")
     with running(command, port=port, env=env, log=log, ready_path="/api/v1/health", cwd=REPO):
