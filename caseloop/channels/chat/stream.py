@@ -32,6 +32,7 @@ from caseloop.channels.chat.selectors import chat_state, visitor_messages
 
 HEARTBEAT_SECONDS = 15  # a comment line keeps proxies from closing a quiet stream
 SEEN_EVERY_SECONDS = 10  # how often a quiet stream notes that the visitor is still there
+STATE_EVERY_SECONDS = 2  # how often a stream checks that the chat is still open
 RETRY_MS = 1000  # reconnect delay after a held stream ends
 POLL_RETRY_MS = 2000  # reconnect delay for a visitor served by polling (no free stream slot)
 
@@ -75,7 +76,7 @@ def events(*, chat_id: int, case_id: int, after: int) -> Iterator[str]:
         yield f"retry: {RETRY_MS if held else POLL_RETRY_MS}\n\n"
         deadline = time.monotonic() + float(settings.CASELOOP_CHAT_STREAM_SECONDS)
         poll = float(settings.CASELOOP_CHAT_POLL_SECONDS)
-        last_seen_note = last_output = time.monotonic()
+        last_seen_note = last_output = last_state_check = time.monotonic()
         first = True
         while True:
             rows = visitor_messages(case_id, after=after)
@@ -88,11 +89,15 @@ def events(*, chat_id: int, case_id: int, after: int) -> Iterator[str]:
                 last_seen_note = now
             if rows:
                 last_output = now
+            # whether the chat ended is asked less often than for messages: it is one more query per poll
+            last_round = not held or now >= deadline
+            if first or last_round or now - last_state_check >= STATE_EVERY_SECONDS:
+                last_state_check = now
+                if chat_state(chat_id) != ChatState.OPEN:
+                    yield event("ended", {"id": chat_id})
+                    return
             first = False
-            if chat_state(chat_id) != ChatState.OPEN:
-                yield event("ended", {"id": chat_id})
-                return
-            if not held or now >= deadline:
+            if last_round:
                 return
             if now - last_output >= HEARTBEAT_SECONDS:
                 yield ": still here\n\n"
