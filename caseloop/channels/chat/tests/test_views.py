@@ -153,3 +153,11 @@ def test_widget_pages_are_for_administrators(client, rep, admin_user):
     assert bad_hours.status_code == 422
     assert ChatWidget.objects.get().allowed_origins == ["https://shop.example", "https://*.shop.example"]
     assert Chat.objects.count() == 0
+
+
+def test_the_navigation_offers_chats_to_staff_and_the_set_up_to_administrators(client, rep, admin_user):
+    page = signed_in(client, rep).get("/chat/").content.decode()
+    assert '<a href="/chat/" aria-current="page">Chats</a>' in page
+    assert "/phone/ivr/" not in page and "/chat/widgets/" not in page
+    page = signed_in(client, admin_user).get("/chat/widgets/").content.decode()
+    assert ">Phone</a>" in page and '<a href="/chat/widgets/" aria-current="page">Chat widgets</a>' in page
