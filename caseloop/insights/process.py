@@ -1,14 +1,17 @@
 """The process view of a solved case: was its SLA met, and how many of its promises were kept.
 
-SLA policies and the promise ledger belong to the policies and promises
-domains (issue 5). This is the one place that reads them, and only when they
+SLA clocks and the promise ledger belong to the sla and promises domains
+(issue 5). This is the one place that reads them, and only when they
 are installed: a domain that is not installed measures nothing, and the
 dashboard labels its column "not measured" rather than showing 0% or 100%
 (ADR 0048).
 
 - Promises (`caseloop.promises`): per case, the promises settled as kept or
   broken, and of those the kept ones; live and released promises do not count.
-- SLA (`caseloop.policies`): not measured in this version.
+- SLA (`caseloop.sla`): whether the case met every target of its SLA policy
+  (first response, next responses, resolution); a case with no SLA policy is
+  not measured. A solved case's clocks are stopped, so its answer is settled
+  by the time it is counted.
 """
 
 from __future__ import annotations
@@ -22,23 +25,31 @@ from django.db.models import Q
 # (sla_met, promises settled, promises kept) per case id
 ProcessFacts = dict[int, tuple[bool | None, int, int]]
 PROMISES_APP = "caseloop.promises"
-POLICIES_APP = "caseloop.policies"
+SLA_APP = "caseloop.sla"
 # a promise is marked broken by the promise checker shortly after its due time
 CHECKER_LAG = dt.timedelta(days=1)
 
 
 def measured() -> dict[str, bool]:
     """Which process figures this installation can measure at all."""
-    return {"sla": False, "promises": apps.is_installed(PROMISES_APP)}
+    return {"sla": apps.is_installed(SLA_APP), "promises": apps.is_installed(PROMISES_APP)}
 
 
 def process_facts(case_ids: Sequence[int]) -> ProcessFacts:
     """SLA and promise facts for these cases; a case absent from the answer has neither."""
-    if not case_ids or not apps.is_installed(PROMISES_APP):
+    if not case_ids:
         return {}
-    from caseloop.promises.selectors import promise_counts_by_case
+    met: dict[int, bool] = {}
+    counts: dict[int, tuple[int, int]] = {}
+    if apps.is_installed(SLA_APP):
+        from caseloop.sla.selectors import sla_met_by_case
 
-    return {case_id: (None, due, kept) for case_id, (due, kept) in promise_counts_by_case(case_ids).items()}
+        met = sla_met_by_case(case_ids)
+    if apps.is_installed(PROMISES_APP):
+        from caseloop.promises.selectors import promise_counts_by_case
+
+        counts = promise_counts_by_case(case_ids)
+    return {case_id: (met.get(case_id), *counts.get(case_id, (0, 0))) for case_id in set(met) | set(counts)}
 
 
 def settled_since(since: dt.datetime) -> set[int]:

@@ -159,7 +159,16 @@ def test_the_page_puts_the_alarm_on_top_with_charts_and_labels(manager, sums, dj
     assert "met or exceeded fell from 90% to 50% in the last 4 weeks" in html
     assert "Figures as of 08 Mar 2026 17:53 (7 min ago)" in html.replace("8 Mar", "08 Mar")
     assert html.count('<svg class="chart"') == 3 and "<script" not in html.split("</head>")[1]
-    assert "not measured" in html and "70%" in html
+    assert "70%" in html
+
+
+def test_what_is_not_measured_says_so(manager, sums, monkeypatch):
+    monkeypatch.setattr(selectors, "process_measured", lambda: {"sla": False, "promises": False})
+    html = _page(manager).content.decode()
+    assert html.count("not measured") >= 2 * 3  # SLA and promises, on every row (and the note)
+    assert "the alarm, which needs them, cannot fire" in html
+    monkeypatch.setattr(selectors, "process_measured", lambda: {"sla": False, "promises": True})
+    assert "the alarm uses the promise-kept rate as compliance" in _page(manager).content.decode()
 
 
 def test_the_page_focuses_a_segment(manager, sums):
@@ -235,7 +244,7 @@ def test_api_segments_alarm_trend_and_retention(manager, sums):
     api = ApiClient(manager)
     params = {"dimension": "team", "start": PERIOD.start.isoformat(), "end": PERIOD.end.isoformat()}
     body = api.get("/insights/segments", params).json()
-    assert body["measured"] == measured() and body["measured"]["sla"] is False
+    assert body["measured"] == measured()
     assert [s["label"] for s in body["segments"]] == ["North", "South"]
     north = body["segments"][0]["figures"]
     assert north["met_or_exceeded"]["value"] == 0.7 and north["met_or_exceeded"]["n"] == 400

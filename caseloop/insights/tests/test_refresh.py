@@ -288,7 +288,7 @@ def test_promises_kept_and_broken_are_the_process_view(world, agent):
     from caseloop.promises.actions import break_promise, make_promise, mark_kept
     from caseloop.promises.choices import PromiseKind
 
-    assert measured() == {"sla": False, "promises": True}
+    assert measured()["promises"] is True
     with clock.frozen_at(T0 - dt.timedelta(hours=2)):
         kept = make_promise(actor=agent, case=world["first"], kind=PromiseKind.CALL_BACK, description="Call back",
                             due_at=T0 + dt.timedelta(days=1))  # fmt: skip
@@ -306,3 +306,18 @@ def test_promises_kept_and_broken_are_the_process_view(world, agent):
     everything = stat(Dimension.ALL, "")
     assert (everything["promises_due"], everything["promises_kept"]) == (2, 1)
     assert stat(Dimension.PROMISE, "broken")["cases"] == 1 and stat(Dimension.PROMISE, "none")["cases"] == 1
+
+
+@pytest.mark.skipif(not apps.is_installed("caseloop.sla"), reason="SLA clocks are not installed")
+def test_sla_met_or_missed_is_the_process_view(world):
+    from caseloop.insights.process import measured
+    from caseloop.sla.models import CaseSla, SlaPolicy
+
+    assert measured()["sla"] is True
+    policy = SlaPolicy.objects.create(name="Standard", first_response_minutes=60, updated_at=T0)
+    CaseSla.objects.create(case=world["first"], policy=policy, started_at=T0, first_response_breached=True)
+    CaseSla.objects.create(case=world["second"], policy=policy, started_at=T0)
+    at(T0 + dt.timedelta(days=1), refresh_insights, full=True)
+    assert [CaseFact.objects.get(case=world[k]).sla_met for k in ("first", "second")] == [False, True]
+    everything = stat(Dimension.ALL, "")
+    assert (everything["sla_n"], everything["sla_met"]) == (2, 1)
