@@ -20,8 +20,12 @@ from caseloop.api.timeline import router as timeline_router
 from caseloop.cases.api import router as cases_router
 from caseloop.customers.api import router as customers_router
 from caseloop.feedback.api import router as feedback_router
-from caseloop.insights.api import router as insights_router
 from caseloop.identity.api import router as identity_router
+from caseloop.insights.api import router as insights_router
+from caseloop.policies.api import router as policies_router
+from caseloop.pricing.api import router as pricing_router
+from caseloop.promises.api import router as promises_router
+from caseloop.sla.api import router as sla_router
 
 DESCRIPTION = """\
 The REST API of caseloop. Authenticate with `Authorization: Bearer <token>`
@@ -77,3 +81,7 @@ api.add_router("", cases_router)
 api.add_router("", timeline_router)
 api.add_router("", feedback_router)
 api.add_router("", insights_router)
+api.add_router("", promises_router)
+api.add_router("", policies_router)
+api.add_router("", sla_router)
+api.add_router("", pricing_router)

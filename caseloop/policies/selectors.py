@@ -38,6 +38,8 @@ from caseloop.policies.engine import (
     CustomerFacts,
     RuleSpec,
     Snapshot,
+    Verdict,
+    evaluate,
     rule,
 )
 from caseloop.policies.models import (
@@ -98,6 +100,20 @@ def active_rules(kinds: Iterable[str]) -> list[RuleSpec]:
         except ConditionError:
             logger.error("Rule %s (%s) has a condition that no longer compiles; it is skipped", row.pk, row.name)
     return specs
+
+
+def verdict_for(*, actor: User, case: Case, action: ActionFacts, kinds: Iterable[str]) -> Verdict:
+    """Which active rules an action would trip, without doing or recording anything (the dialog asks first)."""
+    require_staff(actor)
+    wanted = set(kinds)
+    specs = active_rules(wanted)
+    needed = frozenset().union(*(s.condition.names for s in specs))
+    return evaluate(specs, snapshot_for(case=case, action=action, actor=actor, needed=needed), kinds=wanted)
+
+
+def overrides_visible_to(actor: User) -> QuerySet[Override]:
+    require_role(actor, *MANAGERS)
+    return Override.objects.select_related("rule", "actor").order_by("-id")
 
 
 # --- snapshots --------------------------------------------------------------------------------------------------

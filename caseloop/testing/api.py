@@ -42,5 +42,9 @@ class ApiClient:
         data = raw if raw is not None else json.dumps(body if body is not None else {})
         return self.client.patch(PREFIX + path, data, content_type="application/json", headers=self._headers(headers))
 
+    def put(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        data = json.dumps(body if body is not None else {})
+        return self.client.put(PREFIX + path, data, content_type="application/json", headers=self._headers(headers))
+
     def delete(self, path: str, headers: dict[str, str] | None = None) -> Any:
         return self.client.delete(PREFIX + path, headers=self._headers(headers))
