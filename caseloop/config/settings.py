@@ -93,12 +93,10 @@ INSTALLED_APPS = [
     "caseloop.customers",
     "caseloop.cases",
     "caseloop.channels.email",
+    "caseloop.channels.webform",
     "caseloop.channels.chat",
     "caseloop.channels.phone",
     "caseloop.channels.sms",
-    "caseloop.channels.webform",
-    "caseloop.promises",
-    "caseloop.policies",
     "caseloop.promises",
     "caseloop.policies",
     "caseloop.sla",
@@ -335,13 +333,3 @@ CASELOOP_PHONE_RECORD_CALLS = _env_bool("CASELOOP_PHONE_RECORD_CALLS", True)
 CASELOOP_PHONE_RING_SECONDS = int(os.environ.get("CASELOOP_PHONE_RING_SECONDS", 30))
 CASELOOP_SMS_SENDER = os.environ.get("CASELOOP_SMS_SENDER", "caseloop.channels.sms.senders.TwilioSender")
 CASELOOP_SMS_FROM_NUMBER = os.environ.get("CASELOOP_SMS_FROM_NUMBER", "")  # when a case has no number of ours yet
-
-# --- rules, authority, approvals, SLAs, prices and promises (docs/policies.md, docs/promises.md) ------------
-CASELOOP_CURRENCY = os.environ.get("CASELOOP_CURRENCY", "USD")  # of authority limits and prices by default
-CASELOOP_APPROVAL_DUE_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_DUE_MINUTES", 15))  # each approver's turn
-CASELOOP_APPROVAL_REMIND_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_REMIND_MINUTES", 5))  # before it is due
-CASELOOP_OVERRIDE_REVIEW_MIN = int(os.environ.get("CASELOOP_OVERRIDE_REVIEW_MIN", 10))  # overrides before suggesting
-CASELOOP_PROMISE_REMIND_MINUTES = int(os.environ.get("CASELOOP_PROMISE_REMIND_MINUTES", 30))  # owner reminded
-CASELOOP_PROMISE_AT_RISK_MINUTES = int(os.environ.get("CASELOOP_PROMISE_AT_RISK_MINUTES", 10))  # open this close: at risk
-CASELOOP_PROMISE_CHECK_BATCH = int(os.environ.get("CASELOOP_PROMISE_CHECK_BATCH", 5000))  # rows per checker transaction
-CASELOOP_PROMISE_APOLOGIES = _env_bool("CASELOOP_PROMISE_APOLOGIES", True)  # tell customers of broken promises
