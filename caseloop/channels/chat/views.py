@@ -268,7 +268,8 @@ def queue(request: StaffRequest) -> HttpResponseBase:
         if "away" in request.POST:
             set_away(actor=request.user, away=request.POST["away"] == "1")
             return redirect("chat_channel:queue")
-        chat = Chat.objects.filter(pk=request.POST.get("take", "") or 0).first()
+        raw = request.POST.get("take", "")
+        chat = Chat.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
         if chat is None:
             raise Invalid("That chat does not exist.")
         case = access_case(request.user, chat.case_id)

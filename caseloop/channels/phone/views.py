@@ -211,7 +211,9 @@ def ivr_flow(request: StaffRequest, flow_id: int) -> HttpResponseBase:
         data = request.POST
         try:
             if "restore" in data:
-                version = get_object_or_404(IvrVersion, pk=data["restore"], flow=flow)
+                if not data["restore"].isdigit():
+                    raise Invalid("Choose a version to copy.", field="restore")
+                version = get_object_or_404(IvrVersion, pk=int(data["restore"]), flow=flow)
                 restore_version(actor=request.user, version=version)
                 messages.success(request, f"The draft now holds version {version.number}.")
             else:

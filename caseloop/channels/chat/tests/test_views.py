@@ -161,3 +161,11 @@ def test_the_navigation_offers_chats_to_staff_and_the_set_up_to_administrators(c
     assert "/phone/ivr/" not in page and "/chat/widgets/" not in page
     page = signed_in(client, admin_user).get("/chat/widgets/").content.decode()
     assert ">Phone</a>" in page and '<a href="/chat/widgets/" aria-current="page">Chat widgets</a>' in page
+
+
+def test_taking_a_chat_that_does_not_exist_is_refused(client, rep, chat):
+    for value in ("abc", "999999", ""):
+        response = signed_in(client, rep).post("/chat/", {"take": value})
+        assert response.status_code == 422
+    chat.case.refresh_from_db()
+    assert chat.case.assignee_id is None

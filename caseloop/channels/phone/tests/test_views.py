@@ -65,6 +65,13 @@ def test_the_editor_saves_checks_and_publishes(admin, admin_user):
     response = admin.post(f"/phone/ivr/{flow.pk}/", {"definition": json.dumps(EXAMPLE), "publish": "1"})
     assert response.status_code == 302
     assert IvrVersion.objects.get().state == IvrState.PUBLISHED
+    assert admin.post(f"/phone/ivr/{flow.pk}/", {"restore": "x"}).status_code == 422
+    response = admin.post(f"/phone/ivr/{flow.pk}/", {"restore": str(IvrVersion.objects.get().pk)})
+    assert response.status_code == 302
+    assert list(IvrVersion.objects.order_by("number").values_list("number", "state")) == [
+        (1, IvrState.PUBLISHED),
+        (2, IvrState.DRAFT),
+    ]
 
 
 def test_the_calls_panel_lists_calls_and_logs_one_by_hand(client, agent):
