@@ -237,13 +237,6 @@ def _seconds(delta: dt.timedelta) -> int:
     return max(0, int(delta.total_seconds()))
 
 
-def _clock(seconds: int | None) -> str:
-    """4:05 (minutes:seconds), or 1:02:05 from an hour up."""
-    hours, rest = divmod(seconds or 0, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def call_summary(call: Call) -> str:
     """The text a logged call shows in the conversation."""
     if call.direction == CallDirection.INBOUND:
@@ -255,14 +248,10 @@ def call_summary(call: Call) -> str:
         routed = f" → team {call.routed_team}" if call.routed_team else ""
         lines.append("Menu: " + " > ".join(call.path_labels) + routed)
     if call.source == CallSource.PROVIDER:
-        times = [f"{_clock(call.ivr_seconds)} in the menu"]
-        if call.routed_at is not None:
-            times.append(f"{_clock(call.queue_seconds)} waiting")
-            times.append(f"{_clock(call.talk_seconds)} talking" if call.talk_seconds else "nobody answered")
-        lines.append(" · ".join(times))
+        lines.append(call.times_text())
     else:
         who = call.logged_by.name if call.logged_by else "a rep"
-        lines.append(f"{_clock(call.duration_seconds)} long (logged by {who}).")
+        lines.append(f"{call.times_text()} long (logged by {who}).")
     if call.recording_url:
         lines.append(f"Recording: {call.recording_url}")
     if call.notes:

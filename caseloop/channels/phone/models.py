@@ -12,6 +12,13 @@ from caseloop.customers.models import Contact
 from caseloop.identity.models import Team
 
 
+def clock_text(seconds: int | None) -> str:
+    """4:05 (minutes:seconds), or 1:02:05 from an hour up."""
+    hours, rest = divmod(seconds or 0, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 class IvrFlow(models.Model):
     """A named IVR ("Main line") whose content lives in numbered versions."""
 
@@ -123,3 +130,13 @@ class Call(models.Model):
     @property
     def path_labels(self) -> list[str]:
         return [str(step.get("label", "")) for step in self.ivr_path]
+
+    def times_text(self) -> str:
+        """ "0:30 in the menu · 0:38 waiting · 5:02 talking" (a call logged by hand: its length)."""
+        if self.source == CallSource.MANUAL:
+            return clock_text(self.duration_seconds)
+        parts = [f"{clock_text(self.ivr_seconds)} in the menu"]
+        if self.routed_at is not None:
+            parts.append(f"{clock_text(self.queue_seconds)} waiting")
+            parts.append(f"{clock_text(self.talk_seconds)} talking" if self.talk_seconds else "nobody answered")
+        return " · ".join(parts)

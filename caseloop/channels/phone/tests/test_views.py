@@ -93,7 +93,7 @@ def test_the_calls_panel_lists_calls_and_logs_one_by_hand(client, agent):
         185,
         "Left a voicemail",
     )
-    assert "To +15557654321" in html and 'hx-swap-oob="innerHTML:#thread .messages"' in html
+    assert "To +15557654321" in html and "<span class=\"small\">3:05</span>" in html and 'hx-swap-oob="innerHTML:#thread .messages"' in html
     assert "Phone call to +15557654321." in html  # the conversation, refreshed in the same answer
 
 
