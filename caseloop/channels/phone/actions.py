@@ -172,6 +172,19 @@ def create_line(*, actor: User | None, number: str, name: str, flow: IvrFlow | N
     return line
 
 
+def update_line(*, actor: User | None, line: PhoneLine, flow: IvrFlow | None, team: Team | None,
+                active: bool) -> PhoneLine:  # fmt: skip
+    """Point a line at another menu or team, or take it out of service (its calls then hear an apology)."""
+    require_role(actor, Role.ADMIN)
+    before = {"flow": line.flow_id, "team": line.team_id, "active": line.active}
+    with transaction.atomic():
+        line.flow, line.team, line.active = flow, team, active
+        line.save(update_fields=["flow", "team", "active"])
+        record_audit(action="phone_line.update", object_type="phone_line", object_id=line.pk, actor=actor,
+                     before=before, after={"flow": line.flow_id, "team": line.team_id, "active": active})  # fmt: skip
+    return line
+
+
 # --- provider calls ----------------------------------------------------------------------------
 def published_version(line: PhoneLine | None) -> IvrVersion | None:
     if line is None or line.flow_id is None or not line.active:

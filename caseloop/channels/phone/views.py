@@ -40,6 +40,7 @@ from caseloop.channels.phone.actions import (
     route_call,
     save_draft,
     start_call,
+    update_line,
 )
 from caseloop.channels.phone.choices import CallDirection
 from caseloop.channels.phone.models import Call, IvrVersion
@@ -174,6 +175,16 @@ def ivr_home(request: StaffRequest) -> HttpResponseBase:
     if request.method == "POST":
         data = request.POST
         try:
+            if "line" in data:
+                line = next((x for x in flows_and_lines(request.user).lines if str(x.pk) == data["line"]), None)
+                if line is None:
+                    raise Invalid("That line does not exist.", field="line")
+                flows = {str(f.pk): f for f in flows_and_lines(request.user).flows}
+                team = next((t for t in teams() if str(t.pk) == data.get("team", "")), None)
+                update_line(actor=request.user, line=line, flow=flows.get(data.get("flow", "")), team=team,
+                            active=data.get("active") == "on")  # fmt: skip
+                messages.success(request, f"Line {line.number} saved.")
+                return redirect("phone_channel:ivr_home")
             if "number" in data:
                 flows = {str(f.pk): f for f in flows_and_lines(request.user).flows}
                 team = next((t for t in teams() if str(t.pk) == data.get("team", "")), None)

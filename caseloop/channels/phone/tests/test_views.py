@@ -45,6 +45,12 @@ def test_an_administrator_adds_a_menu_and_a_line(admin):
     assert "https://caseloop.example" not in page and "http://127.0.0.1:8000/phone/twilio/voice/" in page
     bad = admin.post("/phone/ivr/", {"number": "nope", "line_name": "X"})
     assert bad.status_code == 422 and PhoneLine.objects.count() == 1
+    # the line is pointed elsewhere and taken out of service
+    response = admin.post("/phone/ivr/", {"line": str(line.pk), "flow": "", "team": ""})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert (line.flow_id, line.active) == (None, False)
+    assert admin.post("/phone/ivr/", {"line": "999"}).status_code == 422
 
 
 def test_the_editor_saves_checks_and_publishes(admin, admin_user):
@@ -93,7 +99,8 @@ def test_the_calls_panel_lists_calls_and_logs_one_by_hand(client, agent):
         185,
         "Left a voicemail",
     )
-    assert "To +15557654321" in html and "<span class=\"small\">3:05</span>" in html and 'hx-swap-oob="innerHTML:#thread .messages"' in html
+    assert "To +15557654321" in html and '<span class="small">3:05</span>' in html
+    assert 'hx-swap-oob="innerHTML:#thread .messages"' in html
     assert "Phone call to +15557654321." in html  # the conversation, refreshed in the same answer
 
 
