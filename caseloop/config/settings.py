@@ -298,8 +298,9 @@ CASELOOP_WEBFORM_CONTINUE_HOURS = int(os.environ.get("CASELOOP_WEBFORM_CONTINUE_
 CASELOOP_WEBFORM_ACKNOWLEDGE = _env_bool("CASELOOP_WEBFORM_ACKNOWLEDGE", True)
 CASELOOP_WEBFORM_MAX_FILES = int(os.environ.get("CASELOOP_WEBFORM_MAX_FILES", 5))
 CASELOOP_WEBFORM_MAX_FILE_BYTES = int(os.environ.get("CASELOOP_WEBFORM_MAX_FILE_BYTES", 10 * 1024 * 1024))
-CASELOOP_WEBFORM_FILE_TYPES = os.environ.get("CASELOOP_WEBFORM_FILE_TYPES",
-                                             "pdf,png,jpg,jpeg,gif,webp,heic,txt,csv,docx,xlsx,odt,ods,mp4,mov")  # fmt: skip
+CASELOOP_WEBFORM_FILE_TYPES = os.environ.get(
+    "CASELOOP_WEBFORM_FILE_TYPES", "pdf,png,jpg,jpeg,gif,webp,heic,txt,csv,docx,xlsx,odt,ods,mp4,mov"
+)
 CASELOOP_PORTAL_NAME = os.environ.get("CASELOOP_PORTAL_NAME", "Customer service")
 CASELOOP_PORTAL_LINK_MINUTES = int(os.environ.get("CASELOOP_PORTAL_LINK_MINUTES", 30))
 CASELOOP_PORTAL_LINKS_PER_ADDRESS = int(os.environ.get("CASELOOP_PORTAL_LINKS_PER_ADDRESS", 3))  # per window
@@ -312,7 +313,8 @@ CASELOOP_APPROVAL_DUE_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_DUE_MINUTE
 CASELOOP_APPROVAL_REMIND_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_REMIND_MINUTES", 5))  # before it is due
 CASELOOP_OVERRIDE_REVIEW_MIN = int(os.environ.get("CASELOOP_OVERRIDE_REVIEW_MIN", 10))  # overrides before suggesting
 CASELOOP_PROMISE_REMIND_MINUTES = int(os.environ.get("CASELOOP_PROMISE_REMIND_MINUTES", 30))  # owner reminded
-CASELOOP_PROMISE_AT_RISK_MINUTES = int(os.environ.get("CASELOOP_PROMISE_AT_RISK_MINUTES", 10))  # open this close: at risk
+# a promise still open this close to its due time is at risk
+CASELOOP_PROMISE_AT_RISK_MINUTES = int(os.environ.get("CASELOOP_PROMISE_AT_RISK_MINUTES", 10))
 CASELOOP_PROMISE_CHECK_BATCH = int(os.environ.get("CASELOOP_PROMISE_CHECK_BATCH", 5000))  # rows per checker transaction
 CASELOOP_PROMISE_APOLOGIES = _env_bool("CASELOOP_PROMISE_APOLOGIES", True)  # tell customers of broken promises
 
