@@ -273,6 +273,9 @@ CASELOOP_EMAIL_SMTPD_TLS_CERT = os.environ.get("CASELOOP_EMAIL_SMTPD_TLS_CERT", 
 CASELOOP_EMAIL_SMTPD_TLS_KEY = os.environ.get("CASELOOP_EMAIL_SMTPD_TLS_KEY", "")
 CASELOOP_EMAIL_IMAP_CA_FILE = os.environ.get("CASELOOP_EMAIL_IMAP_CA_FILE", "")  # extra CA for IMAP servers
 CASELOOP_EMAIL_POLL_SECONDS = int(os.environ.get("CASELOOP_EMAIL_POLL_SECONDS", 60))
+# key(s) sealing secrets stored in the database (IMAP passwords), comma-separated, the first seals;
+# empty: derived from SECRET_KEY (caseloop.core.secretbox)
+CASELOOP_SECRETS_KEY = os.environ.get("CASELOOP_SECRETS_KEY", "")
 
 # --- surveys, follow-ups and recognition (docs/feedback.md) ------------------------------------------
 CASELOOP_SURVEY_LINK_DAYS = int(os.environ.get("CASELOOP_SURVEY_LINK_DAYS", 30))  # survey links expire after

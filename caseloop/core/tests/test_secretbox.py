@@ -52,3 +52,11 @@ def test_plain_or_damaged_values_are_refused_not_returned():
         unseal(PREFIX + "not-a-token")
     with pytest.raises(SecretUnreadable):
         reseal("plain-text-password")
+
+
+def test_moving_from_the_secret_key_to_a_dedicated_key_keeps_what_was_sealed():
+    with override_settings(CASELOOP_SECRETS_KEY="", SECRET_KEY=OLD, SECRET_KEY_FALLBACKS=[]):
+        stored = seal("pw")
+    # the secret key's value listed after the new key opens it: a key is stretched the same wherever it comes from
+    with override_settings(CASELOOP_SECRETS_KEY=f"{NEW},{OLD}", SECRET_KEY="another", SECRET_KEY_FALLBACKS=[]):
+        assert unseal(stored) == "pw"
