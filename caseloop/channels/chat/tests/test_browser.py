@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from caseloop.channels.chat import stream
 from caseloop.channels.chat.actions import WidgetInput, create_widget
 from caseloop.channels.chat.models import Chat, ChatWidget
 from caseloop.identity.actions import add_member
@@ -85,7 +87,7 @@ def host_site(live_server: Any) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -108,8 +110,11 @@ def context_page(browser: Any, base_url: str) -> Any:
 
 
 def test_a_visitor_on_another_site_chats_with_a_rep(
-    transactional_db: None, live_server: Any, host_site: str, browser: Any, settings: Any
+    browser: Any, live_server: Any, host_site: str, transactional_db: None, settings: Any
 ) -> None:
+    # Playwright starts before the database is touched: its event loop changes which connection the ORM
+    # uses in this thread, and a connection opened before it would be left open (PostgreSQL then cannot
+    # drop the test database)
     from playwright.sync_api import expect
 
     settings.CASELOOP_CHAT_STREAMS_PER_PROCESS = 8
@@ -172,5 +177,18 @@ def test_a_visitor_on_another_site_chats_with_a_rep(
         ("outbound", "chat"),
         ("inbound", "chat"),
     ]
+    # the visitor ends the chat: their page says so, the rep's panel stops polling, the stream closes
+    visitor.get_by_role("button", name="End chat").click()
+    expect(visitor.get_by_text("This chat has ended. Thank you!")).to_be_visible()
+    expect(desk.locator("#chat-panel")).to_contain_text("Chat ended", timeout=20_000)
+    chat.refresh_from_db()
+    assert (chat.state, chat.ended_by) == ("ended", "visitor")
+    for _ in range(100):  # the server's stream thread notices within a poll or two
+        if stream.open_streams() == 0:
+            break
+        time.sleep(0.1)
+    assert stream.open_streams() == 0
     assert visitor.problems == [] and desk.problems == []
     assert ChatWidget.objects.count() == 1
+    visitor.context.close()
+    desk.context.close()
