@@ -266,6 +266,22 @@ def cmd_fetchmail(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tick(args: argparse.Namespace) -> int:
+    """The time-driven checks: approvals due or missed, SLA targets missed, promises due or broken."""
+    import time
+
+    from django.core.management import call_command
+
+    _require_migrated()
+    while True:
+        started = time.monotonic()
+        for name in ("approvals_check", "sla_check", "promises_check"):
+            call_command(name)
+        if args.every is None:
+            return 0
+        time.sleep(max(0.0, args.every - (time.monotonic() - started)))
+
+
 def _read_password(given: str | None, *, stdin: TextIO) -> str:
     if given:
         return given
@@ -561,6 +577,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetchmail.add_argument("--once", action="store_true", help="fetch once and exit")
     fetchmail.add_argument("--idle", action="store_true", help="wait for new mail with IMAP IDLE")
     fetchmail.add_argument("--queue", action="store_true", help="file messages through the task queue")
+
+    tick = command("tick", cmd_tick, "Remind and escalate approvals, mark missed SLA targets, and check promises.")
+    tick.add_argument("--every", type=_positive, metavar="SECONDS", help="repeat every SECONDS (e.g. 60) until stopped")
 
     admin = command("createadmin", cmd_createadmin, "Create an administrator account.")
     admin.add_argument("--username")

@@ -9,9 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
 
 from caseloop.cases.choices import OPEN_STATUSES
 from caseloop.cases.models import Case
@@ -83,23 +85,43 @@ def spec_of(row: Rule) -> RuleSpec:
     )
 
 
-def active_rules(kinds: Iterable[str]) -> list[RuleSpec]:
-    """The active rules applying to any of `kinds`, compiled (the compile is cached per condition text).
+_compiled: dict[str, tuple[tuple[int, int, str], list[tuple[frozenset[str], RuleSpec]]]] = {}
 
-    A stored condition that no longer compiles (the language changed under it)
-    is logged and skipped: refusing every action of a kind for it would stop
-    the team's work; the rules page shows it as broken.
+
+def _rules_version() -> tuple[int, int, str]:
+    """(how many rules, the highest id, the latest change): every change of a rule moves it (none is deleted)."""
+    table = connection.ops.quote_name(Rule._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), MAX(id), MAX(updated_at) FROM {table}")
+        count, highest, latest = cursor.fetchone()
+    return int(count), int(highest or 0), str(latest)
+
+
+def active_rules(kinds: Iterable[str]) -> list[RuleSpec]:
+    """The active rules applying to any of `kinds`, compiled.
+
+    The compiled set is kept per process and per database, and read again
+    only when the rules changed: every guarded action asks this, and one
+    small aggregate costs far less than reading and compiling 50 rules. A
+    change made in another process is seen by the next attempt here.
+
+    A stored condition that no longer compiles (the language changed under
+    it) is logged and skipped: refusing every action of a kind for it would
+    stop the team's work; the rules page shows it as broken.
     """
+    version = _rules_version()
+    cached = _compiled.get(connection.settings_dict["NAME"])
+    if cached is None or cached[0] != version:
+        specs = []
+        for row in Rule.objects.filter(is_active=True).order_by("id"):
+            try:
+                specs.append((frozenset(row.applies_to), spec_of(row)))
+            except ConditionError:
+                logger.error("Rule %s (%s) has a condition that no longer compiles; it is skipped", row.pk, row.name)
+        cached = (version, specs)
+        _compiled[connection.settings_dict["NAME"]] = cached
     wanted = set(kinds)
-    specs = []
-    for row in Rule.objects.filter(is_active=True).order_by("id"):
-        if wanted.isdisjoint(row.applies_to):
-            continue
-        try:
-            specs.append(spec_of(row))
-        except ConditionError:
-            logger.error("Rule %s (%s) has a condition that no longer compiles; it is skipped", row.pk, row.name)
-    return specs
+    return [spec for applies_to, spec in cached[1] if not wanted.isdisjoint(applies_to)]
 
 
 def verdict_for(*, actor: User, case: Case, action: ActionFacts, kinds: Iterable[str]) -> Verdict:
@@ -152,25 +174,12 @@ def _customer_facts(case: Case, needed: frozenset[str], now: dt.datetime, curren
         return CustomerFacts()
     contact = case.requester
     organization = contact.organization if contact.organization_id else None
-    open_cases = cases_90d = concessions = None
-    orders_total = None
-    if _needs(needed, "customer", "open_cases", "cases_90d"):
-        counts = Case.objects.filter(requester_id=contact.pk).aggregate(
-            open=Count("id", filter=Q(status__in=list(OPEN_STATUSES))),
-            recent=Count("id", filter=Q(created_at__gte=now - dt.timedelta(days=90))),
-        )
-        open_cases, cases_90d = counts["open"], counts["recent"]
-    if "customer.concessions_90d" in needed:
-        concessions = Concession.objects.filter(
-            contact_id=contact.pk, state=ConcessionState.GRANTED, created_at__gte=now - dt.timedelta(days=90)
-        ).count()
-    if "customer.orders_total" in needed:
-        total = (
-            Order.objects.filter(contact_id=contact.pk, currency=currency)
-            .exclude(status__in=[OrderStatus.CANCELLED, OrderStatus.REFUNDED])
-            .aggregate(total=Sum("total"))["total"]
-        )
-        orders_total = total if total is not None else Decimal(0)
+    counts: dict[str, Any] = {}
+    wanted = [name for name in _CUSTOMER_COUNTS if f"customer.{name}" in needed]
+    if wanted:
+        counts = _customer_counts(contact_id=contact.pk, now=now, currency=currency, names=wanted)
+    open_cases, cases_90d = counts.get("open_cases"), counts.get("cases_90d")
+    concessions, orders_total = counts.get("concessions_90d"), counts.get("orders_total")
     return CustomerFacts(
         tier=contact.tier,
         organization=organization.name if organization else None,
@@ -181,6 +190,37 @@ def _customer_facts(case: Case, needed: frozenset[str], now: dt.datetime, curren
         concessions_90d=concessions,
         orders_total=orders_total,
     )
+
+
+_CUSTOMER_COUNTS = ("open_cases", "cases_90d", "concessions_90d", "orders_total")
+
+
+def _customer_counts(*, contact_id: int, now: dt.datetime, currency: str, names: Sequence[str]) -> dict[str, Any]:
+    """The customer's counts the rules at hand read, in one statement of scalar sub-selects (one round trip)."""
+    q = connection.ops.quote_name
+    since = connection.ops.adapt_datetimefield_value(now - dt.timedelta(days=90))
+    cases, concessions, orders = (q(m._meta.db_table) for m in (Case, Concession, Order))
+    open_marks = ", ".join(["%s"] * len(OPEN_STATUSES))
+    parts: dict[str, tuple[str, list[Any]]] = {
+        "open_cases": (f"SELECT COUNT(*) FROM {cases} WHERE requester_id = %s AND status IN ({open_marks})",
+                       [contact_id, *sorted(OPEN_STATUSES)]),
+        "cases_90d": (f"SELECT COUNT(*) FROM {cases} WHERE requester_id = %s AND created_at >= %s",
+                      [contact_id, since]),
+        "concessions_90d": (f"SELECT COUNT(*) FROM {concessions} WHERE contact_id = %s AND state = %s "
+                            "AND created_at >= %s", [contact_id, ConcessionState.GRANTED, since]),
+        "orders_total": (f"SELECT COALESCE(SUM(total), 0) FROM {orders} WHERE contact_id = %s AND currency = %s "
+                         "AND status NOT IN (%s, %s)", [contact_id, currency, OrderStatus.CANCELLED,
+                                                        OrderStatus.REFUNDED]),
+    }  # fmt: skip
+    selects = ", ".join(f"({parts[name][0]})" for name in names)
+    params = [p for name in names for p in parts[name][1]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {selects}", params)
+        row = cursor.fetchone()
+    out: dict[str, Any] = {}
+    for name, value in zip(names, row, strict=True):
+        out[name] = Decimal(str(value)).quantize(Decimal("0.01")) if name == "orders_total" else int(value)
+    return out
 
 
 def _asset_facts(case: Case, needed: frozenset[str], now: dt.datetime) -> AssetFacts:

@@ -5,9 +5,10 @@ A pass, at one moment `now`, does four things, each as batched
 cost follows the number of promises that change, not the number owed:
 
 1. kinds kept by reaching their due time (a quoted price held) become kept;
-2. every other live promise past its due time becomes broken: the owner and
-   the owner's manager get a notice, the case and customer timelines say so,
-   and the customer is queued an honest message (`send_apologies`);
+2. every other live promise past its due time becomes broken: its owner gets
+   a notice, the owner's manager one notice per pass with the count, the case
+   and customer timelines say so, and the customer is queued an honest
+   message (`send_apologies`);
 3. open promises due within CASELOOP_PROMISE_AT_RISK_MINUTES become at risk
    (the owner gets a notice);
 4. open promises due within CASELOOP_PROMISE_REMIND_MINUTES remind their owner
@@ -25,20 +26,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Field, Model
 
 from caseloop.core import clock
+from caseloop.customers.models import Organization
 from caseloop.identity.choices import Role
-from caseloop.identity.models import Membership, User
+from caseloop.identity.models import Membership, Team, User
 from caseloop.promises.choices import NoticeKind, PromiseState
 from caseloop.promises.kinds import kinds_kept_when_due, kinds_with_apology
 from caseloop.promises.models import Notice, Promise
@@ -75,6 +75,7 @@ class _People:
     leads_of_team: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     teams_of_user: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     managers: list[int] = field(default_factory=list)
+    _managers: dict[tuple[int | None, int | None], list[int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> _People:
@@ -96,12 +97,17 @@ class _People:
 
     def managers_of(self, row: dict[str, Any]) -> list[int]:
         """The owner's manager: the leads of the owner's teams (not the owner), else every service manager."""
+        key = (row["owner_user_id"], row["owner_team_id"])
+        if (known := self._managers.get(key)) is not None:
+            return known
         user_id = row["owner_user_id"]
         team_ids = self.teams_of_user.get(user_id, []) if user_id is not None else []
         if row["owner_team_id"] is not None:
             team_ids = [*team_ids, row["owner_team_id"]]
         leads = [lead for team_id in team_ids for lead in self.leads_of_team.get(team_id, []) if lead != user_id]
-        return list(dict.fromkeys(leads)) or [m for m in self.managers if m != user_id]
+        found = list(dict.fromkeys(leads)) or [m for m in self.managers if m != user_id]
+        self._managers[key] = found
+        return found
 
 
 def _q(name: str) -> str:
@@ -141,7 +147,7 @@ def _claim(
         return [dict(zip(_RETURNED, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _insert_notices(rows: Sequence[tuple[int, str, str, int, int, Any]]) -> None:
+def _insert_notices(rows: Sequence[tuple[int, str, str, int | None, int | None, Any]]) -> None:
     """(recipient, kind, summary, case_id, promise_id, created_at) rows in one executemany."""
     if not rows:
         return
@@ -153,25 +159,65 @@ def _insert_notices(rows: Sequence[tuple[int, str, str, int, int, Any]]) -> None
 
 
 def _insert_timeline(kind: str, rows: list[dict[str, Any]], when: dt.datetime, summary_prefix: str) -> None:
-    """The case and customer timeline rows of these promises (the checker writes thousands per batch at most)."""
+    """The case and customer timeline rows of these promises, in one INSERT … SELECT.
+
+    Written here rather than through `timeline.actions.record_event` (a call
+    per happening) because a pass may write a million of them. The database
+    makes each happening's id (shared by its two rows) and its summary from
+    the promise rows themselves; only the list of ids travels, as one value.
+    """
     if not rows:
         return
-    table = _q(TimelineEvent._meta.db_table)
+    events, promises = _q(TimelineEvent._meta.db_table), _q(Promise._meta.db_table)
     names = ("event_id", "subject_kind", "subject_id", "kind", "occurred_at", "actor_id", "case_id", "summary", "data")
     columns = ", ".join(_field_column(TimelineEvent, n) for n in names)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"  # noqa: S608  (from _meta)
+    ids = [int(row["id"]) for row in rows]
+    param: Any
+    if connection.vendor == "sqlite":
+        new_id, picked, param = (
+            "lower(hex(randomblob(16)))",
+            "p.id IN (SELECT value FROM json_each(%s))",
+            json.dumps(ids),
+        )
+        data = "'{\"promise\": ' || p.id || '}'"
+    else:
+        new_id, picked, param = "gen_random_uuid()", "p.id = ANY(%s::bigint[])", ids
+        data = "jsonb_build_object('promise', p.id)"
+    sql = (
+        f"WITH happened AS MATERIALIZED (SELECT p.id, p.case_id, p.contact_id, {new_id} AS event_id, "  # noqa: S608
+        f"substr(%s || p.description, 1, 300) AS summary, {data} AS data FROM {promises} p WHERE {picked}) "
+        f"INSERT INTO {events} ({columns}) "
+        f"SELECT event_id, %s, case_id, %s, %s, CAST(NULL AS bigint), case_id, summary, data FROM happened "
+        f"UNION ALL SELECT event_id, %s, contact_id, %s, %s, CAST(NULL AS bigint), case_id, summary, data FROM happened"
+    )
     at = _dt(when)
-    sqlite = connection.vendor == "sqlite"
-    values = []
-    for row in rows:
-        event_id = uuid.uuid4()
-        event = event_id.hex if sqlite else event_id
-        data = connection.ops.adapt_json_value({"promise": row["id"]}, DjangoJSONEncoder)
-        summary = f"{summary_prefix}: {row['description']}"[:300]
-        values.append((event, SubjectKind.CASE, row["case_id"], kind, at, None, row["case_id"], summary, data))
-        values.append((event, SubjectKind.CONTACT, row["contact_id"], kind, at, None, row["case_id"], summary, data))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+        cursor.execute(sql, [f"{summary_prefix}: ", param, SubjectKind.CASE, kind, at, SubjectKind.CONTACT, kind, at])
+
+
+def _insert_digests(digest: dict[int, dict[tuple[int | None, int | None, int | None], list[int]]], created: Any) -> int:
+    """One notice per manager: how many promises of whose broke in this pass (the case when it is one)."""
+    if not digest:
+        return 0
+    owners = {key for per_manager in digest.values() for key in per_manager}
+    names = {u.pk: u.name for u in User.objects.filter(pk__in={k[0] for k in owners if k[0]})}
+    teams = dict(Team.objects.filter(pk__in={k[1] for k in owners if k[1]}).values_list("id", "name"))
+    partners = dict(Organization.objects.filter(pk__in={k[2] for k in owners if k[2]}).values_list("id", "name"))
+
+    def label(key: tuple[int | None, int | None, int | None]) -> str:
+        user, team, partner = key
+        return names.get(user or 0) or teams.get(team or 0) or partners.get(partner or 0) or "?"
+
+    rows = []
+    for manager, per_owner in digest.items():
+        total = sum(count for count, _ in per_owner.values())
+        ranked = sorted(per_owner.items(), key=lambda kv: -kv[1][0])
+        who = ", ".join(f"{label(key)} {count}" for key, (count, _) in ranked[:5])
+        text = f"1 promise broken ({who})" if total == 1 else f"{total} promises broken ({who})"
+        case_id = ranked[0][1][1] if total == 1 else None
+        rows.append((manager, NoticeKind.BROKEN, text[:300], case_id, None, created))
+    _insert_notices(rows)
+    return len(rows)
 
 
 def _step(
@@ -204,8 +250,10 @@ def _step(
 
 def check_promises(*, now: dt.datetime | None = None, batch: int | None = None) -> CheckResult:
     """One pass of the checker at `now` (default: the clock); idempotent, safe to run concurrently."""
-    now = now or clock.now()
-    size = batch or int(getattr(settings, "CASELOOP_PROMISE_CHECK_BATCH", 5000))
+    return _check(now=now or clock.now(), size=batch or int(getattr(settings, "CASELOOP_PROMISE_CHECK_BATCH", 5000)))
+
+
+def _check(*, now: dt.datetime, size: int) -> CheckResult:
     at_risk_until = now + dt.timedelta(minutes=int(getattr(settings, "CASELOOP_PROMISE_AT_RISK_MINUTES", 10)))
     remind_until = now + dt.timedelta(minutes=int(getattr(settings, "CASELOOP_PROMISE_REMIND_MINUTES", 30)))
     result = CheckResult()
@@ -218,14 +266,39 @@ def check_promises(*, now: dt.datetime | None = None, batch: int | None = None) 
     kind = _column("kind")
     created = _dt(now)
 
+    # The owner's manager is told once per pass, with the counts; an owner is told of each promise up to
+    # CASELOOP_PROMISE_NOTICES_PER_PASS of a kind, then once with the rest (after an outage a notice per
+    # promise would bury them, and cost a row each).
+    digest: dict[int, dict[tuple[int | None, int | None, int | None], list[int]]] = defaultdict(dict)
+    limit = int(getattr(settings, "CASELOOP_PROMISE_NOTICES_PER_PASS", 20))
+    told: dict[tuple[int, str], int] = defaultdict(int)
+
     def notices_for(rows: list[dict[str, Any]], notice: NoticeKind, text: str, *, managers: bool) -> None:
         out = []
         for row in rows:
-            recipients = people.owners(row) + (people.managers_of(row) if managers else [])
+            owners = people.owners(row)
             summary = f"{text}: {row['description']}"[:300]
-            out += [(r, notice, summary, row["case_id"], row["id"], created) for r in dict.fromkeys(recipients)]
+            for recipient in owners:
+                told[(recipient, notice)] += 1
+                if told[(recipient, notice)] <= limit:
+                    out.append((recipient, notice, summary, row["case_id"], row["id"], created))
+            if managers:
+                owner = (row["owner_user_id"], row["owner_team_id"], row["owner_partner_id"])
+                for manager in people.managers_of(row):
+                    if manager not in owners:
+                        counted = digest[manager].setdefault(owner, [0, row["case_id"]])
+                        counted[0] += 1
         _insert_notices(out)
         result.notices += len(out)
+
+    def rest_of(notice: NoticeKind, text: str) -> None:
+        rows = [
+            (recipient, notice, f"…and {n - limit} more {text}; see My promises", None, None, created)
+            for (recipient, kind), n in told.items()
+            if kind == notice and n > limit
+        ]
+        _insert_notices(rows)
+        result.notices += len(rows)
 
     # 1. held until due: kept
     def kept(rows: list[dict[str, Any]]) -> None:
@@ -258,6 +331,9 @@ def check_promises(*, now: dt.datetime | None = None, batch: int | None = None) 
         on_rows=broken,
     )
 
+    rest_of(NoticeKind.BROKEN, "of your promises broke")
+    result.notices += _insert_digests(digest, created)
+
     # 3. due very soon, still open: at risk
     def at_risk(rows: list[dict[str, Any]]) -> None:
         notices_for(rows, NoticeKind.AT_RISK, "Promise at risk", managers=False)
@@ -271,6 +347,7 @@ def check_promises(*, now: dt.datetime | None = None, batch: int | None = None) 
         where_params=[PromiseState.OPEN, _dt(at_risk_until), *held_kinds],
         on_rows=at_risk,
     )
+    rest_of(NoticeKind.AT_RISK, "of your promises are at risk")
 
     # 4. due soon: remind the owner once
     def reminded(rows: list[dict[str, Any]]) -> None:
@@ -286,6 +363,7 @@ def check_promises(*, now: dt.datetime | None = None, batch: int | None = None) 
         where_params=[PromiseState.OPEN, _dt(remind_until), *held_kinds],
         on_rows=reminded,
     )
+    rest_of(NoticeKind.REMINDER, "of your promises are due soon")
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import override_settings
 
 from caseloop.cases.actions import MessageInput, add_message, change_status
 from caseloop.cases.choices import CaseStatus, Channel, Direction
@@ -348,3 +349,21 @@ def test_kept_rates_refuse_a_bad_grouping(agent):
     with pytest.raises(DomainError) as refused:
         kept_rates(agent, by="weather", since=T0, until=T0 + minutes(1))
     assert refused.value.code == "invalid"
+
+
+@override_settings(CASELOOP_PROMISE_NOTICES_PER_PASS=2)
+def test_an_owner_is_told_of_each_broken_promise_up_to_a_limit_then_once_with_the_rest(agent):
+    manager = make_agent(role=Role.MANAGER)
+    case = make_case()
+    for _ in range(5):
+        call_back(agent, case)
+    assert check_promises(now=T0 + minutes(61)).broken == 5
+    mine = list(Notice.objects.filter(recipient=agent).order_by("id").values_list("summary", flat=True))
+    assert mine == [
+        "Promise broken: call you back",
+        "Promise broken: call you back",
+        "…and 3 more of your promises broke; see My promises",
+    ]
+    assert list(Notice.objects.filter(recipient=manager).values_list("summary", flat=True)) == [
+        f"5 promises broken ({agent.name} 5)"
+    ]
