@@ -101,10 +101,6 @@ INSTALLED_APPS = [
     "caseloop.policies",
     "caseloop.sla",
     "caseloop.pricing",
-    "caseloop.promises",
-    "caseloop.policies",
-    "caseloop.sla",
-    "caseloop.pricing",
     "caseloop.feedback",
     "caseloop.insights",
     "caseloop.api",
@@ -323,6 +319,8 @@ CASELOOP_PROMISE_REMIND_MINUTES = int(os.environ.get("CASELOOP_PROMISE_REMIND_MI
 # a promise still open this close to its due time is at risk
 CASELOOP_PROMISE_AT_RISK_MINUTES = int(os.environ.get("CASELOOP_PROMISE_AT_RISK_MINUTES", 10))
 CASELOOP_PROMISE_CHECK_BATCH = int(os.environ.get("CASELOOP_PROMISE_CHECK_BATCH", 5000))  # rows per checker transaction
+# an owner is told of each promise changed in one pass up to this many (of a kind), then once with the rest
+CASELOOP_PROMISE_NOTICES_PER_PASS = int(os.environ.get("CASELOOP_PROMISE_NOTICES_PER_PASS", 20))
 CASELOOP_PROMISE_APOLOGIES = _env_bool("CASELOOP_PROMISE_APOLOGIES", True)  # tell customers of broken promises
 
 # --- live chat, phone and SMS (docs/channels/chat.md, phone.md, sms.md) ------------------------------
@@ -342,16 +340,3 @@ CASELOOP_PHONE_RECORD_CALLS = _env_bool("CASELOOP_PHONE_RECORD_CALLS", True)
 CASELOOP_PHONE_RING_SECONDS = int(os.environ.get("CASELOOP_PHONE_RING_SECONDS", 30))
 CASELOOP_SMS_SENDER = os.environ.get("CASELOOP_SMS_SENDER", "caseloop.channels.sms.senders.TwilioSender")
 CASELOOP_SMS_FROM_NUMBER = os.environ.get("CASELOOP_SMS_FROM_NUMBER", "")  # when a case has no number of ours yet
-
-# --- rules, authority, approvals, SLAs, prices and promises (docs/policies.md, docs/promises.md) ------------
-CASELOOP_CURRENCY = os.environ.get("CASELOOP_CURRENCY", "USD")  # of authority limits and prices by default
-CASELOOP_APPROVAL_DUE_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_DUE_MINUTES", 15))  # each approver's turn
-CASELOOP_APPROVAL_REMIND_MINUTES = int(os.environ.get("CASELOOP_APPROVAL_REMIND_MINUTES", 5))  # before it is due
-CASELOOP_OVERRIDE_REVIEW_MIN = int(os.environ.get("CASELOOP_OVERRIDE_REVIEW_MIN", 10))  # overrides before suggesting
-CASELOOP_PROMISE_REMIND_MINUTES = int(os.environ.get("CASELOOP_PROMISE_REMIND_MINUTES", 30))  # owner reminded
-# a promise still open this close to its due time is at risk
-CASELOOP_PROMISE_AT_RISK_MINUTES = int(os.environ.get("CASELOOP_PROMISE_AT_RISK_MINUTES", 10))
-CASELOOP_PROMISE_CHECK_BATCH = int(os.environ.get("CASELOOP_PROMISE_CHECK_BATCH", 5000))  # rows per checker transaction
-# an owner is told of each promise changed in one pass up to this many (of a kind), then once with the rest
-CASELOOP_PROMISE_NOTICES_PER_PASS = int(os.environ.get("CASELOOP_PROMISE_NOTICES_PER_PASS", 20))
-CASELOOP_PROMISE_APOLOGIES = _env_bool("CASELOOP_PROMISE_APOLOGIES", True)  # tell customers of broken promises
