@@ -39,14 +39,23 @@ from caseloop.core import clock
 from caseloop.customers.models import Organization
 from caseloop.identity.choices import Role
 from caseloop.identity.models import Membership, Team, User
-from caseloop.promises.choices import NoticeKind, PromiseState
+from caseloop.promises.choices import LIVE_STATES, NoticeKind, PromiseState
 from caseloop.promises.kinds import kinds_kept_when_due, kinds_with_apology
 from caseloop.promises.models import Notice, Promise
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import TimelineEvent
 
 # the columns each step reads back from the rows it changed
-_RETURNED = ("id", "case_id", "contact_id", "owner_user_id", "owner_team_id", "owner_partner_id", "description")
+_RETURNED = (
+    "id",
+    "case_id",
+    "contact_id",
+    "owner_user_id",
+    "owner_team_id",
+    "owner_partner_id",
+    "description",
+    "due_at",
+)
 
 
 @dataclass(slots=True)
@@ -133,17 +142,33 @@ def _in_list(values: Sequence[str]) -> tuple[str, list[str]]:
 
 
 def _claim(
-    *, assignments: str, assignment_params: list[Any], where: str, where_params: list[Any], batch: int
+    *,
+    assignments: str,
+    assignment_params: list[Any],
+    where: str,
+    where_params: list[Any],
+    after: tuple[Any, int] | None,
+    batch: int,
 ) -> list[dict[str, Any]]:
-    """Change up to `batch` rows matching `where` and return what `_RETURNED` names of each."""
+    """Change up to `batch` rows matching `where` after the keyset `after`, returning `_RETURNED` of each.
+
+    The sub-select walks the (state, due_at, id) index in order from where the
+    last batch ended, so it never revisits entries of rows already changed
+    (on PostgreSQL those stay in the index until vacuum, and a scan from the
+    start would pass over all of them again each batch).
+    """
     table = _q(Promise._meta.db_table)
     returned = ", ".join(_q(c) for c in _RETURNED)
+    due, ident = _column("due_at"), _q("id")
+    keyset = f" AND ({due}, {ident}) > (%s, %s)" if after is not None else ""
     sql = (
-        f"UPDATE {table} SET {assignments} WHERE {_q('id')} IN "  # noqa: S608  (names from _meta, values bound)
-        f"(SELECT {_q('id')} FROM {table} WHERE {where} LIMIT %s) AND {where} RETURNING {returned}"
+        f"UPDATE {table} SET {assignments} WHERE {ident} IN "  # noqa: S608  (names from _meta, values bound)
+        f"(SELECT {ident} FROM {table} WHERE {where}{keyset} ORDER BY {due}, {ident} LIMIT %s) "
+        f"AND {where} RETURNING {returned}"
     )
+    params = [*assignment_params, *where_params, *(after or ()), batch, *where_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*assignment_params, *where_params, batch, *where_params])
+        cursor.execute(sql, params)
         return [dict(zip(_RETURNED, row, strict=True)) for row in cursor.fetchall()]
 
 
@@ -231,6 +256,7 @@ def _step(
     on_rows: Any,
 ) -> int:
     changed = 0
+    after: tuple[Any, int] | None = None
     while True:
         with transaction.atomic():
             rows = _claim(
@@ -238,6 +264,7 @@ def _step(
                 assignment_params=assignment_params,
                 where=where,
                 where_params=where_params,
+                after=after,
                 batch=batch,
             )
             if rows:
@@ -246,6 +273,8 @@ def _step(
         changed += len(rows)
         if len(rows) < batch:
             return changed
+        last = max(rows, key=lambda row: (row["due_at"], row["id"]))
+        after = (last["due_at"], last["id"])
 
 
 def check_promises(*, now: dt.datetime | None = None, batch: int | None = None) -> CheckResult:
@@ -259,8 +288,6 @@ def _check(*, now: dt.datetime, size: int) -> CheckResult:
     result = CheckResult()
     people = _People.load()
     state, due, at_now = _column("state"), _column("due_at"), _dt(now)
-    live = f"{state} IN (%s, %s)"
-    live_params: list[Any] = [PromiseState.OPEN, PromiseState.AT_RISK]
     held_marks, held_kinds = _in_list(kinds_kept_when_due())
     apology_marks, apology_kinds = _in_list(kinds_with_apology())
     kind = _column("kind")
@@ -304,32 +331,36 @@ def _check(*, now: dt.datetime, size: int) -> CheckResult:
     def kept(rows: list[dict[str, Any]]) -> None:
         _insert_timeline("promise.kept", rows, now, "Promise kept")
 
-    result.kept = _step(
-        result=result,
-        batch=size,
-        assignments=f"{state} = %s, {_column('kept_at')} = {due}, {_column('kept_by')} = %s",
-        assignment_params=[PromiseState.KEPT, "due"],
-        where=f"{live} AND {due} <= %s AND {kind} IN ({held_marks})",
-        where_params=[*live_params, at_now, *held_kinds],
-        on_rows=kept,
-    )
+    # each live state is its own range of the index, walked in (due_at, id) order
+    for live_state in LIVE_STATES:
+        result.kept += _step(
+            result=result,
+            batch=size,
+            assignments=f"{state} = %s, {_column('kept_at')} = {due}, {_column('kept_by')} = %s",
+            assignment_params=[PromiseState.KEPT, "due"],
+            where=f"{state} = %s AND {due} <= %s AND {kind} IN ({held_marks})",
+            where_params=[live_state, at_now, *held_kinds],
+            on_rows=kept,
+        )
 
     # 2. past due: broken
     def broken(rows: list[dict[str, Any]]) -> None:
         notices_for(rows, NoticeKind.BROKEN, "Promise broken", managers=True)
         _insert_timeline("promise.broken", rows, now, "Promise broken")
 
-    result.broken = _step(
-        result=result,
-        batch=size,
-        assignments=(
-            f"{state} = %s, {_column('broken_at')} = %s, {_column('apology_pending')} = ({kind} IN ({apology_marks}))"
-        ),
-        assignment_params=[PromiseState.BROKEN, at_now, *apology_kinds],
-        where=f"{live} AND {due} <= %s AND {kind} NOT IN ({held_marks})",
-        where_params=[*live_params, at_now, *held_kinds],
-        on_rows=broken,
-    )
+    for live_state in LIVE_STATES:
+        result.broken += _step(
+            result=result,
+            batch=size,
+            assignments=(
+                f"{state} = %s, {_column('broken_at')} = %s, "
+                f"{_column('apology_pending')} = ({kind} IN ({apology_marks}))"
+            ),
+            assignment_params=[PromiseState.BROKEN, at_now, *apology_kinds],
+            where=f"{state} = %s AND {due} <= %s AND {kind} NOT IN ({held_marks})",
+            where_params=[live_state, at_now, *held_kinds],
+            on_rows=broken,
+        )
 
     rest_of(NoticeKind.BROKEN, "of your promises broke")
     result.notices += _insert_digests(digest, created)

@@ -67,10 +67,10 @@ class Promise(models.Model):
         # The foreign keys' own indexes serve the case, customer and owner lists (each has few promises);
         # only the checker's ranges carry `state`, so changing a promise's state rewrites two index entries.
         indexes = [
-            # the checker: live promises by due time (one range scan per state)
-            models.Index(fields=["state", "due_at"], name="promise_state_due"),
-            # reminders: a reminded promise leaves this range, so each batch finds fresh rows
-            models.Index(fields=["state", "reminded_at", "due_at"], name="promise_state_reminded_due"),
+            # the checker walks these in (due_at, id) order, one state at a time (ADR 0034)
+            models.Index(fields=["state", "due_at", "id"], name="promise_state_due_id"),
+            # reminders: a reminded promise leaves this range
+            models.Index(fields=["state", "reminded_at", "due_at", "id"], name="promise_reminder_due_id"),
             models.Index(fields=["id"], condition=Q(apology_pending=True), name="promise_apology_pending"),
         ]
 
