@@ -31,8 +31,10 @@ def _panel(
     error: DomainError | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    elsewhere = [p for p in selectors.live_promises_of_contact(request.user, case.requester) if p.case_id != case.pk]
     context = {
         "case": case,
+        "elsewhere": elsewhere,
         "promises": selectors.promises_of_case(request.user, case),
         "form": form or PromiseForm(),
         "kinds": PromiseKind.choices,

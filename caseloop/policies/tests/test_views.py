@@ -79,6 +79,9 @@ def test_a_promise_is_made_from_the_case_panel_in_the_reps_time_zone(agent):
         )
     assert refused.status_code == 422 and "A promise is due in the future." in refused.content.decode()
     assert Promise.objects.count() == 1
+    other = make_case(requester=case.requester)
+    also = signed_in(agent).get(f"/promises/cases/{other.pk}/", headers=HTMX).content.decode()
+    assert "Also owed to" in also and "call back about the spring" in also and case.number in also
     with clock.frozen_at(T0 + minutes(5)):
         kept = signed_in(agent).post(f"/promises/{promise.pk}/kept/", {}, headers=HTMX)
     assert kept.status_code == 200 and Promise.objects.get().state == PromiseState.KEPT
