@@ -8,7 +8,8 @@ throwaway PostgreSQL database `caseloop_promises_bench` created on the server
 given and dropped afterwards): 2,000 customers with a case each, 100 reps in
 10 teams with leads, a few managers and partners, and `--promises` open
 promises owned by reps, teams and partners (bulk inserts; generation is not
-what is measured). Then it runs one pass of the checker
+what is measured; rows are written roughly in due order, as promises made
+over time are). Then it runs one pass of the checker
 (`caseloop.promises.checker.check_promises`) and reports its wall time:
 
 - `all-due` (the worst case, a checker that was stopped for days): every
@@ -154,15 +155,20 @@ def _generate(*, promises: int, scenario: str, seed: int, now: dt.datetime) -> d
     sqlite = connection.vendor == "sqlite"
     created = connection.ops.adapt_datetimefield_value(now - dt.timedelta(days=1))
     chunk = 50_000
+    # Promises are made over time and fall due some hours or days after they are made, so in a real
+    # ledger ids follow due times roughly: the rows are written in due order, give or take six hours.
+    dues = sorted(
+        (_due(rng, now, scenario) for _ in range(promises)),
+        key=lambda d: d + dt.timedelta(seconds=rng.randrange(0, 6 * 3600)),
+    )
     for base in range(0, promises, chunk):
         rows = []
-        for _ in range(min(chunk, promises - base)):
+        for due in dues[base : base + chunk]:
             case_id, contact_id = rng.choice(pairs)
             roll = rng.random()
             user = rng.choice(rep_ids) if roll < 0.8 else None
             team = rng.choice(team_ids) if 0.8 <= roll < 0.95 else None
             partner = rng.choice(partner_ids) if roll >= 0.95 else None
-            due = _due(rng, now, scenario)
             rows.append(
                 (
                     case_id,

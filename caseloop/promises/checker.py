@@ -331,15 +331,16 @@ def _check(*, now: dt.datetime, size: int) -> CheckResult:
     def kept(rows: list[dict[str, Any]]) -> None:
         _insert_timeline("promise.kept", rows, now, "Promise kept")
 
-    # each live state is its own range of the index, walked in (due_at, id) order
+    # each live state has its own partial index, walked in (due_at, id) order; the states are written as
+    # literals (constants of this module) so that SQLite's planner can match the indexes' conditions
     for live_state in LIVE_STATES:
         result.kept += _step(
             result=result,
             batch=size,
             assignments=f"{state} = %s, {_column('kept_at')} = {due}, {_column('kept_by')} = %s",
             assignment_params=[PromiseState.KEPT, "due"],
-            where=f"{state} = %s AND {due} <= %s AND {kind} IN ({held_marks})",
-            where_params=[live_state, at_now, *held_kinds],
+            where=f"{state} = '{live_state}' AND {due} <= %s AND {kind} IN ({held_marks})",
+            where_params=[at_now, *held_kinds],
             on_rows=kept,
         )
 
@@ -357,8 +358,8 @@ def _check(*, now: dt.datetime, size: int) -> CheckResult:
                 f"{_column('apology_pending')} = ({kind} IN ({apology_marks}))"
             ),
             assignment_params=[PromiseState.BROKEN, at_now, *apology_kinds],
-            where=f"{state} = %s AND {due} <= %s AND {kind} NOT IN ({held_marks})",
-            where_params=[live_state, at_now, *held_kinds],
+            where=f"{state} = '{live_state}' AND {due} <= %s AND {kind} NOT IN ({held_marks})",
+            where_params=[at_now, *held_kinds],
             on_rows=broken,
         )
 
@@ -374,8 +375,8 @@ def _check(*, now: dt.datetime, size: int) -> CheckResult:
         batch=size,
         assignments=f"{state} = %s, {_column('at_risk_at')} = %s",
         assignment_params=[PromiseState.AT_RISK, at_now],
-        where=f"{state} = %s AND {due} <= %s AND {kind} NOT IN ({held_marks})",
-        where_params=[PromiseState.OPEN, _dt(at_risk_until), *held_kinds],
+        where=f"{state} = '{PromiseState.OPEN}' AND {due} <= %s AND {kind} NOT IN ({held_marks})",
+        where_params=[_dt(at_risk_until), *held_kinds],
         on_rows=at_risk,
     )
     rest_of(NoticeKind.AT_RISK, "of your promises are at risk")
@@ -390,8 +391,11 @@ def _check(*, now: dt.datetime, size: int) -> CheckResult:
         batch=size,
         assignments=f"{reminded_at} = %s",
         assignment_params=[at_now],
-        where=(f"{state} = %s AND {reminded_at} IS NULL AND {due} <= %s AND {kind} NOT IN ({held_marks})"),
-        where_params=[PromiseState.OPEN, _dt(remind_until), *held_kinds],
+        where=(
+            f"{state} = '{PromiseState.OPEN}' AND {reminded_at} IS NULL AND {due} <= %s "
+            f"AND {kind} NOT IN ({held_marks})"
+        ),
+        where_params=[_dt(remind_until), *held_kinds],
         on_rows=reminded,
     )
     rest_of(NoticeKind.REMINDER, "of your promises are due soon")

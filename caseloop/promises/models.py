@@ -25,22 +25,35 @@ class Promise(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="promises")
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="promises")
+    # the owner keys are indexed only where set (Meta): a row's update writes fewer index entries
     owner_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="promises",
+        db_index=False,
     )
-    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises")
+    owner_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises", db_index=False
+    )
     owner_partner = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="partner_promises"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="partner_promises",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=PromiseKind.choices)
     description = models.CharField(max_length=300, help_text="what was promised, as the customer was told")
     window_start = models.DateTimeField(null=True, blank=True, help_text="earliest time it can be kept (a window)")
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=PromiseState.choices, default=PromiseState.OPEN)
-    source = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    source = models.CharField(max_length=80, null=True, blank=True)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     reminded_at = models.DateTimeField(null=True, blank=True)
     at_risk_at = models.DateTimeField(null=True, blank=True)
@@ -63,14 +76,27 @@ class Promise(models.Model):
                 condition=Q(window_start__isnull=True) | Q(window_start__lte=models.F("due_at")),
                 name="promise_window_ordered",
             ),
+            # making an automatic promise twice makes one; hand-made promises have no source
+            models.UniqueConstraint(fields=["source"], condition=Q(source__isnull=False), name="promise_unique_source"),
         ]
-        # The foreign keys' own indexes serve the case, customer and owner lists (each has few promises);
-        # only the checker's ranges carry `state`, so changing a promise's state rewrites two index entries.
+        # The foreign keys' own indexes serve the case, customer and owner lists (each has few promises).
+        # The checker's indexes are partial, one per live state: breaking or keeping a promise removes its
+        # entries and adds none, and settled promises (most of the table, in time) are in none of them.
         indexes = [
-            # the checker walks these in (due_at, id) order, one state at a time (ADR 0034)
-            models.Index(fields=["state", "due_at", "id"], name="promise_state_due_id"),
-            # reminders: a reminded promise leaves this range
-            models.Index(fields=["state", "reminded_at", "due_at", "id"], name="promise_reminder_due_id"),
+            models.Index(fields=["due_at", "id"], condition=Q(state=PromiseState.OPEN), name="promise_open_due"),
+            models.Index(fields=["due_at", "id"], condition=Q(state=PromiseState.AT_RISK), name="promise_at_risk_due"),
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(state=PromiseState.OPEN, reminded_at__isnull=True),
+                name="promise_unreminded_due",
+            ),
+            # reports: promises due in a period (the kept rate, the insights facts)
+            models.Index(fields=["due_at"], name="promise_due"),
+            models.Index(fields=["owner_user"], condition=Q(owner_user__isnull=False), name="promise_owner_user"),
+            models.Index(fields=["owner_team"], condition=Q(owner_team__isnull=False), name="promise_owner_team"),
+            models.Index(
+                fields=["owner_partner"], condition=Q(owner_partner__isnull=False), name="promise_owner_partner"
+            ),
             models.Index(fields=["id"], condition=Q(apology_pending=True), name="promise_apology_pending"),
         ]
 
