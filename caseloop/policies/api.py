@@ -22,7 +22,6 @@ from caseloop.identity.api import actor_of
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_staff
 from caseloop.policies import actions, selectors
-from caseloop.policies.choices import ConcessionKind
 from caseloop.policies.engine import ActionFacts
 from caseloop.policies.models import ApprovalRequest, AuthorityLimit, Concession, Override, Rule
 from caseloop.policies.schemas import (
@@ -210,8 +209,8 @@ def my_authority(request: HttpRequest) -> list[dict[str, Any]]:
     actor = actor_of(request)
     require_staff(actor)
     out = []
-    for kind in ConcessionKind.values:
-        a = selectors.authority_of(actor, kind)
+    for a in selectors.authorities_of(actor):
+        kind = a.kind
         out.append(
             {
                 "kind": kind,

@@ -27,6 +27,7 @@ from caseloop.identity.selectors import require_role, require_staff
 from caseloop.policies.choices import (
     PERCENT_KINDS,
     ApprovalState,
+    ConcessionKind,
     ConcessionState,
     RuleKind,
     StepOutcome,
@@ -202,16 +203,24 @@ def _customer_counts(*, contact_id: int, now: dt.datetime, currency: str, names:
     cases, concessions, orders = (q(m._meta.db_table) for m in (Case, Concession, Order))
     open_marks = ", ".join(["%s"] * len(OPEN_STATUSES))
     parts: dict[str, tuple[str, list[Any]]] = {
-        "open_cases": (f"SELECT COUNT(*) FROM {cases} WHERE requester_id = %s AND status IN ({open_marks})",
-                       [contact_id, *sorted(OPEN_STATUSES)]),
-        "cases_90d": (f"SELECT COUNT(*) FROM {cases} WHERE requester_id = %s AND created_at >= %s",
-                      [contact_id, since]),
-        "concessions_90d": (f"SELECT COUNT(*) FROM {concessions} WHERE contact_id = %s AND state = %s "
-                            "AND created_at >= %s", [contact_id, ConcessionState.GRANTED, since]),
-        "orders_total": (f"SELECT COALESCE(SUM(total), 0) FROM {orders} WHERE contact_id = %s AND currency = %s "
-                         "AND status NOT IN (%s, %s)", [contact_id, currency, OrderStatus.CANCELLED,
-                                                        OrderStatus.REFUNDED]),
-    }  # fmt: skip
+        "open_cases": (
+            f"SELECT COUNT(*) FROM {cases} WHERE requester_id = %s AND status IN ({open_marks})",
+            [contact_id, *sorted(OPEN_STATUSES)],
+        ),
+        "cases_90d": (
+            f"SELECT COUNT(*) FROM {cases} WHERE requester_id = %s AND created_at >= %s",
+            [contact_id, since],
+        ),
+        "concessions_90d": (
+            f"SELECT COUNT(*) FROM {concessions} WHERE contact_id = %s AND state = %s AND created_at >= %s",
+            [contact_id, ConcessionState.GRANTED, since],
+        ),
+        "orders_total": (
+            f"SELECT COALESCE(SUM(total), 0) FROM {orders} WHERE contact_id = %s AND currency = %s "
+            "AND status NOT IN (%s, %s)",
+            [contact_id, currency, OrderStatus.CANCELLED, OrderStatus.REFUNDED],
+        ),
+    }
     selects = ", ".join(f"({parts[name][0]})" for name in names)
     params = [p for name in names for p in parts[name][1]]
     with connection.cursor() as cursor:
@@ -286,6 +295,16 @@ def authority_of(user: User, kind: str) -> Authority:
     limits = list(AuthorityLimit.objects.filter(action=kind).select_related("team"))
     team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
     return _authority_from(kind, user, limits, team_ids)
+
+
+def authorities_of(user: User) -> list[Authority]:
+    """The person's authority for every kind, in two queries (the dialog beside a case shows them all)."""
+    limits = list(AuthorityLimit.objects.select_related("team"))
+    team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    return [
+        _authority_from(kind, user, [limit for limit in limits if limit.action == kind], team_ids)
+        for kind in ConcessionKind.values
+    ]
 
 
 def case_usage(*, case_id: int, kind: str) -> Decimal:

@@ -57,7 +57,7 @@ def _panel(
     done: str = "",
     code: int = 200,
 ) -> HttpResponse:
-    authority = [selectors.authority_of(request.user, kind) for kind in ConcessionKind.values]
+    authority = selectors.authorities_of(request.user)
     concessions = selectors.concessions_of_case(request.user, case)
     context = {
         "case": case,
