@@ -709,3 +709,15 @@ def trim_reply(text: str) -> str:
         kept = kept[:end]
     trimmed = "\n".join(kept).strip()
     return trimmed or text.strip()
+
+
+def trimmed_away(full: str, shown: str) -> str:
+    """What `trim_reply` cut from `full` to show `shown`: the quoted history and signature,
+    so that a reader who opens them reads on from where the shown text stopped instead of
+    reading its first lines twice. "" when `shown` is not the start of `full` (then the
+    caller shows the whole text in its place)."""
+    full = full.replace("\r\n", "\n").strip()
+    shown = shown.replace("\r\n", "\n").strip()
+    if not shown or not full.startswith(shown):
+        return ""
+    return full[len(shown) :].strip("\n").rstrip()

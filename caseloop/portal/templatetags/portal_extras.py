@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from caseloop.channels.email.parsing import trimmed_away
 from caseloop.portal import conf
 from caseloop.portal.selectors import customer_status as _customer_status
 
@@ -25,3 +26,9 @@ def customer_status(status: str) -> str:
 def display_text(message_id: int, display: dict[int, str]) -> str:
     """The trimmed text of a message when it has one (an inbound email), else ""."""
     return display.get(message_id, "")
+
+
+@register.filter
+def cut_part(full: str, shown: str) -> str:
+    """The quoted history and signature trimmed from an email (what its toggle opens on), or ""."""
+    return trimmed_away(full, shown)

@@ -134,3 +134,24 @@ def test_a_customer_in_the_workspace_is_pointed_to_the_portal(customer):
     browser.force_login(customer)
     refused = browser.get("/inbox/")
     assert refused.status_code == 403 and 'href="/portal/">customer portal</a>' in refused.content.decode()
+
+
+def test_an_emails_quoted_text_opens_below_the_trimmed_text_without_repeating_it(customer):
+    from caseloop.channels.email.actions import ingest_email
+    from caseloop.channels.email.choices import InboundSource
+    from caseloop.channels.email.tests.mail import case_of, raw_email
+
+    address = customer.email
+    text = "Still stuck, sorry.\n\nOn Mon, 2 Mar 2026 at 09:00, Support <support@example.com> wrote:\n> Try the remote."
+    inbound = ingest_email(raw=raw_email(sender=f"Ann <{address}>", text=text), source=InboundSource.SMTP,
+                           inline=True).inbound  # fmt: skip
+    case = case_of(inbound)
+    client = Client()
+    client.force_login(customer)
+    page = client.get(f"/portal/cases/{case.pk}/").content.decode()
+    assert '<div class="talk-body">Still stuck, sorry.</div>' in page
+    toggle = page.split('<details class="talk-rest"><summary>Show the rest of the email</summary>')[1]
+    assert toggle.split("</details>")[0] == (
+        '<div class="talk-body">On Mon, 2 Mar 2026 at 09:00, Support &lt;support@example.com&gt; wrote:<br>'
+        "&gt; Try the remote.</div>")  # fmt: skip
+    assert page.count("Still stuck, sorry.") == 1

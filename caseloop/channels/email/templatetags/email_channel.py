@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 
 from caseloop.channels.email.choices import OutboundState
 from caseloop.channels.email.models import OutboundEmail
+from caseloop.channels.email.parsing import trimmed_away
 from caseloop.channels.email.selectors import quarantined_count
 from caseloop.identity.models import User
 
@@ -29,6 +30,12 @@ def quarantine_count(user: User) -> str:
 def lookup(mapping: Mapping[int, object] | None, key: int) -> object:
     """`{{ texts|lookup:m.pk }}`: the value for a message id, or None."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def cut_part(full: str, shown: str) -> str:
+    """`{{ m.body_text|cut_part:short }}`: the quoted history and signature trimmed from an email, or ""."""
+    return trimmed_away(full, shown)
 
 
 _DELIVERY_TEXT = {

@@ -94,14 +94,40 @@ def _email_case(agent):
     return case
 
 
-def test_case_page_shows_trimmed_email_with_the_full_text_behind_a_toggle(client, agent):
+def test_case_page_shows_trimmed_email_and_only_the_cut_part_behind_the_toggle(client, agent):
     case = _email_case(agent)
     client.force_login(agent)
     page = client.get(f"/cases/{case.pk}/").content.decode()
     trimmed = page.split('<div class="message-body">')[1].split("</div>")[0]
     assert "The door is still stuck." in trimmed and "Try the remote" not in trimmed
-    assert '<details class="full-message"><summary>Show full message</summary>' in page
-    assert "&gt; Try the remote." in page.split("Show full message")[1]  # the quote is in the full text
+    toggle = page.split('<details class="full-message"><summary>Show the rest of the email</summary>')[1]
+    cut = toggle.split("</details>")[0]
+    # opened, it reads on from where the short text stopped: the quote, not the customer's words again
+    assert cut == ('<div class="message-body message-rest">On Mon, 2 Mar 2026 at 09:00, Support '
+                   "&lt;support@example.com&gt; wrote:<br>&gt; Try the remote.</div>")  # fmt: skip
+    assert page.count("The door is still stuck.") == 1
+
+
+def test_case_page_swaps_in_the_whole_email_when_the_short_text_is_not_its_start(client, agent):
+    from caseloop.channels.email.models import DisplayBody
+
+    case = _email_case(agent)
+    DisplayBody.objects.filter(message__case=case).update(text="A summary that is not the email's start.")
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert '<div class="message-body message-short">A summary that is not the email&#x27;s start.</div>' in page
+    whole = page.split('<details class="full-message full-swap"><summary>Show the whole email</summary>')[1]
+    assert "The door is still stuck." in whole.split("</details>")[0]
+    assert "Show the rest of the email" not in page
+
+
+def test_the_cut_part_of_an_email_is_what_follows_the_shown_text():
+    from caseloop.channels.email.parsing import trim_reply, trimmed_away
+
+    full = "Thanks, that worked.\r\n\r\n-- \r\nAnn Smith\r\nAcme\r\n"
+    assert trimmed_away(full, trim_reply(full)) == "-- \nAnn Smith\nAcme"
+    assert trimmed_away("All of it.", trim_reply("All of it.")) == ""  # nothing cut, nothing to open
+    assert trimmed_away("Hello there", "Something else") == ""  # not a prefix: the caller shows it whole
 
 
 def test_case_page_shows_each_email_reply_delivery_state_in_words_with_the_error_on_hover(client, agent):
@@ -129,7 +155,7 @@ def test_case_page_queries_do_not_grow_with_email_messages(client, agent, django
         reply_by_email(actor=agent, case=case, body=MessageInput(body_text=f"Answer {n}"))
     with django_assert_max_num_queries(len(first.captured_queries)):
         page = client.get(f"/cases/{case.pk}/").content.decode()
-    assert page.count("Show full message") == 7 and page.count("Email queued") == 7
+    assert page.count("Show the rest of the email") == 7 and page.count("Email queued") == 7
 
 
 def test_the_navigation_shows_admins_the_quarantine_count_and_agents_nothing(client, admin_user, agent):
