@@ -1,10 +1,14 @@
-"""Who may open the staff pages of promises, policies, SLAs and quotes, and how a refusal looks there.
+"""Who may open a staff page, and how a refusal looks there.
 
-The workspace's own wrapper lives in caseloop.web, a layer above these
-domains; these decorators behave the same (sign-in redirect, a polite 403 for
-customers and partners, a DomainError shown with its status and message, as a
-page or as the fragment htmx asked for) and render the workspace's templates,
-so the pages look alike.
+Every domain's staff pages (the workspace in caseloop.web, and the pages of
+promises, policies, SLAs and the price book, which sit below it) are wrapped
+in `staff_page`: a visitor who is not signed in goes to the sign-in page (an
+htmx fragment gets a 401 with HX-Redirect, as a fragment cannot show it); a
+customer or partner (who has a portal, not the workspace) gets a polite 403
+page; a DomainError raised by an action or a selector becomes its status with
+its message, as a page or as the fragment htmx asked for. `manager_page` also
+turns away anyone below a service manager. The templates are the workspace's
+(web/error.html, web/partials/error.html, web/not_staff.html), found by name.
 """
 
 from __future__ import annotations
@@ -29,10 +33,13 @@ View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
 
 
 class StaffRequest(HttpRequest):
-    user: User  # narrowed by staff_page
+    """A request of a signed-in member of staff (for type checking views)."""
+
+    user: User  # narrowed from User | AnonymousUser by staff_page
 
 
 def is_htmx(request: HttpRequest) -> bool:
+    """An htmx request for a fragment (a boosted link wants the whole page)."""
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
@@ -47,6 +54,7 @@ def staff_page(view: Callable[Concatenate[StaffRequest, P], HttpResponseBase]) -
         user = request.user
         if not user.is_authenticated:
             if is_htmx(request):
+                # a fragment cannot show the sign-in page; send the whole window there
                 response = HttpResponse(status=401)
                 response["HX-Redirect"] = f"/login/?next={request.headers.get('HX-Current-URL', '/')}"
                 return response
@@ -62,13 +70,17 @@ def staff_page(view: Callable[Concatenate[StaffRequest, P], HttpResponseBase]) -
     return wrapper
 
 
-def manager_page(view: Callable[Concatenate[StaffRequest, P], HttpResponseBase]) -> View[P]:
+def manager_page(
+    view: Callable[Concatenate[StaffRequest, P], HttpResponseBase],
+    *,
+    refusal: str = "This page is for service managers and administrators.",
+) -> View[P]:
     """A staff page for service managers and administrators only."""
 
     @functools.wraps(view)
     def inner(request: StaffRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if request.user.role not in (Role.MANAGER, Role.ADMIN):
-            return error_page(request, PermissionDenied("This page is for service managers and administrators."))
+            return error_page(request, PermissionDenied(refusal))
         return view(request, *args, **kwargs)
 
     return staff_page(inner)

@@ -26,6 +26,7 @@ from caseloop.cases.models import Case
 from caseloop.cases.selectors import access_case
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, NotFound
+from caseloop.identity.access import StaffRequest, error_page, is_htmx, manager_page, parsed, staff_page
 from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import staff_members, teams
@@ -42,7 +43,6 @@ from caseloop.policies.forms import (
     RuleForm,
     StatusForm,
 )
-from caseloop.promises.access import StaffRequest, error_page, is_htmx, manager_page, parsed, staff_page
 
 
 # --- beside a case --------------------------------------------------------------------------------------

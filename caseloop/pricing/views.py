@@ -16,11 +16,11 @@ from caseloop.cases.selectors import access_case
 from caseloop.core import clock
 from caseloop.core.errors import DomainError
 from caseloop.core.money import Money
+from caseloop.identity.access import StaffRequest, parsed, staff_page
 from caseloop.policies.errors import PolicyErrorCode
 from caseloop.pricing import actions
 from caseloop.pricing.forms import LINES, QuoteForm, ReasonForm
 from caseloop.pricing.selectors import access_quote, price_list, quotes_of_case
-from caseloop.promises.access import StaffRequest, parsed, staff_page
 
 
 @require_GET

@@ -17,8 +17,8 @@ from caseloop.cases.models import Case
 from caseloop.cases.selectors import access_case
 from caseloop.core import clock
 from caseloop.core.errors import DomainError
+from caseloop.identity.access import StaffRequest, is_htmx, parsed, staff_page, zone_of
 from caseloop.promises import actions, selectors
-from caseloop.promises.access import StaffRequest, is_htmx, parsed, staff_page, zone_of
 from caseloop.promises.choices import PromiseKind, PromiseState
 from caseloop.promises.forms import KeptRateForm, PromiseForm, ReasonForm
 

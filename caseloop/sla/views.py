@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from caseloop.cases.selectors import access_case
 from caseloop.core import clock
-from caseloop.promises.access import StaffRequest, manager_page, parsed, staff_page
+from caseloop.identity.access import StaffRequest, manager_page, parsed, staff_page
 from caseloop.sla import selectors
 
 
