@@ -30,6 +30,11 @@ def _managers(request: StaffRequest) -> HttpResponseBase:
     return HttpResponse("for managers")
 
 
+def _content(response: HttpResponseBase) -> bytes:
+    assert isinstance(response, HttpResponse)
+    return response.content
+
+
 def _get(user=None, headers=None):
     from django.contrib.auth.models import AnonymousUser
 
@@ -47,20 +52,20 @@ def test_a_visitor_is_sent_to_sign_in_and_an_htmx_fragment_redirects_the_window(
 def test_a_customer_is_refused_and_staff_pass(customer, agent):
     assert _hello(_get(customer)).status_code == 403
     response = _hello(_get(agent))
-    assert (response.status_code, response.content) == (200, f"hello {agent.username}".encode())
+    assert (response.status_code, _content(response)) == (200, f"hello {agent.username}".encode())
 
 
 def test_a_domain_error_shows_with_its_status_as_a_page_or_a_fragment(agent):
     page = _missing(_get(agent))
     fragment = _missing(_get(agent, headers={"HX-Request": "true"}))
     assert page.status_code == fragment.status_code == 404
-    assert b"<html" in page.content and b"<html" not in fragment.content
+    assert b"<html" in _content(page) and b"<html" not in _content(fragment)
 
 
 def test_manager_pages_refuse_an_agent_and_the_workspace_uses_the_same_decorators(agent):
     manager = make_agent(role=Role.MANAGER)
     refused = _managers(_get(agent))
-    assert refused.status_code == 403 and b"service managers and administrators" in refused.content
+    assert refused.status_code == 403 and b"service managers and administrators" in _content(refused)
     assert _managers(_get(manager)).status_code == 200
     assert web_access.staff_view is staff_page
     assert web_access.StaffRequest is StaffRequest
