@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from caseloop.cases.selectors import access_case
+from caseloop.cases.selectors import access_case, cases_visible_to
 from caseloop.core.pagination import Page, PageOut, page_of_rows
 from caseloop.core.schemas import MAX_ID
 from caseloop.customers.selectors import (
@@ -24,12 +24,13 @@ from caseloop.customers.selectors import (
     contact_ids_for_history,
 )
 from caseloop.identity.api import actor_of
+from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.errors import TimelineError, TimelineErrorCode
 from caseloop.timeline.models import TimelineEvent
 from caseloop.timeline.schemas import TimelineEventOut, TimelineQuery
-from caseloop.timeline.selectors import parse_subject, timeline_page
+from caseloop.timeline.selectors import OUTSIDE_SAFE_KINDS, parse_subject, timeline_page
 
 router = Router()
 
@@ -60,10 +61,20 @@ def read_timeline(request: HttpRequest, params: Query[TimelineQuery]) -> Page[Ti
     if not 1 <= ident <= MAX_ID:
         raise TimelineError(TimelineErrorCode.BAD_SUBJECT, "That subject id is out of range.", status=400)
     ids = _visible_subject_ids(actor, kind, ident)
-    hidden = () if actor.is_staff_member else STAFF_ONLY_KINDS
+    staff = actor.is_staff_member
+    hidden = () if staff else STAFF_ONLY_KINDS
+    # a site, an asset or an organization gathers other people's cases (the previous owner's, a
+    # colleague's, work not attributed to this partner): outside the company, only the service
+    # kinds, and only of cases the caller may see (as the portal shows them)
+    shared = not staff and kind in (SubjectKind.SITE, SubjectKind.ASSET, SubjectKind.ORGANIZATION)
+    only = OUTSIDE_SAFE_KINDS if shared else ()
+    within = cases_visible_to(actor).values("pk") if shared else None
+    # a partner reads a customer's site for the work there, not the site's own events (other equipment, owners)
+    caseless = not (actor.role == Role.PARTNER and kind == SubjectKind.SITE)
 
     def fetch(before_id: int | None, limit: int) -> list[Any]:
         return timeline_page(subject_kind=kind, subject_ids=ids, before_id=before_id, limit=limit,
-                             exclude_kinds=hidden)  # fmt: skip
+                             exclude_kinds=hidden, only_kinds=tuple(only), within_cases=within,
+                             caseless=caseless)  # fmt: skip
 
     return page_of_rows(fetch, key=lambda event: int(event.pk), cursor=params.cursor, limit=params.limit)

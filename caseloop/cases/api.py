@@ -52,7 +52,7 @@ from caseloop.cases.selectors import (
     messages_visible_to,
     parse_case_number,
 )
-from caseloop.core.errors import CommonErrorCode, DomainError, Invalid, NotFound
+from caseloop.core.errors import CommonErrorCode, DomainError, Invalid, NotFound, PermissionDenied
 from caseloop.core.pagination import Page, PageOut, PageQuery, page_of
 from caseloop.core.schemas import MAX_ID, changes_of
 from caseloop.customers.actions import find_or_create_contact
@@ -66,6 +66,7 @@ from caseloop.customers.selectors import (
     find_contact_by_identity,
 )
 from caseloop.identity.api import actor_of
+from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_staff
 
@@ -210,6 +211,9 @@ def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> Page[Case]:
 )
 def create_case_route(request: HttpRequest, payload: CaseCreateIn, response: HttpResponse) -> Status[Case]:
     actor = actor_of(request)
+    if actor.role == Role.PARTNER:
+        # a partner works the cases attributed to it; a case it opened for itself would be work nobody gave it
+        raise PermissionDenied("New cases come from customers and staff; partners work the cases given to them.")
     body = None
     if payload.message is not None:
         body = MessageInput(body_text=payload.message.body_text, body_html=payload.message.body_html,

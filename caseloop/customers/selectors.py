@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, NotFound
 from caseloop.core.fastdb import get_by
-from caseloop.customers.choices import IdentityKind
+from caseloop.customers.choices import IdentityKind, OrganizationKind
 from caseloop.customers.models import (
     Asset,
     Contact,
@@ -21,6 +21,7 @@ from caseloop.customers.models import (
     SiteRelation,
 )
 from caseloop.customers.search import contact_ids_matching
+from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 
 
@@ -56,14 +57,30 @@ def contacts_visible_to(actor: User) -> QuerySet[Contact]:
     return qs.filter(pk=contact.pk)
 
 
+def partner_organization_id(actor: User, contact: Contact) -> int | None:
+    """The partner organization a partner user works for, or None (not a partner, or its
+    organization is not of kind partner, which then grants nothing)."""
+    if actor.role != Role.PARTNER or contact.organization_id is None:
+        return None
+    is_partner = Organization.objects.filter(pk=contact.organization_id, kind=OrganizationKind.PARTNER).exists()
+    return contact.organization_id if is_partner else None
+
+
 def sites_visible_to(actor: User) -> QuerySet[Site]:
-    """Staff see every site; a customer the sites they are tied to now."""
+    """Staff see every site; a customer the sites they are tied to now; a partner the sites
+    of the cases attributed to its organization (where the work is), and no other."""
     qs = Site.objects.all()
     if actor.is_staff_member:
         return qs
     contact = contact_of(actor)
     if contact is None:
         return qs.none()
+    if actor.role == Role.PARTNER:
+        # `cases` is the reverse of Case.site: read by name, so this layer imports nothing above it
+        partner_id = partner_organization_id(actor, contact)
+        if partner_id is None:
+            return qs.none()
+        return qs.filter(pk__in=Site.objects.filter(cases__partner_id=partner_id).values("pk"))
     today = _today()
     current = SiteRelation.objects.filter(contact=contact, valid_from__lte=today).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=today)
@@ -72,9 +89,17 @@ def sites_visible_to(actor: User) -> QuerySet[Site]:
 
 
 def assets_visible_to(actor: User) -> QuerySet[Asset]:
+    """Staff see every asset; a customer the assets at their sites; a partner the assets of
+    the cases attributed to its organization (not the rest of the equipment at those sites)."""
     qs = Asset.objects.all()
     if actor.is_staff_member:
         return qs
+    if actor.role == Role.PARTNER:
+        contact = contact_of(actor)
+        partner_id = partner_organization_id(actor, contact) if contact is not None else None
+        if partner_id is None:
+            return qs.none()
+        return qs.filter(pk__in=Asset.objects.filter(cases__partner_id=partner_id).values("pk"))
     return qs.filter(site__in=sites_visible_to(actor))
 
 

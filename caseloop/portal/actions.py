@@ -1,6 +1,6 @@
-"""Every write of the portal: sign-in links, signing in, and a customer's new cases and replies.
+"""Every write of the portal: sign-in links, signing in, a customer's new cases, and replies.
 
-A customer acts here as themselves: the case actions below check what a
+A customer (or a partner, on work attributed to it) acts here as themselves: the case actions below check what a
 customer may do, and the portal checks first that the case, site or asset
 named is one the customer may see (a guessed id is "not found").
 """
@@ -50,12 +50,20 @@ MAX_MESSAGE = 20_000
 
 # --- sign-in links ------------------------------------------------------------------------------------
 def _may_use_portal(contact: Contact) -> bool:
-    """Customers only: a contact signed in as staff or a partner, or of a partner organization, gets no link."""
+    """Customers, and the partner users an administrator made for a partner organization's
+    people. Staff, deactivated users, and a partner organization's contact without a partner
+    user (seeing attributed work is granted by an administrator, never by knowing an address)
+    get no link."""
     user = contact.user
-    if user is not None and (user.role != Role.CUSTOMER or not user.is_active):
-        return False
     organization = contact.organization
-    return organization is None or organization.kind != OrganizationKind.PARTNER
+    of_partner = organization is not None and organization.kind == OrganizationKind.PARTNER
+    if user is None:
+        return not of_partner  # a customer's first sign-in makes their user; a partner's never does
+    if not user.is_active:
+        return False
+    if user.role == Role.PARTNER:
+        return of_partner
+    return user.role == Role.CUSTOMER and not of_partner
 
 
 def _check_link_limits(*, address: str, ip_address: str | None) -> None:
@@ -153,7 +161,7 @@ def _customer_user(contact: Contact) -> tuple[User, bool]:
     """The contact's customer user, created and linked on first use (contact row locked by the caller)."""
     user = User.objects.filter(pk=contact.user_id).first() if contact.user_id is not None else None
     if user is not None:
-        if user.role != Role.CUSTOMER or not user.is_active:
+        if not _may_use_portal(contact):
             raise PortalError(PortalErrorCode.NOT_A_CUSTOMER,
                               "The portal is for customers; please sign in to the workspace instead.",
                               status=403)  # fmt: skip
@@ -175,7 +183,15 @@ def _customer_user(contact: Contact) -> tuple[User, bool]:
 def _customer_contact(actor: User) -> Contact:
     contact = contact_of(actor) if actor.role == Role.CUSTOMER else None
     if contact is None:
-        raise PermissionDenied("The portal is for customers.")
+        raise PermissionDenied("New requests come from customers; partners work the requests given to them.")
+    return contact
+
+
+def _portal_contact(actor: User) -> Contact:
+    """The contact a customer or a partner user writes as (a partner writes as its own person, never the customer)."""
+    contact = contact_of(actor) if actor.role in (Role.CUSTOMER, Role.PARTNER) else None
+    if contact is None:
+        raise PermissionDenied("The portal is for customers and partners.")
     return contact
 
 
@@ -220,8 +236,10 @@ def open_case(
 def reply(
     *, actor: User, case_id: int, text: str, attachments: Sequence[AttachmentInput] = (), form_token: str = ""
 ) -> Message:
-    """A customer answers on one of the cases they may see (their own, or their organization's when shared)."""
-    _customer_contact(actor)
+    """A customer answers on one of the cases they may see (their own, or their organization's when shared);
+    a partner on a case attributed to its organization. Either message comes in from outside, authored by the
+    writer's own contact: it joins the conversation, and reopens a solved case for a rep to pick up."""
+    _portal_contact(actor)
     case = access_case(actor, case_id)
     body = _body(text=text, attachments=attachments, form_token=form_token, kind="reply")
     return add_message(actor=actor, case=case, direction=Direction.INBOUND, body=body, channel=Channel.PORTAL).message

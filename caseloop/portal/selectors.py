@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from caseloop.cases.choices import CaseStatus, Direction
 from caseloop.cases.models import Case, Message, MessageAttachment
@@ -24,23 +24,17 @@ from caseloop.core import clock
 from caseloop.core.errors import NotFound
 from caseloop.customers.models import Asset, Site
 from caseloop.customers.selectors import access_asset, access_site, assets_visible_to, sites_visible_to
+from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.portal.errors import PortalError, PortalErrorCode
 from caseloop.portal.models import SignInLink
 from caseloop.portal.tokens import token_hash
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import TimelineEvent
+from caseloop.timeline.selectors import OUTSIDE_SAFE_KINDS, timeline_page
 
-# Event kinds a customer may see in a site's or an asset's history: the service itself.
-# Everything else (notes, assignments, field changes, owner changes naming other people,
-# surveys, email delivery) stays internal.
-CUSTOMER_SAFE_KINDS = frozenset({
-    "case.opened",
-    "case.status_changed",
-    "case.reopened",
-    "asset.installed",
-    "asset.moved",
-})  # fmt: skip
+# Event kinds a customer or partner may see in a site's or an asset's history (the timeline's allow-list).
+CUSTOMER_SAFE_KINDS = OUTSIDE_SAFE_KINDS
 
 # How a case's status reads to a customer: what it means for them, not our queue states.
 CUSTOMER_STATUS = {
@@ -139,12 +133,16 @@ def customer_history(
     else:
         raise NotFound(subject_kind, subject_id)
     visible_cases = cases_visible_to(actor).values("pk")
-    return list(
-        TimelineEvent.objects.filter(subject_kind=subject_kind, subject_id=subject_id,
-                                     kind__in=sorted(CUSTOMER_SAFE_KINDS))
-        .filter(Q(case_id__isnull=True) | Q(case_id__in=visible_cases))
-        .order_by("-id")[:limit]
-    )  # fmt: skip
+    # a partner reads a customer's site for the work there, not the site's own events (other equipment)
+    caseless = not (actor.role == Role.PARTNER and subject_kind == SubjectKind.SITE)
+    return timeline_page(
+        subject_kind=subject_kind,
+        subject_ids=[subject_id],
+        limit=limit,
+        only_kinds=tuple(CUSTOMER_SAFE_KINDS),
+        within_cases=visible_cases,
+        caseless=caseless,
+    )
 
 
 def customer_sites(actor: User) -> list[Site]:

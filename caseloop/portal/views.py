@@ -1,4 +1,7 @@
-"""The customer portal's pages. Each view parses, calls one action or selector, and renders."""
+"""The customer portal's pages. Each view parses, calls one action or selector, and renders.
+
+A partner signs in here too and sees the same pages over the work attributed to its
+organization (the selectors decide what is visible); it may answer, never open a request."""
 
 from __future__ import annotations
 
@@ -20,9 +23,10 @@ from caseloop.channels.webform.errors import WebFormError
 from caseloop.channels.webform.files import allowed_types_text
 from caseloop.channels.webform.forms import attachment_inputs, new_form_token
 from caseloop.channels.webform.http import limit_body
-from caseloop.core.errors import DomainError, Invalid
+from caseloop.core.errors import DomainError, Invalid, PermissionDenied
 from caseloop.customers.models import Asset, Site
 from caseloop.customers.selectors import access_asset, access_site
+from caseloop.identity.choices import Role
 from caseloop.portal import actions, conf, selectors
 from caseloop.portal.access import CustomerRequest, customer_view, error_page
 from caseloop.portal.forms import NewCaseForm, ReplyForm, SignInForm
@@ -113,6 +117,10 @@ def _refuse_new_case(request: HttpRequest, error: WebFormError) -> HttpResponseB
 @customer_view
 @limit_body(_refuse_new_case)
 def new_case(request: CustomerRequest) -> HttpResponseBase:
+    if request.user.role == Role.PARTNER:
+        # a partner works what is attributed to it; a request about a customer's site is the customer's to make
+        return error_page(request, PermissionDenied(
+            "New requests come from customers; partners work the requests given to them."))  # fmt: skip
     about = _about_choices(request)
     initial = {"form_token": new_form_token(), "about": request.GET.get("about", "")}
     form = NewCaseForm(request.POST or None, request.FILES or None, about=about, initial=initial)

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.errors import TimelineError, TimelineErrorCode
 from caseloop.timeline.models import AuditEntry, TimelineEvent
+
+# Event kinds someone outside the company (a customer, a partner) may read in a site's, an
+# asset's or an organization's history: the service itself. Everything else (notes,
+# assignments, field changes, owner changes naming other people, surveys, email delivery)
+# stays internal, and so does a kind added later until someone decides otherwise (ADR 0052).
+OUTSIDE_SAFE_KINDS = frozenset({
+    "case.opened",
+    "case.status_changed",
+    "case.reopened",
+    "asset.installed",
+    "asset.moved",
+})  # fmt: skip
 
 
 def parse_subject(raw: str) -> tuple[SubjectKind, int]:
@@ -31,12 +44,18 @@ def timeline_page(
     before_id: int | None = None,
     limit: int = 25,
     exclude_kinds: Sequence[str] = (),
+    only_kinds: Sequence[str] = (),
+    within_cases: QuerySet[Any] | None = None,
+    caseless: bool = True,
 ) -> list[TimelineEvent]:
     """Up to `limit` events of these subjects older than `before_id`, newest first.
 
     Several ids are allowed because a merged contact keeps its own rows and the
     survivor's history reads them too. `exclude_kinds` leaves out what the
-    reader may not see (internal notes, for a customer).
+    reader may not see (internal notes, for a customer); `only_kinds` keeps an
+    allow-list; `within_cases` (case ids, as a query) keeps events tied to no
+    case or to one of those (a site's history, for someone who sees some of
+    its cases only).
     """
     qs: QuerySet[TimelineEvent] = TimelineEvent.objects.filter(subject_kind=subject_kind)
     qs = qs.filter(subject_id=subject_ids[0]) if len(subject_ids) == 1 else qs.filter(subject_id__in=subject_ids)
@@ -44,6 +63,11 @@ def timeline_page(
         qs = qs.filter(id__lt=before_id)
     if exclude_kinds:
         qs = qs.exclude(kind__in=list(exclude_kinds))
+    if only_kinds:
+        qs = qs.filter(kind__in=sorted(only_kinds))
+    if within_cases is not None:
+        in_cases = Q(case_id__in=within_cases)
+        qs = qs.filter(Q(case_id__isnull=True) | in_cases if caseless else in_cases)
     return list(qs.select_related("actor").order_by("-id")[:limit])
 
 
