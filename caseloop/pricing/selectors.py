@@ -57,6 +57,43 @@ def access_item(actor: User | None, sku: str) -> PriceItem:
     return item
 
 
+def access_item_by_id(actor: User, item_id: int) -> PriceItem:
+    """An item of the price book for its staff pages (any item, public or not, active or not)."""
+    require_staff(actor)
+    item = PriceItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("Item", item_id)
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class BookRow:
+    """An item as the price book's page lists it: its price now and the next one scheduled (default currency)."""
+
+    item: PriceItem
+    current: Price | None
+    scheduled: Price | None
+
+
+def price_book(actor: User, *, currency: str, at: dt.datetime | None = None) -> list[BookRow]:
+    """Every item (staff), by name, with its price in effect now and the next one scheduled; two queries."""
+    require_staff(actor)
+    moment = at or clock.now()
+    items = list(PriceItem.objects.order_by("name", "sku"))
+    current: dict[int, Price] = {}
+    scheduled: dict[int, Price] = {}
+    for price in (
+        Price.objects.filter(currency=currency)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=moment))
+        .order_by("valid_from")
+    ):
+        if price.valid_from <= moment:
+            current[price.item_id] = price
+        else:
+            scheduled.setdefault(price.item_id, price)
+    return [BookRow(item=i, current=current.get(i.pk), scheduled=scheduled.get(i.pk)) for i in items]
+
+
 def price_history(item: PriceItem) -> list[Price]:
     return list(item.prices.order_by("currency", "-valid_from"))
 
