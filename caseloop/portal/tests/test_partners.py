@@ -275,3 +275,33 @@ def test_the_timeline_of_a_partners_asset_keeps_service_kinds_of_its_own_cases(w
     # the same rule for a customer: the asset's history shows no other customer's case
     door = ApiClient(w.ann).get("/timeline", {"subject": f"asset:{w.door.pk}", "limit": 100}).json()["items"]
     assert w.tom_case.pk not in {e["case_id"] for e in door} and w.ann_case.pk in {e["case_id"] for e in door}
+
+
+def test_the_other_domains_routes_give_a_partner_its_own_promises_and_nothing_of_others(work):
+    import datetime as dt
+
+    from caseloop.core import clock
+
+    w = work.world
+    staff = ApiClient(w.agent)
+    due = (clock.now() + dt.timedelta(days=2)).isoformat()
+    theirs = staff.post("/promises", {"case": str(work.service_case.pk), "kind": "visit", "due_at": due,
+                                      "description": "Fitter comes", "owner_partner": work.fast.pk})  # fmt: skip
+    ours = staff.post("/promises", {"case": str(w.oscar_case.pk), "kind": "call_back", "due_at": due,
+                                    "description": "Call Oscar about the leak"})  # fmt: skip
+    assert theirs.status_code == ours.status_code == 201
+    api = ApiClient(work.pat)
+    assert [p["id"] for p in api.get("/promises").json()["items"]] == [theirs.json()["id"]]
+    assert api.get(f"/promises/{theirs.json()['id']}").status_code == 200
+    assert api.get(f"/promises/{ours.json()['id']}").status_code == 404
+    for case in work.not_theirs:
+        for path in (f"/feedback/surveys?case={case.pk}", f"/cases/{case.pk}/sla", f"/cases/{case.pk}/quotes",
+                     f"/cases/{case.pk}/concessions"):  # fmt: skip
+            response = api.get(path)
+            assert response.status_code in (403, 404), path
+            _secrets_absent(response.content.decode())
+    # the staff-only figures and queues refuse a partner outright
+    for path in ("/insights/segments", "/insights/alarm", "/approvals", "/overrides", "/users", "/teams",
+                 "/feedback/follow-ups", "/feedback/thank-yous", "/custom-fields"):  # fmt: skip
+        assert api.get(path).status_code == 403, path
+    assert api.get("/price-book/items").json() == []  # the internal price history: nothing (the public book is public)
