@@ -30,6 +30,7 @@ from caseloop.identity.choices import Role
 from caseloop.portal import actions, conf, selectors
 from caseloop.portal.access import CustomerRequest, customer_view, error_page
 from caseloop.portal.forms import NewCaseForm, ReplyForm, SignInForm
+from caseloop.promises.selectors import promises_told_to
 from caseloop.timeline.choices import SubjectKind
 
 
@@ -148,6 +149,7 @@ def _case_page(request: CustomerRequest, case_id: int, *, form: ReplyForm | None
     talk = selectors.conversation(request.user, case_id)
     context = {
         "case": talk.case, "messages": talk.messages, "display": talk.display, "error": error,
+        "promises": promises_told_to(request.user, talk.case),
         "me": request.user.pk,
         "form": form or ReplyForm(initial={"form_token": new_form_token()}), **_file_limits(),
     }  # fmt: skip

@@ -84,3 +84,22 @@ def kinds_broken_when_due() -> list[str]:
 
 def kinds_with_apology() -> list[str]:
     return sorted(kind for kind, spec in SPECS.items() if spec.apology)
+
+
+# What the customer sees of each kind in the portal, in words addressed to them. "other" is free text a rep may
+# have written for the team rather than the customer, so it stays inside (the portal never shows it).
+CUSTOMER_WORDING: dict[str, str] = {
+    PromiseKind.CALL_BACK: "We call you back",
+    PromiseKind.REPLY: "We write back to you",
+    PromiseKind.FIRST_RESPONSE: "A first answer from a person",
+    PromiseKind.APPROVAL_ANSWER: "An answer on your request",
+    PromiseKind.QUOTE_VALIDITY: "Your quoted price holds",
+    PromiseKind.RESOLUTION: "Your request is resolved",
+    PromiseKind.VISIT: "A technician arrives",
+    PromiseKind.DELIVERY: "Your delivery arrives",
+    PromiseKind.REFUND: "Your refund is paid",
+}
+
+# Automatic promises the customer was never told of, by the start of their source: a personal thank-you for
+# praise is a surprise, not an announced commitment. They are kept and measured like any other, but not shown.
+UNTOLD_SOURCES = ("feedback.thank_you:",)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_staff, team_ids_of
 from caseloop.promises.choices import LIVE_STATES, PromiseKind, PromiseState
+from caseloop.promises.kinds import CUSTOMER_WORDING, UNTOLD_SOURCES
 from caseloop.promises.models import Notice, Promise
 
 
@@ -57,6 +60,53 @@ def promises_of_case(actor: User, case: Case) -> list[Promise]:
     rows = list(_with_people(promises_visible_to(actor).filter(case_id=case.pk)).order_by("-id")[:100])
     live = sorted((p for p in rows if p.is_live), key=lambda p: p.due_at)
     return live + [p for p in rows if not p.is_live]
+
+
+@dataclass(frozen=True, slots=True)
+class ToldPromise:
+    """A promise as its customer sees it in the portal: customer wording, no owner, no internal state.
+
+    `standing` is open (at risk included: that is our worry, not theirs), kept, broken or released.
+    """
+
+    what: str
+    description: str
+    window_start: dt.datetime | None
+    due_at: dt.datetime
+    standing: str
+    settled_at: dt.datetime | None
+
+
+def promises_told_to(actor: User, case: Case) -> list[ToldPromise]:
+    """The promises made to this customer on this case that they were told of: open ones first by due time,
+    then the settled ones newest first. Only a customer sees them (a partner's portal shows none), and only
+    their own (a colleague's, on a case their organization shares, stay theirs)."""
+    if actor.role != Role.CUSTOMER:
+        return []
+    rows = (
+        promises_visible_to(actor)
+        .filter(case_id=case.pk, kind__in=list(CUSTOMER_WORDING))
+        .exclude(_untold())
+        .order_by("-id")
+        .only("kind", "description", "window_start", "due_at", "state", "kept_at", "broken_at", "released_at")[:50]
+    )
+    told = [
+        ToldPromise(
+            what=CUSTOMER_WORDING[p.kind],
+            description=p.description,
+            window_start=p.window_start,
+            due_at=p.due_at,
+            standing=PromiseState.OPEN if p.is_live else p.state,
+            settled_at=p.kept_at or p.broken_at or p.released_at,
+        )
+        for p in rows
+    ]
+    live = sorted((t for t in told if t.standing == PromiseState.OPEN), key=lambda t: t.due_at)
+    return live + [t for t in told if t.standing != PromiseState.OPEN]
+
+
+def _untold() -> Q:
+    return functools.reduce(operator.or_, (Q(source__startswith=prefix) for prefix in UNTOLD_SOURCES))
 
 
 def live_promises_of_contact(actor: User, contact: Contact) -> list[Promise]:
