@@ -43,7 +43,7 @@ from caseloop.cases.models import (
 from caseloop.cases.selectors import clean_view_filters
 from caseloop.core import clock, guards
 from caseloop.core.errors import Invalid, PermissionDenied
-from caseloop.core.events import publish
+from caseloop.core.events import publish, publish_in_transaction
 from caseloop.core.fastdb import get_by, insert
 from caseloop.core.fastdb import update as update_row
 from caseloop.core.sanitize import html_to_text, sanitize_html
@@ -236,6 +236,7 @@ def create_case(
                          after={"subject": subject, "requester": requester.pk, "channel": channel,
                                 "priority": priority, "team": team.pk if team else None,
                                 "assignee": assignee.pk if assignee else None, "tags": tag_names})  # fmt: skip
+            publish_in_transaction("case.opened", case=case, message=message)
     except IntegrityError:
         # a concurrent delivery of the same external id won the race
         if body is not None and (duplicate := _existing_message(channel, body.external_id)):
@@ -330,6 +331,7 @@ def add_message(
             record_event(kind="case.status_changed", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
                          occurred_at=when, summary=f"{case.number} {status_before} → {case.status}",
                          data={"from": status_before, "to": case.status})  # fmt: skip
+        publish_in_transaction("case.message_added", case=case, message=message)
     # direction and channel ride along so that listeners need not read the message back to filter on them
     publish("case.message_added", case_id=case.pk, message_id=message.pk, direction=str(direction),
             channel=str(channel))  # fmt: skip
@@ -383,6 +385,7 @@ def change_status(*, actor: User | None, case: Case, status: CaseStatus, overrid
                      summary=f"{case.number} {before} → {status}", data={"from": before, "to": status})  # fmt: skip
         record_audit(action="case.status", object_type="case", object_id=case.pk, actor=actor,
                      before={"status": before}, after={"status": status})  # fmt: skip
+        publish_in_transaction("case.status_changed", case=case, before=before, after=str(status))
     publish("case.status_changed", case_id=case.pk, before=before, after=str(status))
     return case
 

@@ -7,9 +7,11 @@ from django.db.models.signals import post_migrate
 def _ensure_search_schema(using: str = "default", **_: Any) -> None:
     from django.db import connections
 
+    from caseloop.cases.numbering import ensure_case_numbering
     from caseloop.cases.search import ensure_search_schema
 
     ensure_search_schema(connections[using])
+    ensure_case_numbering(connections[using])
 
 
 class CasesConfig(AppConfig):
@@ -18,5 +20,6 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases and messages"
 
     def ready(self) -> None:
-        # SQLite rebuilds a table to alter it, dropping its FTS triggers; put them back
+        # SQLite rebuilds a table to alter it, dropping its FTS triggers and restarting its id
+        # sequence; put them back
         post_migrate.connect(_ensure_search_schema, sender=self, dispatch_uid="cases.ensure_search_schema")

@@ -5,6 +5,14 @@ rolled-back write must leave no trace outside the database. They call
 `on_commit(...)`, which runs the callback once the outermost transaction commits
 (immediately when none is open). Listeners for domain signals (how a higher
 domain reacts to a lower one) register with `subscribe` and run after commit.
+
+A few reactions are part of the write itself: a new case's SLA clocks must
+commit or roll back with the case, in the same single transaction (on
+PostgreSQL every extra commit is a disk flush; on SQLite a second write-lock
+round). Those register with `subscribe_in_transaction` and run at once, inside
+the publishing action's transaction, via `publish_in_transaction`. They only
+write rows (never mail, queue or call out: that is `subscribe`'s job), and
+their exceptions refuse the whole action.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 Listener = Callable[..., None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)
+_in_transaction: dict[str, list[Listener]] = defaultdict(list)
 
 
 def on_commit(callback: Callable[..., None], /, *args: Any, **kwargs: Any) -> None:
@@ -43,3 +52,25 @@ def publish(event_name: str, **payload: Any) -> None:
     """Deliver a domain event to its listeners once the transaction commits."""
     for listener in list(_listeners.get(event_name, ())):
         on_commit(listener, **payload)
+
+
+def subscribe_in_transaction(event_name: str) -> Callable[[Listener], Listener]:
+    """Register a listener that runs inside the publishing action's transaction (decorator)."""
+
+    def register(listener: Listener) -> Listener:
+        if listener not in _in_transaction[event_name]:
+            _in_transaction[event_name].append(listener)
+        return listener
+
+    return register
+
+
+def publish_in_transaction(event_name: str, **payload: Any) -> None:
+    """Call the event's in-transaction listeners now; the caller's transaction must be open."""
+    listeners = _in_transaction.get(event_name)
+    if not listeners:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{event_name} is published in a transaction, and none is open.")
+    for listener in list(listeners):
+        listener(**payload)

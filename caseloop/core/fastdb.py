@@ -28,7 +28,10 @@ def _insert_sql(
 ) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
     connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
-    fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
+    # generated columns (e.g. Case.is_open) are the database's to write
+    fields = tuple(
+        f for f in model._meta.concrete_fields if (with_pk or not f.primary_key) and not getattr(f, "generated", False)
+    )
     columns = ", ".join(quote(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608  (names from _meta)

@@ -95,7 +95,11 @@ class Table:
 
     def __init__(self, model: type[models.Model], *, with_id: bool = True) -> None:
         self.model = model
-        self.fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+        self.fields = [
+            f
+            for f in model._meta.concrete_fields
+            if (with_id or not f.primary_key) and not getattr(f, "generated", False)  # the database writes those
+        ]
         self.columns = [f.attname for f in self.fields]
         self.adapters = [_adapter(f) for f in self.fields]
         self.defaults = {f.attname: f.get_default() for f in self.fields if f.has_default()}

@@ -1,6 +1,6 @@
 """Every write of the SLA domain: calendars and policies, each case's clocks, and the breach checker.
 
-The clocks follow the cases domain's events (after commit): a case opened
+The clocks follow the cases domain's events, inside the case's own transaction (sla.events): a case opened
 starts its policy's first-response and resolution targets; a reply written by
 a person meets the first or the running next response; a customer's message
 starts a next response; pending (waiting on the customer) and solved pause
@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from caseloop.cases.choices import CaseStatus, Channel, Direction, Priority
 from caseloop.cases.models import Case, Message
 from caseloop.core import clock
+from caseloop.core.fastdb import all_rows, get_by, insert
 from caseloop.customers.choices import CustomerTier
 from caseloop.customers.models import Organization
 from caseloop.identity.choices import Role
@@ -210,20 +211,35 @@ def _calendar(
 
 
 def matching_policy(case: Case, policies: Sequence[SlaPolicy]) -> SlaPolicy | None:
-    contact = case.requester
-    organization = contact.organization if contact.organization_id else None
-    tiers = {contact.tier} | ({organization.tier} if organization else set())
+    tiers: set[str] | None = None  # read only when a policy asks for a tier
+
+    def customer_tiers() -> set[str]:
+        contact = case.requester
+        organization = contact.organization if contact.organization_id else None
+        return {contact.tier} | ({organization.tier} if organization else set())
+
     for policy in policies:
         if policy.priorities and case.priority not in policy.priorities:
             continue
         if policy.channels and case.channel not in policy.channels:
             continue
-        if policy.tiers and tiers.isdisjoint(policy.tiers):
-            continue
+        if policy.tiers:
+            tiers = customer_tiers() if tiers is None else tiers
+            if tiers.isdisjoint(policy.tiers):
+                continue
         if policy.organization_id is not None and policy.organization_id != case.organization_id:
             continue
         return policy
     return None
+
+
+def active_policies() -> list[SlaPolicy]:
+    """The active policies in matching order.
+
+    Read for every new case inside its transaction: a prepared read of a
+    small table (core.fastdb), with no cache to go stale across processes.
+    """
+    return sorted((p for p in all_rows(SlaPolicy) if p.is_active), key=lambda p: (p.position, p.pk))
 
 
 def _seconds(minutes: int | None) -> float | None:
@@ -246,17 +262,20 @@ def _refresh_due(sla: CaseSla) -> None:
         sla.warned_at = None
 
 
-def start_case_sla(*, case_id: int) -> CaseSla | None:
-    """Give a new case its policy's clocks (and its promised first answer); None when no policy matches."""
-    policies = list(SlaPolicy.objects.filter(is_active=True).select_related("calendar").order_by("position", "id"))
+def start_case_sla(*, case: Case) -> CaseSla | None:
+    """Give a new case its policy's clocks (and its promised first answer); None when no policy matches.
+
+    Runs inside the case's create transaction (sla.events), so it writes with
+    prepared statements and reads nothing the create has at hand.
+    """
+    policies = active_policies()
     if not policies:
-        return None
-    case = Case.objects.select_related("requester__organization", "assignee", "team").filter(pk=case_id).first()
-    if case is None or CaseSla.objects.filter(case_id=case_id).exists():
         return None
     policy = matching_policy(case, policies)
     if policy is None:
         return None
+    if policy.calendar_id is not None:
+        policy.calendar = get_by(BusinessCalendar, id=policy.calendar_id)
     cal = calendar_of(policy)
     opened = case.created_at
     first, resolution = _seconds(policy.first_response_minutes), _seconds(policy.resolution_minutes)
@@ -269,28 +288,22 @@ def start_case_sla(*, case_id: int) -> CaseSla | None:
     )
     if case.first_response_at is not None:  # a case a rep opened by writing first
         sla.first_response_at = case.first_response_at
-    _refresh_due(sla)
-    try:
-        with transaction.atomic():
-            sla.save(force_insert=True)
-            _pause_or_resume(sla, case.status, clock.now())
-            sla.save()
-            owner = Owner(user=case.assignee, team=case.team)
-            if policy.promise_first_response and sla.first_response_due_at and sla.first_response_at is None:
-                if owner.empty:
-                    logger.info("Case %s has no team or assignee: its first answer is not promised", case.pk)
-                else:
-                    make_promise(
-                        actor=None,
-                        case=case,
-                        kind=PromiseKind.FIRST_RESPONSE,
-                        description="a first answer from a person",
-                        due_at=sla.first_response_due_at,
-                        owner=owner,
-                        source=f"sla-first-response:{case.pk}",
-                    )
-    except IntegrityError:
-        return CaseSla.objects.filter(case_id=case_id).first()  # started concurrently
+    _pause_or_resume(sla, case.status, clock.now())
+    insert(sla)
+    owner = Owner(user=case.assignee, team=case.team)  # at hand: the create set them
+    if policy.promise_first_response and sla.first_response_due_at and sla.first_response_at is None:
+        if owner.empty:
+            logger.info("Case %s has no team or assignee: its first answer is not promised", case.pk)
+        else:
+            make_promise(
+                actor=None,
+                case=case,
+                kind=PromiseKind.FIRST_RESPONSE,
+                description="a first answer from a person",
+                due_at=sla.first_response_due_at,
+                owner=owner,
+                source=f"sla-first-response:{case.pk}",
+            )
     return sla
 
 
@@ -333,90 +346,86 @@ def _met(sla: CaseSla, target: str) -> bool:
     return False
 
 
-def _locked(case_id: int) -> tuple[CaseSla, Case] | None:
-    sla = (
-        CaseSla.objects.select_for_update(of=("self",))
-        .select_related("policy__calendar")
-        .filter(case_id=case_id)
-        .first()
-    )
+def _clocks_of(case: Case) -> CaseSla | None:
+    """The case's clocks with their policy and calendar, read in the caller's transaction.
+
+    The case's row is locked by the action that publishes (cases.actions), so
+    the clocks change under that lock; most cases on a help desk without SLA
+    policies have no clocks, and that costs one prepared read.
+    """
+    sla = get_by(CaseSla, case_id=case.pk)
     if sla is None:
         return None
-    case = Case.objects.only("id", "status").get(pk=case_id)
-    return sla, case
+    policy = get_by(SlaPolicy, id=sla.policy_id)
+    assert policy is not None  # PROTECT: a policy in use is never deleted
+    if policy.calendar_id is not None:
+        policy.calendar = get_by(BusinessCalendar, id=policy.calendar_id)
+    sla.policy = policy
+    return sla
 
 
-def on_message(*, case_id: int, message_id: int) -> None:
+def on_message(*, case: Case, message: Message) -> None:
     """A message on a case: a person's reply meets the first or next response; the customer's starts the next."""
-    if not CaseSla.objects.filter(case_id=case_id).exists():
+    sla = _clocks_of(case)
+    if sla is None:
         return
-    row = Message.objects.filter(pk=message_id).values_list("direction", "author_user_id", "created_at").first()
-    if row is None:
-        return
-    direction, author_id, at = row
-    with transaction.atomic():
-        locked = _locked(case_id)
-        if locked is None:
-            return
-        sla, case = locked
-        _pause_or_resume(sla, case.status, at)
-        cal = calendar_of(sla.policy)
-        if direction == Direction.OUTBOUND and author_id is not None:
-            if sla.first_response_at is None:
-                sla.first_response_at = at
-                due = sla.first_response_due_at
-                sla.first_response_breached = sla.first_response_breached or (due is not None and at > due)
-                if sla.first_response_remaining is not None:  # answered while paused
-                    sla.first_response_breached = sla.first_response_breached or sla.first_response_remaining < 0
-                    sla.first_response_remaining = None
-            elif sla.next_response_due_at is not None or sla.next_response_remaining is not None:
-                late = (sla.next_response_due_at is not None and at > sla.next_response_due_at) or (
-                    sla.next_response_remaining is not None and sla.next_response_remaining < 0
-                )
-                if late:
-                    sla.next_responses_breached += 1
-                else:
-                    sla.next_responses_met += 1
-                sla.next_response_due_at, sla.next_response_remaining, sla.next_response_late = None, None, False
-        elif direction == Direction.INBOUND:
-            minutes = sla.policy.next_response_minutes
-            waiting = sla.next_response_due_at is not None or sla.next_response_remaining is not None
-            if minutes and sla.first_response_at is not None and not waiting and case.status != CaseStatus.CLOSED:
-                if sla.paused_at is None:
-                    sla.next_response_due_at = engine.add_business_time(cal, at, minutes * 60.0)
-                else:
-                    sla.next_response_remaining = minutes * 60.0
-        _refresh_due(sla)
-        sla.save()
+    direction, author_id, at = message.direction, message.author_user_id, message.created_at
+    _pause_or_resume(sla, case.status, at)
+    cal = calendar_of(sla.policy)
+    if direction == Direction.OUTBOUND and author_id is not None:
+        if sla.first_response_at is None:
+            sla.first_response_at = at
+            due = sla.first_response_due_at
+            sla.first_response_breached = sla.first_response_breached or (due is not None and at > due)
+            if sla.first_response_remaining is not None:  # answered while paused
+                sla.first_response_breached = sla.first_response_breached or sla.first_response_remaining < 0
+                sla.first_response_remaining = None
+        elif sla.next_response_due_at is not None or sla.next_response_remaining is not None:
+            late = (sla.next_response_due_at is not None and at > sla.next_response_due_at) or (
+                sla.next_response_remaining is not None and sla.next_response_remaining < 0
+            )
+            if late:
+                sla.next_responses_breached += 1
+            else:
+                sla.next_responses_met += 1
+            sla.next_response_due_at, sla.next_response_remaining, sla.next_response_late = None, None, False
+    elif direction == Direction.INBOUND:
+        minutes = sla.policy.next_response_minutes
+        waiting = sla.next_response_due_at is not None or sla.next_response_remaining is not None
+        if minutes and sla.first_response_at is not None and not waiting and case.status != CaseStatus.CLOSED:
+            if sla.paused_at is None:
+                sla.next_response_due_at = engine.add_business_time(cal, at, minutes * 60.0)
+            else:
+                sla.next_response_remaining = minutes * 60.0
+    _refresh_due(sla)
+    sla.save()
 
 
-def on_status(*, case_id: int, before: str, after: str) -> None:
+def on_status(*, case: Case, before: str, after: str) -> None:
     """A status change: solving records the resolution; pending and solved pause, leaving them resumes."""
     now = clock.now()
-    with transaction.atomic():
-        locked = _locked(case_id)
-        if locked is None:
-            return
-        sla, case = locked
-        if after == CaseStatus.SOLVED and sla.resolved_at is None:
-            # solving is judged against the due time first: a solved case pauses what is left
-            due = sla.resolution_due_at
-            if due is not None or sla.resolution_remaining is not None:
-                sla.resolved_at = now
-                late = (due is not None and now > due) or (
-                    sla.resolution_remaining is not None and sla.resolution_remaining < 0
-                )
-                sla.resolution_breached = sla.resolution_breached or late
-                if due is not None:
-                    sla.resolution_remaining = engine.business_seconds_between(calendar_of(sla.policy), now, due)
-                    sla.resolution_due_at = None
-        elif before == CaseStatus.SOLVED and after != CaseStatus.CLOSED and sla.resolved_at is not None:
-            sla.resolved_at = None  # reopened: the resolution clock runs again from what was left
-        # a solved case no longer waits for our reply
-        if after in (CaseStatus.SOLVED, CaseStatus.CLOSED):
-            sla.next_response_due_at, sla.next_response_remaining, sla.next_response_late = None, None, False
-        _pause_or_resume(sla, case.status, now)
-        sla.save()
+    sla = _clocks_of(case)
+    if sla is None:
+        return
+    if after == CaseStatus.SOLVED and sla.resolved_at is None:
+        # solving is judged against the due time first: a solved case pauses what is left
+        due = sla.resolution_due_at
+        if due is not None or sla.resolution_remaining is not None:
+            sla.resolved_at = now
+            late = (due is not None and now > due) or (
+                sla.resolution_remaining is not None and sla.resolution_remaining < 0
+            )
+            sla.resolution_breached = sla.resolution_breached or late
+            if due is not None:
+                sla.resolution_remaining = engine.business_seconds_between(calendar_of(sla.policy), now, due)
+                sla.resolution_due_at = None
+    elif before == CaseStatus.SOLVED and after != CaseStatus.CLOSED and sla.resolved_at is not None:
+        sla.resolved_at = None  # reopened: the resolution clock runs again from what was left
+    # a solved case no longer waits for our reply
+    if after in (CaseStatus.SOLVED, CaseStatus.CLOSED):
+        sla.next_response_due_at, sla.next_response_remaining, sla.next_response_late = None, None, False
+    _pause_or_resume(sla, case.status, now)
+    sla.save()
 
 
 # --- the breach checker -----------------------------------------------------------------------------------

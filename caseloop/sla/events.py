@@ -1,28 +1,34 @@
-"""How the SLA clocks follow the cases domain (after commit, via core.events)."""
+"""How the SLA clocks follow the cases domain: inside the case's own transaction.
+
+A case and its clocks are written together (one transaction, one commit per
+create), so a case is never seen without the clocks its policy gives it.
+"""
 
 from __future__ import annotations
 
-from caseloop.core.events import subscribe
+from caseloop.cases.choices import Direction
+from caseloop.cases.models import Case, Message
+from caseloop.core.events import subscribe_in_transaction
 
 
-@subscribe("case.opened")
-def _case_opened(*, case_id: int, **_: object) -> None:
+@subscribe_in_transaction("case.opened")
+def _case_opened(*, case: Case, **_: object) -> None:
     from caseloop.sla.actions import start_case_sla
 
-    start_case_sla(case_id=case_id)
+    start_case_sla(case=case)
 
 
-@subscribe("case.message_added")
-def _message_added(*, case_id: int, message_id: int, direction: str | None = None, **_: object) -> None:
-    if direction == "note":
+@subscribe_in_transaction("case.message_added")
+def _message_added(*, case: Case, message: Message, **_: object) -> None:
+    if message.direction == Direction.NOTE:
         return
     from caseloop.sla.actions import on_message
 
-    on_message(case_id=case_id, message_id=message_id)
+    on_message(case=case, message=message)
 
 
-@subscribe("case.status_changed")
-def _status_changed(*, case_id: int, before: str, after: str, **_: object) -> None:
+@subscribe_in_transaction("case.status_changed")
+def _status_changed(*, case: Case, before: str, after: str, **_: object) -> None:
     from caseloop.sla.actions import on_status
 
-    on_status(case_id=case_id, before=before, after=after)
+    on_status(case=case, before=before, after=after)

@@ -311,3 +311,46 @@ def test_custom_field_definitions_are_checked(admin_user, key, field_type, choic
         create_custom_field(actor=admin_user, key=key, label="L", field_type=field_type, choices=choices)
     assert (excinfo.value.code, excinfo.value.field) == ("invalid", field)
     assert CustomFieldDefinition.objects.count() == 0
+
+
+def test_is_open_follows_every_status_change_in_the_database(agent):
+    case = make_case()
+    assert Case.objects.get(pk=case.pk).is_open
+    for status, is_open in [(CaseStatus.PENDING, True), (CaseStatus.SOLVED, False), (CaseStatus.OPEN, True),
+                            (CaseStatus.SOLVED, False), (CaseStatus.CLOSED, False)]:  # fmt: skip
+        change_status(actor=agent, case=case, status=status)
+        assert Case.objects.get(pk=case.pk).is_open is is_open, status
+    assert list(Case.objects.filter(is_open=True)) == []
+
+
+def test_pages_over_several_teams_merge_each_teams_walk_in_sort_order(agent):
+    from caseloop.cases.choices import CaseSort, Priority
+    from caseloop.cases.selectors import CaseFilter, case_page
+    from caseloop.testing.factories import make_team
+
+    teams = [make_team(f"T{i}") for i in range(3)]
+    priorities = [Priority.LOW, Priority.URGENT, Priority.NORMAL, Priority.HIGH]
+    cases = [make_case(subject=f"c{i}", team=teams[i % 3], priority=priorities[i % 4]) for i in range(11)]
+    solved = make_case(team=teams[0])
+    change_status(actor=agent, case=solved, status=CaseStatus.SOLVED)
+    make_case()  # no team: never in "my teams"
+    same = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    Case.objects.filter(pk__in=[cases[1].pk, cases[2].pk]).update(updated_at=same)
+    mine = CaseFilter(open_only=True, team_ids=tuple(t.pk for t in teams))
+    rank = ["low", "normal", "high", "urgent"]
+    fresh = list(Case.objects.filter(pk__in=[c.pk for c in cases]))
+    expected = {
+        CaseSort.NEWEST: sorted(fresh, key=lambda c: -c.pk),
+        CaseSort.OLDEST: sorted(fresh, key=lambda c: c.pk),
+        CaseSort.PRIORITY: sorted(fresh, key=lambda c: (-rank.index(c.priority), -c.pk)),
+        CaseSort.UPDATED: sorted(fresh, key=lambda c: (c.updated_at, c.pk), reverse=True),
+    }
+    for sort, want in expected.items():
+        seen, cursor = [], None
+        while True:
+            page = case_page(agent, mine, sort=sort, cursor=cursor, limit=4)
+            seen += page.cases
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert [c.pk for c in seen] == [c.pk for c in want], sort

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from decimal import Decimal
 
 import pytest
@@ -194,7 +193,8 @@ def test_a_reason_is_at_least_a_sentence(reason, ok):
     assert is_a_sentence(reason) is ok
 
 
-def test_fifty_rules_evaluate_well_under_a_millisecond():
+def test_fifty_rules_give_one_verdict_naming_every_rule_that_fired():
+    # speed is bench/policies_bench.py's to measure (p99 against 1 ms), never a timed unit test
     rules = [
         rule(
             id=i,
@@ -205,15 +205,9 @@ def test_fifty_rules_evaluate_well_under_a_millisecond():
         )
         for i in range(50)
     ]
-    snapshot = _snapshot(tags=("x3", "x40"))
-    timings = []
-    for _ in range(300):
-        start = time.perf_counter()
-        evaluate(rules, snapshot)
-        timings.append(time.perf_counter() - start)
-    timings.sort()
-    # generous for a loaded test machine; bench/policies_bench.py measures the real p99
-    assert timings[int(len(timings) * 0.99) - 1] < 0.005
+    verdict = evaluate(rules, _snapshot(tags=("x3", "x40")))
+    fired = sorted(r.id for r in (*verdict.refusals, *verdict.guidelines))
+    assert fired == [3]
 
 
 def test_the_engine_imports_no_django():

@@ -271,3 +271,27 @@ def test_policies_and_calendars_are_checked_and_only_administrators_write_them(a
         save_policy(actor=admin_user, name="all", first_response_minutes=30)
     assert taken.value.code == SlaErrorCode.NAME_TAKEN
     assert save_policy(actor=admin_user, policy=policy, is_active=False).is_active is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_and_its_clocks_are_one_transaction_with_one_commit(office):
+    """The clocks are written inside the create (no after-commit second transaction), and roll back with it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseloop.testing.factories import make_contact
+
+    requester = make_contact()
+    with clock.frozen_at(FRIDAY_4PM), CaptureQueriesContext(connection) as queries:
+        case = make_case(requester, priority=Priority.URGENT)
+    commits = [q["sql"] for q in queries.captured_queries if q["sql"].upper().startswith("COMMIT")]
+    assert len(commits) == 1
+    assert CaseSla.objects.get(case=case).first_response_due_at == FRIDAY_4PM + HOURS
+
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        rolled_back = make_case(subject="Never kept")
+        raise RuntimeError("the request failed after the create")
+    assert not Case.objects.filter(subject="Never kept").exists()
+    assert not CaseSla.objects.filter(case_id=rolled_back.pk).exists()
