@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from caseloop.core.cursor import CursorErrorCode, decode_cursor, encode_cursor
+from caseloop.core.errors import DomainError
 from caseloop.identity.api import actor_of
 from caseloop.insights import selectors
 from caseloop.insights.choices import SEGMENT_DIMENSIONS, Dimension
 from caseloop.insights.counting import Figures
 from caseloop.insights.errors import InsightsError, InsightsErrorCode
-from caseloop.insights.schemas import AlarmsOut, FiguresQuery, RetentionOut, SegmentsOut, TrendOut, TrendQuery
+from caseloop.insights.schemas import (
+    AlarmsOut,
+    CasesBehindOut,
+    CasesQuery,
+    FiguresQuery,
+    RetentionOut,
+    SegmentsOut,
+    TrendOut,
+    TrendQuery,
+)
 from caseloop.insights.selectors import Period, Segment
 from caseloop.insights.stats import Estimate
 from caseloop.insights.tables import FIGURES
@@ -98,3 +110,31 @@ def alarm(request: HttpRequest, params: Query[FiguresQuery]) -> dict[str, Any]:
         {"segment": _segment(f.segment), "reasons": f.alarm.reasons,
          "cases": [{"id": fact.case_id, "number": fact.case.number, "subject": fact.case.subject} for fact in f.cases]}
         for f in flagged]}  # fmt: skip
+
+
+@router.get("/insights/cases", response=CasesBehindOut,
+            description="The cases behind a segment's figures (the page's list, and its CSV): failed "
+                        "expectations, detractors and repeat contacts, newest first.")  # fmt: skip
+def cases_behind(request: HttpRequest, params: Query[CasesQuery]) -> dict[str, Any]:
+    actor = actor_of(request)
+    period = selectors.parse_period(params.start.isoformat() if params.start else None,
+                                    params.end.isoformat() if params.end else None)  # fmt: skip
+    dimension = params.dimension if params.dimension == Dimension.ALL else selectors.parse_dimension(params.dimension)
+    before = None
+    if params.cursor:
+        after = decode_cursor(params.cursor)
+        try:
+            before = (dt.date.fromisoformat(str(after["day"])), int(after["id"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor is not valid; start again.", status=400) from exc
+    facts = selectors.cases_behind(actor, dimension=dimension, key=params.key, period=period,
+                                   limit=params.limit + 1, before=before)  # fmt: skip
+    page, more = facts[: params.limit], len(facts) > params.limit
+    last = page[-1] if page else None
+    return {**_context(period), "items": [
+        {"case_id": f.case_id, "number": f.case.number, "subject": f.case.subject, "solved_at": f.solved_at,
+         "expectations": f.expectations, "nps": f.nps, "ces": f.ces, "csat": f.csat, "sla_met": f.sla_met,
+         "promises_due": f.promises_due, "promises_kept": f.promises_kept, "repeat_contact_at": f.repeat_at}
+        for f in page],
+        "next_cursor": encode_cursor({"day": last.solved_on.isoformat(), "id": last.case_id}) if more and last
+        else None}  # fmt: skip

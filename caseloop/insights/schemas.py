@@ -112,3 +112,34 @@ class FiguresQuery(Schema):
 
 class TrendQuery(FiguresQuery):
     key: str = Field("", max_length=64, description="the segment (a team id, a channel …); empty: everything")
+
+
+class CasesQuery(Schema):
+    dimension: str = Field("all", description="team, channel, case_type, person, partner, or all")
+    key: str = Field("", max_length=64, description="the segment (a team id, a channel …); empty with `all`")
+    start: dt.date | None = Field(None, description="first day solved (default: 12 weeks ago, a Monday)")
+    end: dt.date | None = Field(None, description="last day solved (default: today)")
+    limit: int = Field(50, ge=1, le=200, description="How many cases, 1 to 200.")
+    cursor: str | None = Field(None, description="The `next_cursor` of the previous page.")
+
+
+class CaseBehindOut(Schema):
+    case_id: int
+    number: str
+    subject: str
+    solved_at: dt.datetime
+    expectations: str | None
+    nps: int | None
+    ces: int | None
+    csat: int | None
+    sla_met: bool | None
+    promises_due: int
+    promises_kept: int
+    repeat_contact_at: dt.datetime | None
+
+
+class CasesBehindOut(Schema):
+    period: PeriodOut
+    freshness: FreshnessOut
+    items: list[CaseBehindOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

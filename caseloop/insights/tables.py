@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 
 from caseloop.insights.counting import Figures
+from caseloop.insights.models import CaseFact
 from caseloop.insights.selectors import Flagged, Segment, Week
 from caseloop.insights.stats import Estimate
 
@@ -69,6 +70,29 @@ def alarm_rows(flagged: Sequence[Flagged]) -> tuple[list[str], list[Row]]:
              " ".join(fact.case.number for fact in f.cases), *_figure_cells(f.segment.figures)]
             for f in flagged]  # fmt: skip
     return header, rows
+
+
+CASES_HEADER = ["case_id", "number", "subject", "solved_at", "expectations", "nps", "ces", "csat",
+                "sla_met", "promises_due", "promises_kept", "repeat_contact_at"]  # fmt: skip
+
+
+def cases_rows(facts: Sequence[CaseFact]) -> tuple[list[str], list[Row]]:
+    """The cases behind a segment, as the cases page lists them (an empty cell: not answered, not measured)."""
+
+    def cell(value: object) -> str | int | float:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return int(value)
+        return value if isinstance(value, int | float | str) else str(value)
+
+    rows: list[Row] = [
+        [f.case_id, f.case.number, f.case.subject, f.solved_at.isoformat(), cell(f.expectations), cell(f.nps),
+         cell(f.ces), cell(f.csat), cell(f.sla_met), f.promises_due, f.promises_kept,
+         f.repeat_at.isoformat() if f.repeat_at else ""]
+        for f in facts
+    ]  # fmt: skip
+    return list(CASES_HEADER), rows
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Row]) -> str:

@@ -18,7 +18,7 @@ from caseloop.insights.choices import SEGMENT_DIMENSIONS, Dimension, Table
 from caseloop.insights.errors import InsightsError, InsightsErrorCode
 from caseloop.insights.selectors import Period, Segment, Week
 from caseloop.insights.svg import Series, mean_label, percent, score, trend_chart
-from caseloop.insights.tables import alarm_rows, segment_rows, to_csv, trend_rows
+from caseloop.insights.tables import alarm_rows, cases_rows, segment_rows, to_csv, trend_rows
 
 
 def _charts(weeks: list[Week], *, measured: dict[str, bool], label: str) -> list[str]:
@@ -58,6 +58,9 @@ def _query(params: QueryDict) -> tuple[Dimension, str, Period]:
     dimension = selectors.parse_dimension(params.get("dimension"))
     period = selectors.parse_period(params.get("start"), params.get("end"))
     return dimension, params.get("key", ""), period
+
+
+CSV_CASES = 10_000  # the cases behind one segment in one CSV
 
 
 def _csv(table: str, name: str, header: list[str], rows: list[Any]) -> HttpResponse:
@@ -116,8 +119,13 @@ def cases(request: StaffRequest) -> HttpResponseBase:
             before = (dt.date.fromisoformat(request.GET["before_day"]), int(request.GET["before_id"]))
         except ValueError as exc:
             raise InsightsError(InsightsErrorCode.BAD_RANGE, "That page does not exist.", field="before_day") from exc
-    rows = selectors.cases_behind(request.user, dimension=dimension, key=key, period=period, limit=51, before=before)
     label = selectors.labels_for(dimension, [key])[key] if dimension != Dimension.ALL else "Everything"
+    if request.GET.get("format") == "csv":
+        # the whole list, not one page of it (up to CSV_CASES; the API pages through more)
+        facts = selectors.cases_behind(request.user, dimension=dimension, key=key, period=period, limit=CSV_CASES)
+        span = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+        return _csv("cases", f"cases-{dimension}-{key or 'all'}-{span}", *cases_rows(facts))
+    rows = selectors.cases_behind(request.user, dimension=dimension, key=key, period=period, limit=51, before=before)
     return render(request, "insights/cases.html", {
         "facts": rows[:50], "more": rows[49] if len(rows) > 50 else None, "label": label, "dimension": dimension,
         "key": key, "period": period,

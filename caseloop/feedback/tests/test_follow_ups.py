@@ -222,3 +222,16 @@ def test_a_held_call_needs_staff_and_an_open_follow_up(manager, agent, door, cus
         record_follow_up_call(actor=agent, follow_up=follow_up, held=False)
     assert excinfo.value.code == FeedbackErrorCode.FOLLOW_UP_ANSWERED
     assert FollowUp.objects.get().state == FollowUpState.HELD
+
+
+def test_a_fix_asked_about_by_sms_gets_the_question_by_sms(rule, agent, door):
+    from caseloop.customers.actions import IdentityInput, create_contact
+    from caseloop.customers.choices import IdentityKind
+
+    texter = create_contact(actor=None, name="Tina Texter",
+                            identities=[IdentityInput(IdentityKind.PHONE, "+1 415 555 0103")])  # fmt: skip
+    follow_up = _sent(agent, door, requester=texter, channel=Channel.SMS, reply=False)
+    message = follow_up.message
+    assert message is not None and (message.channel, message.direction) == (Channel.SMS, Direction.OUTBOUND)
+    assert message.body_text.startswith(f"Did our fix on {follow_up.case.number} hold? Yes: http")
+    assert "\n" not in message.body_text and message.body_html == ""

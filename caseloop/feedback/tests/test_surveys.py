@@ -423,3 +423,25 @@ def test_attribution_is_who_worked_the_case_not_who_leads_the_team(agent):
     add_member(team=team, user=lead, is_lead=True)
     survey = schedule_survey(case_id=solved_case(agent=agent, team=team).pk)
     assert survey is not None and list(survey.people.values_list("username", flat=True)) == ["agent"]
+
+
+def test_fatigue_counts_a_survey_of_any_rule_not_only_the_same_rule(manager, agent):
+    team = make_team("Doors")
+    create_survey_rule(actor=manager, name="Doors only", team=team, questions=["nps"], fatigue_days=30)
+    customer = make_contact()
+    first = schedule_survey(case_id=solved_case(agent=agent, requester=customer, team=team).pk)
+    second = schedule_survey(case_id=solved_case(agent=agent, requester=customer).pk)  # the general rule
+    assert first is not None and second is not None and first.rule != second.rule
+    assert (first.state, second.state, second.skip_reason) == (SurveyState.SCHEDULED, SurveyState.SKIPPED,
+                                                               SkipReason.FATIGUE)  # fmt: skip
+
+
+def test_a_case_that_came_by_sms_gets_the_one_click_survey_by_sms(agent):
+    phone = IdentityInput(IdentityKind.PHONE, "+1 415 555 0102")
+    texter = create_contact(actor=None, name="Tina Texter", identities=[phone])
+    survey = sent_survey(solved_case(agent=agent, requester=texter, channel=Channel.SMS, reply=False))
+    assert survey.channel == Channel.SMS and survey.message is not None
+    assert survey.message.channel == Channel.SMS and survey.message.direction == Direction.OUTBOUND
+    links = re.findall(r"http://127.0.0.1:8000/feedback/s/([^/\s]+)/(failed|met|exceeded)/", survey.message.body_text)
+    assert sorted(choice for _, choice in links) == ["exceeded", "failed", "met"]  # one click answers from the SMS
+    assert {read_token(token, purpose=Purpose.SURVEY) for token, _ in links} == {survey.pk}

@@ -119,3 +119,22 @@ def test_an_empty_segment_has_no_figure_at_all():
     for name in ("sla", "promises_kept", "compliance", "met_or_exceeded", "exceeded", "failed", "ces", "csat", "nps",
                  "repeat", "retention_30", "retention_90", "retention_180"):  # fmt: skip
         assert getattr(figures, name) is None, name
+
+
+def test_sla_compliance_is_the_process_view_where_measured_and_promises_stand_beside_it():
+    figures = Figures(counters={"cases": 10, "sla_n": 10, "sla_met": 9, "promises_due": 4, "promises_kept": 1,
+                                "exp_n": 10, "exp_failed": 3, "exp_met": 5, "exp_exceeded": 2})  # fmt: skip
+    assert figures.sla is not None and (figures.sla.value, figures.sla.n) == (0.9, 10)
+    assert figures.promises_kept is not None and (figures.promises_kept.value, figures.promises_kept.n) == (0.25, 4)
+    assert figures.compliance == figures.sla  # SLA wins when measured; promises are shown beside it
+    # the three shares of expectations come from the same answers and add up
+    assert figures.exceeded is not None and figures.exceeded.value == 0.2
+    assert figures.failed is not None and figures.met_or_exceeded is not None
+    assert figures.failed.value + figures.met_or_exceeded.value == 1.0
+    assert figures.exceeded.n == figures.failed.n == figures.met_or_exceeded.n == 10
+    assert figures.sla.small and figures.exceeded.small  # fewer than 30: flagged
+
+
+def test_csat_counts_four_and_five_as_satisfied():
+    satisfied = [counters_of(Fact(solved_at=SOLVED, csat=score), as_of=SOLVED)["csat_good"] for score in range(1, 6)]
+    assert satisfied == [0, 0, 0, 1, 1]

@@ -259,3 +259,75 @@ def test_api_segments_alarm_trend_and_retention(manager, sums):
     refused = ApiClient(make_agent()).get("/insights/segments", params)
     assert refused.status_code == 403
     assert api.get("/insights/segments", {**params, "dimension": "expectations"}).status_code == 422
+
+
+def _cells(estimate, scale):
+    """An API estimate as the CSV writes it: value, low, high (scaled, 4 places), n, small."""
+    if estimate is None:
+        return ["", "", "", "0", ""]
+    return [str(round(estimate["value"] * scale, 4)), str(round(estimate["low"] * scale, 4)),
+            str(round(estimate["high"] * scale, 4)), str(estimate["n"]), str(int(estimate["small"]))]  # fmt: skip
+
+
+def _api_row(figures):
+    from caseloop.insights.tables import FIGURES
+
+    row = [str(figures["cases"])]
+    for name, _, scale in FIGURES:
+        row += _cells(figures[name], scale)
+    return row
+
+
+@pytest.mark.parametrize("dimension", ["team", "channel", "case_type", "person", "partner"])
+def test_the_api_gives_every_figure_of_every_exported_table(manager, sums, dimension):
+    """Parity: each CSV table of the page, cell by cell, from the API's answer for the same query."""
+    api = ApiClient(manager)
+    params = {"dimension": dimension, "start": PERIOD.start.isoformat(), "end": PERIOD.end.isoformat()}
+    body = api.get("/insights/segments", params).json()
+    rows = _csv(_page(manager, format="csv", table="segments", dimension=dimension))[1:]
+    assert [[r[0], r[1], r[2], *r[3:]] for r in rows] == [
+        [s["dimension"], s["key"], s["label"], *_api_row(s["figures"])] for s in (body["overall"], *body["segments"])
+    ]  # fmt: skip
+    trend = api.get("/insights/trend", params).json()
+    assert _csv(_page(manager, format="csv", table="trend", dimension=dimension))[1:] == [
+        [w["week_starting"], *_api_row(w["figures"])] for w in trend["weeks"]]  # fmt: skip
+    retention = api.get("/insights/retention", params).json()
+    assert _csv(_page(manager, format="csv", table="retention", dimension=dimension))[1:] == [
+        [s["dimension"], s["key"], s["label"], *_api_row(s["figures"])]
+        for s in (*retention["by_outcome"], *retention["by_promise"])]  # fmt: skip
+    alarm = api.get("/insights/alarm", params).json()
+    assert _csv(_page(manager, format="csv", table="alarm", dimension=dimension))[1:] == [
+        [a["segment"]["dimension"], a["segment"]["key"], a["segment"]["label"], "; ".join(a["reasons"]),
+         " ".join(c["number"] for c in a["cases"]), *_api_row(a["segment"]["figures"])[1:]]
+        for a in alarm["alarms"]]  # fmt: skip
+
+
+def test_the_cases_behind_a_segment_export_as_csv_and_page_through_the_api(manager, agent):
+    team = make_team("West")
+    facts = []
+    for day, outcome, nps in ((1, "failed", 9), (2, "met", 3), (3, "met", 9), (4, "exceeded", None)):
+        case = make_case(team=team, subject=f"Door {day}")
+        solved = NOW - dt.timedelta(days=10 - day)
+        facts.append(CaseFact.objects.create(case=case, solved_at=solved, solved_on=solved.date(),
+                                             customer_id=case.requester_id, team_id=team.pk, channel="email",
+                                             expectations=outcome, nps=nps, refreshed_at=NOW))  # fmt: skip
+    poor = [facts[1], facts[0]]  # a detractor and failed expectations, newest first; the fine ones are not behind it
+    params = {"dimension": "team", "key": str(team.pk), "start": PERIOD.start.isoformat(),
+              "end": PERIOD.end.isoformat()}  # fmt: skip
+    client = Client()
+    client.force_login(manager)
+    page = client.get(reverse("insights:cases"), params).content.decode()
+    assert "format=csv" in page
+    rows = _csv(client.get(reverse("insights:cases"), {**params, "format": "csv"}))
+    assert rows[0] == ["case_id", "number", "subject", "solved_at", "expectations", "nps", "ces", "csat", "sla_met",
+                       "promises_due", "promises_kept", "repeat_contact_at"]  # fmt: skip
+    assert [r[:6] for r in rows[1:]] == [[str(f.case_id), f.case.number, f.case.subject, f.solved_at.isoformat(),
+                                          f.expectations, str(f.nps)] for f in poor]  # fmt: skip
+    api = ApiClient(manager)
+    first = api.get("/insights/cases", {**params, "limit": 1}).json()
+    second = api.get("/insights/cases", {**params, "limit": 1, "cursor": first["next_cursor"]}).json()
+    assert [c["case_id"] for c in first["items"] + second["items"]] == [f.case_id for f in poor]
+    assert second["next_cursor"] is None and first["items"][0]["nps"] == 3
+    assert api.get("/insights/cases", {**params, "cursor": "nonsense"}).status_code == 400
+    assert ApiClient(agent).get("/insights/cases", params).status_code == 403
+    assert Client().get(reverse("insights:cases"), {**params, "format": "csv"}).status_code == 302
