@@ -7,12 +7,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from caseloop.cases.choices import Channel
 from caseloop.cases.models import Case
 from caseloop.core import clock
-from caseloop.core.errors import Invalid, NotFound
+from caseloop.core.cursor import CursorErrorCode, decode_cursor, encode_cursor
+from caseloop.core.errors import DomainError, Invalid, NotFound
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_role, require_staff
@@ -107,6 +108,33 @@ def by_sla_due(qs: QuerySet[Case]) -> QuerySet[Case]:
 def due_within(qs: QuerySet[Case], *, minutes: int) -> QuerySet[Case]:
     """Cases whose next SLA target is overdue or due within `minutes` (the inbox's "breaching soon" view)."""
     return qs.filter(sla__due_at__lte=clock.now() + dt.timedelta(minutes=minutes))
+
+
+def due_soon_page(
+    qs: QuerySet[Case], *, minutes: int, cursor: str | None, limit: int = 25
+) -> tuple[list[Case], str | None]:
+    """One page of `due_within`, soonest (most overdue) first, keyset-paged on (due time, id).
+
+    Only running clocks have a due time (paused and stopped ones have none),
+    so the walk is a range of the indexed `due_at`, joined to the cases.
+    """
+    after = decode_cursor(cursor) if cursor else {}
+    if after and after.get("s") != "sla":
+        raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor belongs to another sort order.", status=400)
+    qs = due_within(qs, minutes=minutes).order_by("sla__due_at", "id")
+    if after:
+        try:
+            moment, last_id = dt.datetime.fromisoformat(after["d"]), int(after["id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor is not valid; start again.", status=400) from exc
+        qs = qs.filter(Q(sla__due_at__gt=moment) | Q(sla__due_at=moment, id__gt=last_id))
+    rows = list(qs.select_related("requester", "assignee", "team", "sla").prefetch_related("tags")[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    due = last.sla.due_at
+    assert due is not None
+    return rows[:limit], encode_cursor({"s": "sla", "d": due.isoformat(), "id": last.pk})
 
 
 @dataclass(slots=True)

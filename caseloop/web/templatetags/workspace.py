@@ -56,3 +56,31 @@ def status_badge(status: str, label: str) -> SafeString:
 def key_label(key: str) -> str:
     """An attribute key as a label: "spring_size" → "Spring size"."""
     return key.replace("_", " ").strip().capitalize()
+
+
+def _span(seconds: int) -> str:
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "<1m"
+
+
+@register.simple_tag
+def sla_badge(badge: object) -> SafeString | str:
+    """A case's SLA state in an inbox row, said in words ("Overdue 2h", "Due in 40m"); colour only repeats it.
+
+    `badge` is the sla domain's SlaBadge (or None: no policy covers the case).
+    """
+    if badge is None:
+        return ""
+    state, due_at, target = badge.state, badge.due_at, badge.target  # type: ignore[attr-defined]
+    title = f"{badge.policy}: {target or 'no running target'}"  # type: ignore[attr-defined]
+    if due_at is None or state in ("paused", "done"):
+        text = "Paused" if state == "paused" else "Met"
+        return format_html('<span class="sla sla-{}" title="{}">{}</span>', state, title, text)
+    seconds = int((due_at - clock.now()).total_seconds())
+    text = f"Overdue {_span(-seconds)}" if seconds <= 0 else f"Due in {_span(seconds)}"
+    return format_html(
+        '<span class="sla sla-{}" title="{} due {}"><time datetime="{}">{}</time></span>',
+        state, title, due_at.strftime("%Y-%m-%d %H:%M UTC"), due_at.isoformat(), text,
+    )  # fmt: skip

@@ -123,7 +123,8 @@ def test_builtin_views_and_their_counts(staff: Client, s: Scenario) -> None:
     unassigned = list(Case.objects.filter(assignee__isnull=True).exclude(status="closed").order_by("-id"))
     assert _numbers(response) == [c.number for c in unassigned]
     counts = dict(re.findall(r'<span>([\w ]+)</span><span class="count">([\d,+]+)</span>', response.content.decode()))
-    assert counts == {"Mine": "4", "My team": "7", "Unassigned": "6", "Waiting on customer": "2", "All open": "12"}
+    assert counts == {"Mine": "4", "SLA due soon": "0", "My team": "7", "Unassigned": "6", "Waiting on customer": "2",
+                      "All open": "12"}  # fmt: skip
 
 
 def test_inbox_pages_by_cursor_and_htmx_gets_only_the_list(staff: Client, s: Scenario, monkeypatch) -> None:
@@ -373,10 +374,11 @@ def test_macros_page_creates_and_deletes(staff: Client, s: Scenario) -> None:
 # --- query counts: an N+1 cannot creep into the hot pages -----------------------------------------------
 def test_inbox_query_count_does_not_grow_with_cases(staff: Client, s: Scenario, django_assert_max_num_queries) -> None:
     add_inbox_cases(s)
-    with django_assert_max_num_queries(13):
+    # 13, plus the "SLA due soon" count and one query for the page's SLA badges
+    with django_assert_max_num_queries(15):
         assert staff.get("/inbox/?view=open").status_code == 200
     add_inbox_cases(s)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(15):
         assert len(_numbers(staff.get("/inbox/?view=open"))) == 22
 
 
@@ -419,3 +421,36 @@ def test_sort_alone_keeps_the_view_and_a_filter_replaces_it(staff: Client, s: Sc
     response = staff.get("/inbox/?view=unassigned&priority=urgent&sort=oldest")
     assert _numbers(response) == [c.number for c in Case.objects.filter(priority="urgent").order_by("id")]
     assert '<h1 id="inbox-title">Filtered</h1>' in response.content.decode()
+
+
+def test_sla_due_soon_view_lists_overdue_first_and_every_row_says_its_sla_state(staff: Client, s: Scenario) -> None:
+    import datetime as dt
+
+    from caseloop.cases.actions import change_status
+    from caseloop.core import clock
+    from caseloop.sla.actions import save_policy
+
+    admin = make_agent(username="ada", role=Role.ADMIN)
+    save_policy(actor=admin, name="Fast", first_response_minutes=30, resolution_minutes=24 * 60)
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with clock.frozen_at(start):
+        late = make_case(subject="Opened first, now overdue")
+    with clock.frozen_at(start + dt.timedelta(minutes=20)):
+        soon = make_case(subject="Due in a quarter hour")
+        waiting = make_case(subject="Waiting on the customer")
+        change_status(actor=s.agent, case=waiting, status=CaseStatus.PENDING)
+    with clock.frozen_at(start + dt.timedelta(minutes=120)):
+        fresh = make_case(subject="Opened just now")
+    with clock.frozen_at(start + dt.timedelta(minutes=35)):
+        html = staff.get("/inbox/?view=due").content.decode()
+        assert _numbers_in(html) == [late.number, soon.number]
+        assert "Overdue 5m" in html and "Due in 15m" in html
+        counts = dict(re.findall(r'<span>([\w ]+)</span><span class="count">([\d,+]+)</span>', html))
+        assert counts["SLA due soon"] == "2"
+        every = staff.get("/inbox/?view=open").content.decode()
+        assert "Paused" in every and "Due in" in every  # the waiting case, and the fresh one running
+    assert fresh.number in every
+
+
+def _numbers_in(html: str) -> list[str]:
+    return re.findall(r'<span class="case-number">([^<]+)</span>', html)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from caseloop.cases.choices import CaseSort, CaseStatus, Channel, Priority
 from caseloop.cases.models import Case, SavedView
 from caseloop.cases.selectors import (
     CaseFilter,
+    CasePage,
     access_saved_view,
     case_page,
     cases_visible_to,
@@ -29,6 +30,7 @@ from caseloop.cases.selectors import (
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import staff_members, team_ids_of, teams
+from caseloop.sla.selectors import due_soon_page, due_within, sla_badges
 from caseloop.web.access import StaffRequest, staff_view
 from caseloop.web.forms import BulkForm, SaveViewForm
 from caseloop.web.htmx import render_page
@@ -36,6 +38,8 @@ from caseloop.web.htmx import render_page
 FILTER_KEYS = ("status", "priority", "channel", "team", "assignee", "tag", "min_age_hours")
 # counted for the sidebar; more saved views than this are listed without a count
 MAX_COUNTED_SAVED_VIEWS = 12
+# "SLA due soon": running clocks overdue or due within this many minutes
+SLA_DUE_MINUTES = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,7 @@ class InboxView:
     case_filter: CaseFilter | None  # None: matches nothing (e.g. "my team" for someone in no team)
     count: int | None = None
     saved: SavedView | None = None
+    sla_due: bool = False  # the SLA view: clocks overdue or due within SLA_DUE_MINUTES, soonest first
 
 
 def _builtin_views(actor: User) -> list[InboxView]:
@@ -56,19 +61,30 @@ def _builtin_views(actor: User) -> list[InboxView]:
         ("pending", "Waiting on customer", lambda: CaseFilter(status=[CaseStatus.PENDING])),
         ("open", "All open", lambda: CaseFilter(open_only=True)),
     ]
-    return [InboxView(key=key, label=label, case_filter=make()) for key, label, make in specs]
+    views = [InboxView(key=key, label=label, case_filter=make()) for key, label, make in specs]
+    views.insert(1, InboxView(key="due", label="SLA due soon", case_filter=CaseFilter(open_only=True), sla_due=True))
+    return views
 
 
-def _count(actor: User, case_filter: CaseFilter | None) -> int:
-    return count_capped(case_filter.apply(cases_visible_to(actor))) if case_filter is not None else 0
+def _count(actor: User, view: InboxView) -> int:
+    if view.case_filter is None:
+        return 0
+    qs = view.case_filter.apply(cases_visible_to(actor))
+    return count_capped(due_within(qs, minutes=SLA_DUE_MINUTES) if view.sla_due else qs)
 
 
 def _with_counts(actor: User, views: list[InboxView]) -> list[InboxView]:
     return [
-        InboxView(key=v.key, label=v.label, case_filter=v.case_filter, saved=v.saved,
-                  count=_count(actor, v.case_filter) if v.saved is None or i < MAX_COUNTED_SAVED_VIEWS else None)
+        replace(v, count=_count(actor, v) if v.saved is None or i < MAX_COUNTED_SAVED_VIEWS else None)
         for i, v in enumerate(views)
-    ]  # fmt: skip
+    ]
+
+
+def _with_sla_badges(cases: list[Case]) -> None:
+    """Each row's SLA state (one query for the page): overdue, due soon, running, paused."""
+    badges = sla_badges([c.pk for c in cases])
+    for case in cases:
+        case.sla_badge = badges.get(case.pk)  # type: ignore[attr-defined]  # read by the template
 
 
 def _custom_filters(params: QueryDict) -> dict[str, Any] | None:
@@ -141,8 +157,15 @@ def inbox(request: StaffRequest) -> HttpResponse:
             initial_filters = dict(active.saved.filters)
             sort_value = sort_value or active.saved.sort
     sort = CaseSort(sort_value) if sort_value in CaseSort.values else CaseSort.NEWEST
-    page = case_page(actor, active.case_filter, sort=sort, cursor=params.get("cursor") or None,
-                     limit=25) if active.case_filter is not None else None  # fmt: skip
+    page: CasePage | None = None
+    if active.sla_due and active.case_filter is not None:
+        rows, next_cursor = due_soon_page(active.case_filter.apply(cases_visible_to(actor)), minutes=SLA_DUE_MINUTES,
+                                          cursor=params.get("cursor") or None)  # fmt: skip
+        page = CasePage(cases=rows, next_cursor=next_cursor)
+    elif active.case_filter is not None:
+        page = case_page(actor, active.case_filter, sort=sort, cursor=params.get("cursor") or None, limit=25)
+    if page is not None:
+        _with_sla_badges(page.cases)
     agents = staff_members()
     team_list = teams()
     filter_bar = _filter_bar(initial_filters, sort, teams=team_list, agents=agents)
@@ -160,6 +183,7 @@ def inbox(request: StaffRequest) -> HttpResponse:
         "first_url": f"?{urlencode(base_query, doseq=True)}" if params.get("cursor") else None,
         "sort": sort,
         "sorts": CaseSort.choices,
+        "sla_due_minutes": SLA_DUE_MINUTES,
         "filter_checks": filter_bar[0],
         "filter_selects": filter_bar[1],
         "filter_tag": initial_filters.get("tag", ""),
