@@ -331,3 +331,17 @@ def test_the_cases_behind_a_segment_export_as_csv_and_page_through_the_api(manag
     assert api.get("/insights/cases", {**params, "cursor": "nonsense"}).status_code == 400
     assert ApiClient(agent).get("/insights/cases", params).status_code == 403
     assert Client().get(reverse("insights:cases"), {**params, "format": "csv"}).status_code == 302
+
+
+def test_the_page_shows_each_figure_with_its_interval_and_n_and_flags_small_samples(manager, sums):
+    east = make_team("East")
+    day_stat(PERIOD.start + dt.timedelta(days=3), Dimension.TEAM, str(east.pk), cases=6, exp_n=5, exp_met=4,
+             exp_failed=1, nps_n=5, nps_promoters=5)  # fmt: skip
+    table = _page(manager).content.decode().split('id="segments-title"')[1].split("</table>")[0]
+    rows = {label: table.split(f">{label}</a>")[1].split("</tr>")[0] for label in ("North", "South", "East")}
+    assert '<span class="est-value">80%</span> <span class="est-ci" title="95% interval">38\u201396%</span>' in (
+        rows["East"])  # Wilson 4 of 5  # fmt: skip
+    assert "n=5" in rows["East"] and rows["East"].count('class="small-flag"') == 2  # met-or-exceeded and NPS
+    assert '<span class="est-value">+100</span>' in rows["East"]  # NPS of five promoters, shown -100..100
+    assert "small-flag" not in rows["North"] and "n=400" in rows["North"]
+    assert '<span class="est est-none" title="no observation">\u2014</span>' in rows["East"]  # no effort answer
