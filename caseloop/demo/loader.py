@@ -20,6 +20,7 @@ from caseloop.demo import vocabulary as v
 from caseloop.demo.cases import CaseWriter, StoryMaker
 from caseloop.demo.customers import CustomerWriter, scale, write_customers, write_portal_customer
 from caseloop.demo.people import ensure_demo_staff, give_demo_password
+from caseloop.demo.process import write_process
 from caseloop.demo.sink import InlineSink, ProcessSink, Sink
 from caseloop.identity.actions import create_user
 from caseloop.identity.choices import Role
@@ -109,10 +110,14 @@ def load_demo(
         raise
     customers.release_ids()
     case_writer.release_ids()
+    say("Setting up business hours, SLAs, rules, limits and the price book …")
+    process = write_process(staff=staff, rng=random.Random(seed), now=now,
+                            carla_contact_id=portal_contact.id if portal_contact else None)  # fmt: skip
     say("Updating the query planner's statistics …")
     _analyze()
     counts = {**customers.counts(), **case_writer.counts()}
     counts["history_rows"] = customers.history.written + case_writer.history.written
+    counts.update(process.as_dict())
     return DemoReport(cases=cases, seconds=time.perf_counter() - started, counts=counts)
 
 
