@@ -260,3 +260,17 @@ def test_a_written_reply_on_a_phone_case_goes_to_the_caller_as_a_text(
     )
     assert [(t.to_number, t.body) for t in RecordingSender.sent] == [("+15557654321", "Your part arrives Tuesday.")]
     assert Case.objects.count() == 1
+
+
+def test_a_logged_call_is_on_the_case_and_the_callers_timelines(agent, django_capture_on_commit_callbacks):
+    from caseloop.timeline.models import TimelineEvent
+
+    case = make_case(requester=make_contact(name="Ann Smith"))
+    with django_capture_on_commit_callbacks(execute=True):
+        logged = ManualCall(direction=CallDirection.INBOUND, number="555-765-4321", duration_seconds=60,
+                            notes="Booked Tuesday.")  # fmt: skip
+        call = log_call(actor=agent, case=case, call=logged)
+    assert call.message is not None
+    events = TimelineEvent.objects.filter(case_id=case.pk, data__message=call.message.pk)
+    assert sorted(events.values_list("subject_kind", flat=True)) == ["case", "contact"]
+    assert {e.kind for e in events} == {"message.received"}
