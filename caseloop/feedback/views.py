@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, Invalid, NotFound
 from caseloop.feedback import actions, selectors
-from caseloop.feedback.access import StaffRequest, manager_page, staff_page
 from caseloop.feedback.choices import Expectation, FollowUpState, Question, SurveyState
 from caseloop.feedback.forms import (
     ActiveForm,
@@ -33,6 +32,7 @@ from caseloop.feedback.forms import (
 )
 from caseloop.feedback.models import FollowUpRule
 from caseloop.feedback.texts import thank_you_draft
+from caseloop.identity.access import StaffRequest, manager_page, staff_page
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import teams
 

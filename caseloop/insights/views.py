@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from caseloop.feedback.access import StaffRequest, manager_page
+from caseloop.identity.access import StaffRequest, manager_page
 from caseloop.insights import actions, selectors
 from caseloop.insights.choices import SEGMENT_DIMENSIONS, Dimension, Table
 from caseloop.insights.errors import InsightsError, InsightsErrorCode
