@@ -7,6 +7,7 @@
     caseloop worker            run background tasks
     caseloop createadmin       add an administrator
     caseloop token create      issue an API token (printed once, on the last line)
+    caseloop import-orders     import orders from a shop's CSV export (for "did they come back?")
     caseloop mailbox add       add a support address (and its IMAP account); list, disable, rekey
     caseloop demo              load a year of demo data (up to a million cases)
     caseloop bench             run the benchmarks in the repository's bench/ folder
@@ -336,6 +337,22 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_orders(args: argparse.Namespace) -> int:
+    from caseloop.customers.imports import import_orders
+
+    _require_migrated()
+    user = _user(args.user)
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandFailed(f"cannot read {args.file}: {_first_line(exc)}") from exc
+    report = import_orders(actor=user, text=text)
+    for line, message in report.errors:
+        print(f"{args.file}:{line}: {message}", file=sys.stderr)
+    print(f"{report.created} orders imported, {report.already_there} already there, {len(report.errors)} refused.")
+    return 1 if report.errors else 0
+
+
 def cmd_token_list(args: argparse.Namespace) -> int:
     from caseloop.identity.models import ApiToken
 
@@ -585,6 +602,14 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--username")
     admin.add_argument("--email")
     admin.add_argument("--password", help="asked for when omitted (never shown)")
+
+    orders = command(
+        "import-orders",
+        cmd_import_orders,
+        "Import orders from a shop's CSV export (columns: docs/api.md); a stored reference is skipped.",
+    )
+    orders.add_argument("file", help="the CSV file (UTF-8, first line names the columns)")
+    orders.add_argument("--user", required=True, help="the staff member the import is recorded as")
 
     token = commands.add_parser("token", help="Create, list and revoke API tokens.", description="API tokens.")
     token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)

@@ -38,6 +38,7 @@ from caseloop.customers.actions import (
 )
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.identities import normalise_identity
+from caseloop.customers.imports import import_orders
 from caseloop.customers.models import Contact, Organization, Site, SiteRelation
 from caseloop.customers.schemas import (
     AssetIn,
@@ -54,6 +55,8 @@ from caseloop.customers.schemas import (
     OrderOut,
     OrderPatch,
     OrderQuery,
+    OrdersImportIn,
+    OrdersImportOut,
     OrganizationIn,
     OrganizationOut,
     OrganizationPatch,
@@ -340,6 +343,15 @@ def create_order_route(request: HttpRequest, payload: OrderIn) -> Status[Any]:
         is_renewal=payload.is_renewal,
     )
     return Status(201, order)
+
+
+@router.post("/orders/import", response=OrdersImportOut, tags=["orders"],
+             description="Import a CSV export of orders (staff); rows whose reference is stored are skipped, "
+                         "a bad row is reported by its line and the others are imported.")  # fmt: skip
+def import_orders_route(request: HttpRequest, payload: OrdersImportIn) -> dict[str, Any]:
+    report = import_orders(actor=actor_of(request), text=payload.csv)
+    return {"created": report.created, "already_there": report.already_there,
+            "errors": [{"line": line, "message": message} for line, message in report.errors]}  # fmt: skip
 
 
 @router.get("/orders/{order_id}", response=OrderOut, tags=["orders"])

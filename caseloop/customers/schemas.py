@@ -309,3 +309,19 @@ class OrderQuery(PageQuery):
     contact: Id | None = None
     organization: Id | None = None
     status: OrderStatus | None = None
+
+
+class OrdersImportIn(InSchema):
+    csv: Text = Field(min_length=1, max_length=8_000_000,
+                      description="a CSV export, one order a row (columns: docs/api.md, Orders)")  # fmt: skip
+
+
+class ImportErrorOut(Schema):
+    line: int = Field(description="the line of the file (1 is the header)")
+    message: str
+
+
+class OrdersImportOut(Schema):
+    created: int
+    already_there: int = Field(description="rows whose reference is stored already (skipped)")
+    errors: list[ImportErrorOut]
