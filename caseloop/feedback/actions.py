@@ -649,8 +649,11 @@ def schedule_follow_up(*, case_id: int) -> FollowUp | None:
     open_one = FollowUp.objects.filter(case_id=case.pk, state__in=OPEN_FOLLOW_UP_STATES).first()
     if open_one is not None:
         if open_one.state == FollowUpState.SCHEDULED and open_one.due_at != due:
-            open_one.due_at = due
-            open_one.save(update_fields=["due_at"])
+            with transaction.atomic():
+                promising.follow_up_released(open_one, reason="Solved again: the follow-up moves to the new solve.")
+                open_one.due_at = due
+                open_one.save(update_fields=["due_at"])
+                promising.promise_follow_up(open_one, case)
             on_commit(tasks.enqueue_follow_up, open_one.pk, due)
         return open_one
     try:
@@ -663,6 +666,7 @@ def schedule_follow_up(*, case_id: int) -> FollowUp | None:
                          summary=f"Follow-up “did it hold?” due {due:%d %b %Y} "
                                  f"({FollowUpMethod(rule.method).label.lower()})",
                          data={"follow_up": follow_up.pk, "due_at": due})  # fmt: skip
+            promising.promise_follow_up(follow_up, case)
     except IntegrityError:
         return FollowUp.objects.filter(case_id=case.pk, state__in=OPEN_FOLLOW_UP_STATES).first()
     on_commit(tasks.enqueue_follow_up, follow_up.pk, due)
@@ -681,6 +685,7 @@ def send_follow_up(*, follow_up_id: int) -> FollowUp | None:
         if case.status in OPEN_STATUSES:
             follow_up.state, follow_up.note = FollowUpState.CANCELLED, "The case was reopened before the follow-up."
             follow_up.save(update_fields=["state", "note"])
+            promising.follow_up_released(follow_up, reason="The case was reopened before the follow-up.")
             return follow_up
         channel = reply_channel(case, follow_up.contact) if case.status == CaseStatus.SOLVED else None
         if follow_up.method == FollowUpMethod.CALL or channel is None:
@@ -700,6 +705,7 @@ def send_follow_up(*, follow_up_id: int) -> FollowUp | None:
                             body=MessageInput(body_text=text.body_text, body_html=text.body_html))  # fmt: skip
         follow_up.state, follow_up.sent_at, follow_up.message = FollowUpState.SENT, now, added.message
         follow_up.save(update_fields=["state", "sent_at", "message"])
+        promising.follow_up_done(follow_up, actor=None)
         record_event(kind="follow_up.sent", subjects=[(S.CASE, case.pk)], case_id=case.pk,
                      summary=f"Asked whether the fix on {case.number} held",
                      data={"follow_up": follow_up.pk})  # fmt: skip
@@ -778,6 +784,7 @@ def _close_follow_up(follow_up: FollowUp, *, held: bool, actor: User | None, not
         if not held:
             current.new_case = _reopen_with_context(follow_up=current, actor=actor, note=note)
         current.save(update_fields=["state", "answered_at", "answered_by", "note", "new_case"])
+        promising.follow_up_done(current, actor=actor)  # a call made (a link answered: kept when it was sent)
         how = "by phone" if actor is not None else "by link"
         summary = (f"The fix on {current.case.number} held (answered {how})" if held else
                    f"The fix on {current.case.number} did not hold (answered {how})"

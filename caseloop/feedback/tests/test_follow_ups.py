@@ -235,3 +235,85 @@ def test_a_fix_asked_about_by_sms_gets_the_question_by_sms(rule, agent, door):
     assert message is not None and (message.channel, message.direction) == (Channel.SMS, Direction.OUTBOUND)
     assert message.body_text.startswith(f"Did our fix on {follow_up.case.number} hold? Yes: http")
     assert "\n" not in message.body_text and message.body_html == ""
+
+
+# --- the follow-up is a promise in the ledger ---------------------------------------------------------------------
+def _promise(follow_up):
+    from caseloop.feedback.promising import follow_up_source
+    from caseloop.promises.models import Promise
+
+    return Promise.objects.get(source=follow_up_source(follow_up))
+
+
+def test_a_scheduled_follow_up_is_a_promise_owned_by_who_worked_the_case(rule, agent, door):
+    from caseloop.promises.choices import PromiseKind, PromiseState
+
+    follow_up = _scheduled(agent, door)
+    promise = _promise(follow_up)
+    assert (promise.kind, promise.state, promise.owner_user, promise.window_start, promise.due_at) == (
+        PromiseKind.REPLY, PromiseState.OPEN, agent, DUE, DUE + dt.timedelta(days=1))  # fmt: skip
+    assert (promise.case_id, promise.contact_id) == (follow_up.case_id, follow_up.contact_id)
+    assert promise.description == f"ask whether our fix on {follow_up.case.number} held"
+
+
+def test_asking_keeps_the_promise(rule, agent, door):
+    from caseloop.promises.choices import PromiseState
+
+    follow_up = _sent(agent, door)
+    promise = _promise(follow_up)
+    assert (promise.state, promise.kept_at) == (PromiseState.KEPT, DUE)
+
+
+def test_a_call_follow_up_is_a_call_back_promise_kept_by_recording_the_call(manager, agent, door):
+    from caseloop.promises.choices import PromiseKind, PromiseState
+
+    create_follow_up_rule(actor=manager, name="Call them", delay_hours=72, method=FollowUpMethod.CALL)
+    follow_up = _sent(agent, door)
+    assert follow_up.state == FollowUpState.CALL_DUE and _promise(follow_up).kind == PromiseKind.CALL_BACK
+    assert _promise(follow_up).state == PromiseState.OPEN  # the call task is not the call
+    with clock.frozen_at(DUE + dt.timedelta(hours=5)):
+        record_follow_up_call(actor=agent, follow_up=follow_up, held=True, note="All good")
+    assert _promise(follow_up).state == PromiseState.KEPT
+
+
+def test_a_call_nobody_makes_breaks_the_promise(manager, agent, door):
+    from caseloop.promises.checker import check_promises
+    from caseloop.promises.choices import PromiseState
+
+    create_follow_up_rule(actor=manager, name="Call them", delay_hours=72, method=FollowUpMethod.CALL)
+    follow_up = _sent(agent, door)
+    check_promises(now=DUE + dt.timedelta(hours=23))
+    assert _promise(follow_up).state in (PromiseState.OPEN, PromiseState.AT_RISK)
+    check_promises(now=DUE + dt.timedelta(days=1, minutes=1))
+    assert _promise(follow_up).state == PromiseState.BROKEN
+
+
+def test_a_reopened_case_releases_the_follow_up_promise(rule, agent, door):
+    from caseloop.cases.actions import change_status
+    from caseloop.promises.choices import PromiseState
+
+    follow_up = _scheduled(agent, door)
+    change_status(actor=agent, case=follow_up.case, status=CaseStatus.OPEN)
+    with clock.frozen_at(DUE):
+        send_due_follow_ups()
+    promise = _promise(follow_up)
+    assert promise.state == PromiseState.RELEASED and "reopened" in promise.release_reason
+
+
+def test_solved_again_releases_the_old_promise_and_makes_one_for_the_new_time(rule, agent, door):
+    from caseloop.cases.actions import change_status
+    from caseloop.promises.choices import PromiseState
+    from caseloop.promises.models import Promise
+
+    follow_up = _scheduled(agent, door)
+    first = _promise(follow_up)
+    change_status(actor=agent, case=follow_up.case, status=CaseStatus.OPEN)
+    change_status(actor=agent, case=follow_up.case, status=CaseStatus.SOLVED)
+    with clock.frozen_at(START + dt.timedelta(days=1)):
+        moved = schedule_follow_up(case_id=follow_up.case_id)
+    assert moved is not None
+    first.refresh_from_db()
+    assert first.state == PromiseState.RELEASED
+    second = _promise(moved)
+    assert (second.state, second.due_at) == (PromiseState.OPEN, DUE + dt.timedelta(days=2))
+    assert Promise.objects.filter(case_id=follow_up.case_id).count() == 2
