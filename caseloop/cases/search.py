@@ -100,20 +100,38 @@ class _SqliteSearch(_Backend):
             parts.append(f'"{word}"' + ("*" if prefix else ""))
         return " ".join(parts)
 
+    @staticmethod
+    def _score(table: str, terms: list[str], weight: float = 1.0) -> str:
+        """The rank column: bm25 for several words; for one word, 0 (newest first).
+
+        FTS5's bm25 computes each word's IDF by walking the word's whole
+        doclist: 50-65 ms for a word in 880,000 of a million messages. With one
+        word the IDF is one constant factor for every row, so it cannot change
+        the order by much, and the window (newest matches) is already the
+        useful part: rank by recency instead (docs/adr/0004-search.md).
+        """
+        if len(terms) == 1:
+            return f"-{weight}"  # negated as bm25 is: lower is better
+        return f"bm25({table}) * {weight}"
+
+    @staticmethod
+    def _window(terms: list[str], limit: int) -> int:
+        return RECENT_WINDOW if len(terms) > 1 else limit  # one word: the newest are the answer
+
     def _ranked(self, sql: str, params: list[Any], limit: int) -> list[tuple[int, float]]:
         with self.conn.cursor() as cursor:
             cursor.execute(sql, params)
             rows = [(int(r[0]), -float(r[1])) for r in cursor.fetchall()]  # bm25: lower is better
-        rows.sort(key=lambda r: r[1], reverse=True)
+        rows.sort(key=lambda r: r[1], reverse=True)  # stable: equal scores stay newest first
         return rows[:limit]
 
     def case_hits(self, terms: list[str], limit: int) -> list[SearchHit]:
         match = self.match_expression(terms)
         restrict, rparams = self._restriction("f.rowid")
         ranked = self._ranked(
-            "SELECT f.rowid, bm25(cases_case_fts) * 2.0 FROM cases_case_fts f "
+            f"SELECT f.rowid, {self._score('cases_case_fts', terms, 2.0)} FROM cases_case_fts f "
             f"WHERE cases_case_fts MATCH %s{restrict} ORDER BY f.rowid DESC LIMIT %s",
-            [match, *rparams, RECENT_WINDOW], limit,
+            [match, *rparams, self._window(terms, limit)], limit,
         )  # fmt: skip
         if not ranked:
             return []
@@ -143,9 +161,9 @@ class _SqliteSearch(_Backend):
                 where += " AND m.direction <> %s"
                 params.append(Direction.NOTE.value)
         ranked = self._ranked(
-            f"SELECT f.rowid, bm25(cases_message_fts) FROM cases_message_fts f{join} "
+            f"SELECT f.rowid, {self._score('cases_message_fts', terms)} FROM cases_message_fts f{join} "
             f"WHERE cases_message_fts MATCH %s{where} ORDER BY f.rowid DESC LIMIT %s",
-            [*params, RECENT_WINDOW], limit,
+            [*params, self._window(terms, limit)], limit,
         )  # fmt: skip
         if not ranked:
             return []
