@@ -345,3 +345,27 @@ def test_the_page_shows_each_figure_with_its_interval_and_n_and_flags_small_samp
     assert '<span class="est-value">+100</span>' in rows["East"]  # NPS of five promoters, shown -100..100
     assert "small-flag" not in rows["North"] and "n=400" in rows["North"]
     assert '<span class="est est-none" title="no observation">\u2014</span>' in rows["East"]  # no effort answer
+
+
+def test_every_dimension_names_its_segments_and_keeps_the_empty_one_apart(manager):
+    from caseloop.customers.actions import create_organization
+    from caseloop.customers.choices import OrganizationKind
+
+    fitters = create_organization(actor=None, name="Fast Fitters", kind=OrganizationKind.PARTNER)
+    tech = make_agent(username="tina", display_name="Tina Tech", role=Role.TECHNICIAN)
+    day = PERIOD.start + dt.timedelta(days=1)
+    rows = {
+        "person": [(str(tech.pk), "Tina Tech"), ("none", "Unassigned")],
+        "partner": [(str(fitters.pk), "Fast Fitters"), ("none", "No partner (our own people)")],
+        "channel": [("sms", "SMS"), ("email", "Email")],
+        "case_type": [("spring", "spring"), ("none", "No type or tag")],
+        "team": [("424242", "#424242 (removed)")],
+    }
+    for dimension, keys in rows.items():
+        for n, (key, _) in enumerate(keys, start=1):
+            day_stat(day, dimension, key, cases=n, exp_n=n, exp_met=n)
+    api = ApiClient(manager)
+    for dimension, keys in rows.items():
+        params = {"dimension": dimension, "start": PERIOD.start.isoformat(), "end": PERIOD.end.isoformat()}
+        got = {(s["key"], s["label"]) for s in api.get("/insights/segments", params).json()["segments"]}
+        assert got == set(keys), dimension
