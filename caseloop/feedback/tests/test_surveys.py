@@ -445,3 +445,18 @@ def test_a_case_that_came_by_sms_gets_the_one_click_survey_by_sms(agent):
     links = re.findall(r"http://127.0.0.1:8000/feedback/s/([^/\s]+)/(failed|met|exceeded)/", survey.message.body_text)
     assert sorted(choice for _, choice in links) == ["exceeded", "failed", "met"]  # one click answers from the SMS
     assert {read_token(token, purpose=Purpose.SURVEY) for token, _ in links} == {survey.pk}
+
+
+def test_a_rules_delay_decides_when_its_survey_goes_out(manager, agent):
+    team = make_team("Doors")
+    create_survey_rule(actor=manager, name="Doors a day later", team=team, questions=["ces"], delay_minutes=24 * 60)
+    case = solved_case(agent=agent, team=team)
+    with clock.frozen_at(START):
+        survey = schedule_survey(case_id=case.pk)
+    assert survey is not None and survey.scheduled_for == START + dt.timedelta(days=1)
+    with clock.frozen_at(START + dt.timedelta(hours=23, minutes=59)):
+        assert send_due_surveys() == 0
+    with clock.frozen_at(START + dt.timedelta(days=1)):
+        assert send_due_surveys() == 1
+    survey.refresh_from_db()
+    assert survey.state == SurveyState.SENT and survey.questions == ["expectations", "ces"]
