@@ -369,3 +369,14 @@ def test_every_dimension_names_its_segments_and_keeps_the_empty_one_apart(manage
         params = {"dimension": dimension, "start": PERIOD.start.isoformat(), "end": PERIOD.end.isoformat()}
         got = {(s["key"], s["label"]) for s in api.get("/insights/segments", params).json()["segments"]}
         assert got == set(keys), dimension
+
+
+def test_an_empty_period_shows_no_figure_anywhere_rather_than_zeros(manager):
+    table = _page(manager).content.decode().split('id="segments-title"')[1].split("</table>")[0]
+    assert "No case solved in this period." in table and "est-value" not in table and "small-flag" not in table
+    params = {"dimension": "team", "start": PERIOD.start.isoformat(), "end": PERIOD.end.isoformat()}
+    body = ApiClient(manager).get("/insights/segments", params).json()
+    assert body["segments"] == [] and body["overall"]["figures"]["cases"] == 0
+    assert {name: value for name, value in body["overall"]["figures"].items() if name != "cases"} == dict.fromkeys(
+        (name for name in body["overall"]["figures"] if name != "cases"), None)  # fmt: skip
+    assert ApiClient(manager).get("/insights/alarm", params).json()["alarms"] == []
