@@ -84,6 +84,12 @@ def messages_visible_to(actor: User, case: Case) -> QuerySet[Message]:
     return qs.order_by("id")
 
 
+# Open cases, as an index can use it. Django writes `is_open=True` as a bare
+# `WHERE "is_open"`, which SQLite does not match to an index column (it then
+# sorts or scans); `IN (1)` becomes `is_open = 1`, an index equality.
+IS_OPEN = Q(is_open__in=[True])
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFilter:
     """One filter definition, used by the API list and the inbox views alike."""
@@ -106,7 +112,7 @@ class CaseFilter:
 
     def apply(self, qs: QuerySet[Case]) -> QuerySet[Case]:
         if self.open_only:
-            qs = qs.filter(is_open=True)
+            qs = qs.filter(IS_OPEN)
         if self.status:
             qs = qs.filter(status__in=self.status) if len(self.status) > 1 else qs.filter(status=self.status[0])
         if self.priority:
@@ -177,16 +183,22 @@ def case_page(
         raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor belongs to another sort order.", status=400)
     if 1 < len(case_filter.team_ids) <= MAX_MERGED_TEAMS:
         # `team IN (a, b)` cannot walk one index in sort order; one walk per
-        # team (each an index range) merged here costs a few small queries
-        # instead of sorting every open case of those teams
-        rows: list[Case] = []
+        # team (each an index range, keys only) merged here, then one read of
+        # the page's rows, costs a few small queries instead of sorting every
+        # open case of those teams
+        keys: list[tuple[int, dt.datetime, str]] = []
         for team_id in case_filter.team_ids:
             one_team = replace(case_filter, team_ids=(team_id,))
-            rows.extend(_page_query(actor, one_team, sort, after)[: limit + 1])
-        rows.sort(key=_sort_key(sort))
-        rows = rows[: limit + 1]
+            walk = _page_query(actor, one_team, sort, after).values_list("id", "updated_at", "priority")
+            keys.extend(walk[: limit + 1])
+        keys.sort(key=_sort_key(sort))
+        wanted = [k[0] for k in keys[: limit + 1]]
+        found = {c.pk: c for c in Case.objects.filter(pk__in=wanted).select_related("requester", "assignee", "team")
+                 .prefetch_related("tags")}  # fmt: skip
+        rows = [found[pk] for pk in wanted if pk in found]
     else:
-        rows = list(_page_query(actor, case_filter, sort, after)[: limit + 1])
+        page = _page_query(actor, case_filter, sort, after)
+        rows = list(page.select_related("requester", "assignee", "team").prefetch_related("tags")[: limit + 1])
     if len(rows) <= limit:
         return CasePage(cases=rows, next_cursor=None)
     last = rows[limit - 1]
@@ -201,18 +213,19 @@ def case_page(
 MAX_MERGED_TEAMS = 8
 
 
-def _sort_key(sort: CaseSort) -> Callable[[Case], Any]:
+def _sort_key(sort: CaseSort) -> Callable[[tuple[int, dt.datetime, str]], Any]:
+    """Order (id, updated_at, priority) keys as `_page_query` orders rows."""
     if sort == CaseSort.OLDEST:
-        return lambda c: c.pk
+        return lambda k: k[0]
     if sort == CaseSort.UPDATED:
-        return lambda c: (-c.updated_at.timestamp(), -c.pk)
+        return lambda k: (-k[1].timestamp(), -k[0])
     if sort == CaseSort.PRIORITY:
-        return lambda c: (-PRIORITY_RANK.get(Priority(c.priority), 1), -c.pk)
-    return lambda c: -c.pk
+        return lambda k: (-PRIORITY_RANK.get(Priority(k[2]), 1), -k[0])
+    return lambda k: -k[0]
 
 
 def _page_query(actor: User, case_filter: CaseFilter, sort: CaseSort, after: dict[str, Any]) -> QuerySet[Case]:
-    """The filter's cases in `sort` order, after the cursor's key, with what the inbox shows."""
+    """The filter's cases in `sort` order, after the cursor's key."""
     qs = case_filter.apply(cases_visible_to(actor))
     try:
         if sort == CaseSort.OLDEST:
@@ -235,7 +248,7 @@ def _page_query(actor: User, case_filter: CaseFilter, sort: CaseSort, after: dic
                 qs = qs.filter(id__lt=int(after["id"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor is not valid; start again.", status=400) from exc
-    return qs.select_related("requester", "assignee", "team").prefetch_related("tags")
+    return qs
 
 
 def count_capped(qs: QuerySet[Case], *, cap: int = 1000) -> int:
@@ -380,7 +393,7 @@ class AgentLoad:
 def team_loads() -> list[TeamLoad]:
     """Open and unassigned cases and the oldest open case, per team (None: no team)."""
     rows = (
-        Case.objects.filter(is_open=True)
+        Case.objects.filter(IS_OPEN)
         .values("team_id")
         .annotate(open=Count("id"), unassigned=Count("id", filter=Q(assignee__isnull=True)), oldest=Min("created_at"))
         .order_by("team_id")
@@ -392,7 +405,7 @@ def team_loads() -> list[TeamLoad]:
 def agent_loads() -> list[AgentLoad]:
     """Open cases per assignee, busiest first."""
     rows = (
-        Case.objects.filter(is_open=True, assignee__isnull=False)
+        Case.objects.filter(IS_OPEN, assignee__isnull=False)
         .values("assignee_id")
         .annotate(open=Count("id"), pending=Count("id", filter=Q(status=CaseStatus.PENDING)), oldest=Min("created_at"))
         .order_by("-open", "assignee_id")
