@@ -402,7 +402,33 @@ def process_inbound(*, inbound_id: int) -> InboundEmail:
     return _process(inbound, all_mailboxes())
 
 
-def _process(inbound: InboundEmail, mailboxes: Sequence[Mailbox]) -> InboundEmail:
+# how far back a chain of stored-but-unfiled messages is filed first (each link one reply)
+MAX_PARENTS_FIRST = 5
+
+
+def _file_parents_first(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailbox], depth: int) -> None:
+    """File the stored-but-unfiled messages this one answers, before it.
+
+    Several workers file the queue at once, and two SMTP connections may hand
+    over a reply and the message it answers together: a reply filed first
+    would open a new case instead of joining its conversation. The message it
+    names in In-Reply-To (or the nearest References) is filed first when it is
+    stored and still waiting; a message is claimed only once, so a worker
+    racing for the same parent files it once. One prepared, indexed read per
+    threaded message; nothing when the parent is filed already.
+    """
+    if depth >= MAX_PARENTS_FIRST:
+        return
+    for ident in parsed.thread_ids[:3]:
+        row = values_by(InboundEmail, ["id"], message_id=ident, state=InboundState.RECEIVED)
+        if row is not None and row[0] != inbound.pk:
+            parent = get_by(InboundEmail, id=row[0])
+            if parent is not None:
+                _process(parent, mailboxes, depth=depth + 1)
+            return
+
+
+def _process(inbound: InboundEmail, mailboxes: Sequence[Mailbox], *, depth: int = 0) -> InboundEmail:
     """`process_inbound` for a row already read (or just stored).
 
     One transaction per message, so a failure loses nothing but that
@@ -424,6 +450,8 @@ def _process(inbound: InboundEmail, mailboxes: Sequence[Mailbox]) -> InboundEmai
     if inbound.size > max_message_bytes():
         return _set_outcome(inbound, InboundState.QUARANTINED, InboundReason.TOO_LARGE,
                             f"{inbound.size} bytes; the limit is {max_message_bytes()}.")  # fmt: skip
+    if parsed.thread_ids:
+        _file_parents_first(inbound, parsed, mailboxes, depth)
     inbound_id = inbound.pk
     try:
         with transaction.atomic():

@@ -188,6 +188,33 @@ def test_reference_to_an_earlier_inbound_message_threads_too():
     assert follow.case_id == first.case_id and Case.objects.count() == 1
 
 
+def test_a_reply_filed_before_the_message_it_answers_files_that_message_first():
+    """Workers file the queue in any order: a reply must still join its conversation, not open a case."""
+
+    def store(raw: bytes) -> InboundEmail:
+        return receive_email(raw=raw, source=InboundSource.SMTP, envelope_from="ann@customer.test",
+                             envelope_to=["support@example.com"]).inbound  # fmt: skip
+
+    first = store(raw_email(message_id="<first@customer.test>"))
+    second = store(raw_email(subject="Re: Garage door stuck", message_id="<second@customer.test>",
+                             in_reply_to="<first@customer.test>", references="<first@customer.test>"))  # fmt: skip
+    third = store(raw_email(subject="Re: Garage door stuck", message_id="<third@customer.test>",
+                            in_reply_to="<second@customer.test>",
+                            references="<first@customer.test> <second@customer.test>"))  # fmt: skip
+    filed = process_inbound(inbound_id=third.pk)  # the newest first: both earlier ones are filed before it
+    states = dict(InboundEmail.objects.values_list("id", "state"))
+    assert states == {first.pk: InboundState.PROCESSED, second.pk: InboundState.PROCESSED,
+                      third.pk: InboundState.PROCESSED}  # fmt: skip
+    assert Case.objects.count() == 1 and filed.case_id == InboundEmail.objects.get(pk=first.pk).case_id
+    case = Case.objects.get()
+    assert [m.external_id for m in case.messages.order_by("id")] == [
+        "first@customer.test", "second@customer.test", "third@customer.test",
+    ]  # fmt: skip
+    # the others, when their own tasks run, find themselves filed: nothing twice
+    assert process_inbound(inbound_id=first.pk).state == InboundState.PROCESSED
+    assert Message.objects.count() == 3
+
+
 def test_subject_token_threads_mail_from_the_requester():
     first = ingest(raw_email())
     case = case_of(first)
