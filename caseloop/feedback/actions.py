@@ -38,7 +38,7 @@ from caseloop.feedback.choices import (
     ThankYouState,
 )
 from caseloop.feedback.errors import FeedbackError, FeedbackErrorCode
-from caseloop.feedback.lexicon import complains_about_surveys, read_praise
+from caseloop.feedback.lexicon import complains_about_surveys, may_concern_feedback, read_praise
 from caseloop.feedback.models import (
     LIVE_SURVEY_STATES,
     OPEN_FOLLOW_UP_STATES,
@@ -561,7 +561,7 @@ def read_inbound_message(*, message_id: int) -> list[Kudos]:
     # Runs after every inbound message (each email filed): one prepared read, and the case and
     # contact are read only for the few messages that say something about feedback.
     message = get_by(Message, id=message_id)
-    if message is None or message.direction != Direction.INBOUND:
+    if message is None or message.direction != Direction.INBOUND or not may_concern_feedback(message.body_text):
         return []
     complains = complains_about_surveys(message.body_text)
     if not complains and not read_praise(message.body_text).is_compliment():

@@ -78,6 +78,16 @@ _STRONG, _WEAK, _THANKS, _COMPLAINT = map(_patterns, (STRONG_PRAISE, WEAK_PRAISE
 _COURTESY, _SURVEY, _STOP = map(_patterns, (COURTESY, SURVEY_WORDS, STOP_WORDS))
 
 
+# One search over every praise and survey word: most inbound messages contain none, and one
+# regex answers that where the full reading runs dozens (every inbound email is read).
+_MENTIONS = re.compile("|".join(p.pattern for _, p in (*_STRONG, *_WEAK, *_SURVEY)))
+
+
+def may_concern_feedback(text: str) -> bool:
+    """False only when the text has no praise word and no survey word (then neither reading can find anything)."""
+    return _MENTIONS.search(_normalise(text)) is not None
+
+
 def own_words(text: str) -> str:
     """The part of a message the customer wrote now: everything before the first quoted line."""
     kept: list[str] = []

@@ -79,3 +79,22 @@ def test_complaints_about_surveys(text):
 ])  # fmt: skip
 def test_no_complaint_about_surveys(text):
     assert not complains_about_surveys(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The spring on the left side snapped this morning; can you come Tuesday?", False),
+        ("Amazing work by Dana, thank you!", True),
+        ("Thanks, that was quick", True),
+        ("Please stop sending me these surveys.", True),
+        ("Invoice 4411 attached.", False),
+    ],
+)
+def test_the_quick_check_only_lets_texts_without_a_feedback_word_skip_the_reading(text, expected):
+    from caseloop.feedback.lexicon import complains_about_surveys, may_concern_feedback, read_praise
+
+    assert may_concern_feedback(text) is expected
+    if not expected:  # skipping loses nothing: the full reading finds nothing either
+        reading = read_praise(text)
+        assert not reading.is_compliment() and not complains_about_surveys(text)
