@@ -91,6 +91,9 @@ def test_the_commitments_beside_a_case(page: Any, transactional_db: None) -> Non
     promises.get_by_role("button", name="Promise").click()
     expect(promises.get_by_text("call you back about the spring")).to_be_visible()
     assert Promise.objects.count() == 2
+    # a new promise tells the other panels the case changed; they reload (outerHTML) — let that settle
+    # before opening the quote form, or the reload closes it under the test
+    page.wait_for_load_state("networkidle")
 
     quotes = page.get_by_role("region", name="Quotes")
     quotes.get_by_text("Quote from the price book").click()
