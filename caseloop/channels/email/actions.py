@@ -70,8 +70,8 @@ from caseloop.customers.actions import IdentityInput, create_contact
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.errors import CustomerError, CustomerErrorCode
 from caseloop.customers.identities import normalise_identity
-from caseloop.customers.models import Contact, ContactIdentity, Organization
-from caseloop.customers.selectors import find_contact_by_identity, surviving_contact
+from caseloop.customers.models import Contact, ContactIdentity
+from caseloop.customers.selectors import find_contact_by_identity, organization_of_domain, surviving_contact
 from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_role, require_staff
@@ -346,7 +346,7 @@ def _store(
     except IntegrityError:
         # The same bytes were stored before (a retried delivery; the unique SHA-256 says so):
         # that row is the one. Asking the unique index is cheaper than looking first.
-        existing = InboundEmail.objects.defer("raw").filter(sha256=digest).first()
+        existing = get_by(InboundEmail, sha256=digest)  # a prepared unique-key read
         if existing is None:
             raise
         return Received(inbound=existing, created=False)
@@ -673,7 +673,7 @@ def _contact_for(address: str, name: str) -> Contact:
 def _new_contact(address: str, name: str) -> Contact:
     """A contact for an address nobody has, in the organization whose domain it is."""
     domain = address.rpartition("@")[2]
-    organization = Organization.objects.filter(domain=domain).order_by("id").first() if domain else None
+    organization = organization_of_domain(domain) if domain else None
     display = " ".join(name.split())[:200] or address.partition("@")[0]
     try:
         with transaction.atomic():
@@ -772,13 +772,15 @@ def add_participants(
             continue  # an unusable Cc address is skipped; the raw message keeps it
         if exclude is not None and contact.pk == exclude.pk:
             continue
-        with transaction.atomic():
-            participant, created = CaseParticipant.objects.get_or_create(
-                case=case, address=address, defaults={"contact": contact, "role": role, "added_at": now}
-            )
         existing.add(address)
-        if created:
-            added.append(participant)
+        if values_by(CaseParticipant, ["id"], case_id=case.pk, address=address) is not None:
+            continue  # added meanwhile by another filer
+        try:
+            with transaction.atomic():  # prepared INSERT (core.fastdb); the unique (case, address) guards races
+                added.append(insert(CaseParticipant(case=case, address=address, contact=contact, role=role,
+                                                    added_at=now)))  # fmt: skip
+        except IntegrityError:
+            continue
     if added:
         names = ", ".join(p.address for p in added)
         record_event(kind="case.participants_added", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,

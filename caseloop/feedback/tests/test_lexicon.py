@@ -98,3 +98,12 @@ def test_the_quick_check_only_lets_texts_without_a_feedback_word_skip_the_readin
     if not expected:  # skipping loses nothing: the full reading finds nothing either
         reading = read_praise(text)
         assert not reading.is_compliment() and not complains_about_surveys(text)
+
+
+def test_the_quick_check_never_skips_a_text_the_full_reading_would_catch():
+    from caseloop.feedback.lexicon import STRONG_PRAISE, SURVEY_WORDS, WEAK_PRAISE, may_concern_feedback
+
+    for term in (*STRONG_PRAISE, *WEAK_PRAISE, *SURVEY_WORDS):
+        word = term.rstrip("*") + ("ing" if term.endswith("*") else "")
+        for text in (f"{word}", f"Well, {word.upper()}!", f"({word}-looking)", f"It was {word}."):
+            assert may_concern_feedback(text), (term, text)
