@@ -1,10 +1,9 @@
-"""Who may open the channels' own workspace pages (chat queue, IVR editor, the case page's panels).
+"""The channels' own workspace pages (chat queue, IVR editor, the case page's panels): who may open them,
+and the conversation their panels refresh.
 
-The channels sit below `caseloop.web` in the layers, so they cannot use its
-`staff_view`; these decorators keep the same conventions: the sign-in page for
-a visitor (a 401 with HX-Redirect for an htmx fragment), the workspace's polite
-403 page for a customer or partner, a DomainError shown with its status, and
-pages extend the workspace's templates.
+Staff pages use the one decorator every domain shares (`caseloop.identity.access.staff_page`: the sign-in
+page for a visitor, the polite 403 for a customer or partner, a DomainError shown with its status);
+`admin_page` adds the channels' administrators-only set-up pages.
 """
 
 from __future__ import annotations
@@ -13,55 +12,20 @@ import functools
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponseBase
 
 from caseloop.cases.choices import Channel, Direction
 from caseloop.cases.models import Case
 from caseloop.cases.selectors import messages_visible_to
 from caseloop.channels.email.selectors import delivery_states, display_texts
-from caseloop.core.errors import DomainError, PermissionDenied
+from caseloop.core.errors import PermissionDenied
+from caseloop.identity.access import StaffRequest, error_page, is_htmx, staff_page
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 
+__all__ = ["StaffRequest", "admin_page", "conversation", "is_htmx", "staff_page"]
+
 P = ParamSpec("P")
-
-
-class StaffRequest(HttpRequest):
-    user: User  # narrowed by the decorators
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
-
-
-def refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
-    template = "web/partials/error.html" if is_htmx(request) else "web/error.html"
-    return render(request, template, {"error": error}, status=error.status)
-
-
-def staff_page(
-    view: Callable[Concatenate[StaffRequest, P], HttpResponseBase],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-        user = request.user
-        if not user.is_authenticated:
-            if is_htmx(request):
-                response = HttpResponse(status=401)
-                response["HX-Redirect"] = f"/login/?next={request.headers.get('HX-Current-URL', '/')}"
-                return response
-            return redirect_to_login(request.get_full_path())
-        assert isinstance(user, User)
-        if not user.is_staff_member:
-            return render(request, "web/not_staff.html", status=403)
-        try:
-            return view(request, *args, **kwargs)  # type: ignore[arg-type]
-        except DomainError as error:
-            return refusal(request, error)
-
-    return wrapper
 
 
 def admin_page(
@@ -72,7 +36,7 @@ def admin_page(
     @functools.wraps(view)
     def inner(request: StaffRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if request.user.role != Role.ADMIN:
-            return refusal(request, PermissionDenied("Only administrators set up channels."))
+            return error_page(request, PermissionDenied("Only administrators set up channels."))
         return view(request, *args, **kwargs)
 
     return staff_page(inner)
