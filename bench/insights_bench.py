@@ -26,13 +26,13 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench import scratch_db
 
 TARGET_MS = 1000.0
 BENCH_DB = "caseloop_insights_bench"
@@ -44,39 +44,11 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _setup(postgres: str | None) -> Path | None:
-    folder = None
-    if postgres:
-        import psycopg
-
-        with psycopg.connect(postgres, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["CASELOOP_DATABASE_URL"] = postgres.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-    else:
-        os.environ.pop("CASELOOP_DATABASE_URL", None)
-        folder = Path(tempfile.mkdtemp(prefix="caseloop-insights-bench-"))
-        os.environ["CASELOOP_DATA_DIR"] = str(folder)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseloop.config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return folder
+    return scratch_db.set_up(postgres, name=BENCH_DB)
 
 
 def _teardown(postgres: str | None, folder: Path | None) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    if postgres:
-        import psycopg
-
-        with psycopg.connect(postgres, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    scratch_db.tear_down(postgres, folder, name=BENCH_DB)
 
 
 def _generate(*, cases: int, answers: int, seed: int, now: dt.datetime) -> dict[str, Any]:

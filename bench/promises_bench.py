@@ -30,12 +30,12 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench import scratch_db
 
 TARGET_S = 60.0
 BENCH_DB = "caseloop_promises_bench"
@@ -43,39 +43,11 @@ KINDS = ["call_back"] * 5 + ["reply"] * 3 + ["first_response"] * 2 + ["approval_
 
 
 def _setup(postgres: str | None) -> Path | None:
-    folder = None
-    if postgres:
-        import psycopg
-
-        with psycopg.connect(postgres, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["CASELOOP_DATABASE_URL"] = postgres.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-    else:
-        os.environ.pop("CASELOOP_DATABASE_URL", None)
-        folder = Path(tempfile.mkdtemp(prefix="caseloop-promises-bench-"))
-        os.environ["CASELOOP_DATA_DIR"] = str(folder)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseloop.config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return folder
+    return scratch_db.set_up(postgres, name=BENCH_DB)
 
 
 def _teardown(postgres: str | None, folder: Path | None) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    if postgres:
-        import psycopg
-
-        with psycopg.connect(postgres, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    scratch_db.tear_down(postgres, folder, name=BENCH_DB)
 
 
 def _due(rng: random.Random, now: dt.datetime, scenario: str) -> dt.datetime:
