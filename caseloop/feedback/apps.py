@@ -10,3 +10,9 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         # the listeners of the cases domain's events (a solved case, an inbound message)
         import caseloop.feedback.events  # noqa: F401
+
+        # the survey outcome of cases, for the override review of the policies domain (which sits below)
+        from caseloop.feedback.selectors import survey_outcome_of
+        from caseloop.policies.outcomes import register_survey_outcome
+
+        register_survey_outcome(survey_outcome_of)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from caseloop.cases.choices import Channel, Direction
@@ -16,7 +16,7 @@ from caseloop.core import clock
 from caseloop.core.errors import NotFound
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import Contact, ContactIdentity
-from caseloop.feedback.choices import FollowUpState, SurveyState, ThankYouState
+from caseloop.feedback.choices import Expectation, FollowUpState, SurveyState, ThankYouState
 from caseloop.feedback.models import (
     LIVE_SURVEY_STATES,
     FollowUp,
@@ -24,6 +24,7 @@ from caseloop.feedback.models import (
     Kudos,
     ManagerNotice,
     Survey,
+    SurveyAnswer,
     SurveyOptOut,
     SurveyRule,
     ThankYou,
@@ -32,6 +33,7 @@ from caseloop.feedback.tokens import Purpose, read_token
 from caseloop.identity.choices import STAFF_ROLES, Role
 from caseloop.identity.models import Membership, User
 from caseloop.identity.selectors import require_role, require_staff
+from caseloop.policies.outcomes import SurveyOutcome
 
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 
@@ -283,3 +285,22 @@ def survey_counts(actor: User) -> dict[str, int]:
     counts = {state.value: 0 for state in SurveyState}
     counts.update({row["state"]: row["n"] for row in rows})
     return counts
+
+
+def survey_outcome_of(case_ids: Sequence[int]) -> SurveyOutcome:
+    """Answered surveys of these cases (one query): how many, how many met or exceeded expectations, the mean CES.
+
+    Registered with the policies domain at start-up for the override review;
+    an answer counts once its headline (expectations) is answered.
+    """
+    totals = SurveyAnswer.objects.filter(
+        survey__case_id__in=list(case_ids), survey__state=SurveyState.ANSWERED, expectations__isnull=False
+    ).aggregate(
+        answered=Count("id"),
+        met=Count("id", filter=Q(expectations__in=[Expectation.MET, Expectation.EXCEEDED])),
+        ces=Avg("ces"),
+    )
+    ces = totals["ces"]
+    return SurveyOutcome(
+        answered=totals["answered"], met_or_exceeded=totals["met"], mean_ces=None if ces is None else float(ces)
+    )

@@ -146,7 +146,20 @@ def override_review(request: HttpRequest, params: Query[PeriodQuery]) -> list[di
     reviews = selectors.override_review(actor_of(request), since=params.since, until=params.until)
 
     def outcome(o: selectors.Outcome) -> dict[str, Any]:
-        return {"cases": o.cases, "reopened": o.reopened, "reopen_rate": o.rate}
+        surveys = o.surveys
+        return {
+            "cases": o.cases,
+            "reopened": o.reopened,
+            "reopen_rate": o.rate,
+            "surveys": None
+            if surveys is None
+            else {
+                "answered": surveys.answered,
+                "met_or_exceeded": surveys.met_or_exceeded,
+                "met_rate": surveys.met_rate,
+                "mean_ces": surveys.mean_ces,
+            },
+        }
 
     return [
         {

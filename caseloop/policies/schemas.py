@@ -101,10 +101,18 @@ class OverrideOut(Schema):
         return {"id": obj.actor_id, "name": obj.actor.name}
 
 
+class SurveyOutcomeOut(Schema):
+    answered: int = Field(description="surveys whose headline (expectations) was answered")
+    met_or_exceeded: int
+    met_rate: float | None = Field(description="share of the answered surveys that met or exceeded expectations")
+    mean_ces: float | None = Field(description="mean customer effort score (1-7) of the answers that gave one")
+
+
 class OutcomeOut(Schema):
     cases: int = Field(description="cases solved at least once")
     reopened: int
     reopen_rate: float | None
+    surveys: SurveyOutcomeOut | None = Field(description="survey results; null when surveys are not measured")
 
 
 class CountOut(Schema):

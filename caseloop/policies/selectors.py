@@ -53,6 +53,7 @@ from caseloop.policies.models import (
     Override,
     Rule,
 )
+from caseloop.policies.outcomes import SurveyOutcome, survey_outcome
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import TimelineEvent
 
@@ -450,6 +451,7 @@ def approvals_waiting_for(actor: User) -> QuerySet[ApprovalRequest]:
 class Outcome:
     cases: int = 0  # solved at least once
     reopened: int = 0
+    surveys: SurveyOutcome | None = None  # None: no domain measures surveys (no provider registered)
 
     @property
     def rate(self) -> float | None:
@@ -482,14 +484,15 @@ def _reopened(case_ids: Sequence[int]) -> set[int]:
 def _outcome(case_ids: Sequence[int]) -> Outcome:
     """Of these cases, those solved at least once, and how many of those came back."""
     if not case_ids:
-        return Outcome()
+        return Outcome(surveys=survey_outcome(case_ids))
     reopened = _reopened(case_ids)
     solved = set(Case.objects.filter(pk__in=list(case_ids), solved_at__isnull=False).values_list("id", flat=True))
     ever_solved = solved | reopened
-    return Outcome(cases=len(ever_solved), reopened=len(reopened & ever_solved))
+    return Outcome(cases=len(ever_solved), reopened=len(reopened & ever_solved), surveys=survey_outcome(case_ids))
 
 
 COMPARABLE_SAMPLE = 2000
+SURVEY_MIN_ANSWERS = 5  # answered surveys needed on each side before the survey comparison means anything
 
 
 def override_review(actor: User, *, since: dt.datetime, until: dt.datetime) -> list[RuleReview]:
@@ -498,10 +501,13 @@ def override_review(actor: User, *, since: dt.datetime, until: dt.datetime) -> l
     Comparable cases: opened in the same period on the same channel and
     priority as the overridden ones, solved at least once, and with no
     override of that rule (the most recent COMPARABLE_SAMPLE of them). The
-    outcome is the reopen rate for now (survey results join once measured per
-    case). A guideline overridden at least CASELOOP_OVERRIDE_REVIEW_MIN times
-    whose overridden cases came back no more often (within 2 points) is
-    suggested for relaxing or retiring.
+    outcome is the reopen rate and, when the feedback domain has registered
+    its provider (policies.outcomes), the survey results: answered surveys,
+    the share that met or exceeded expectations, the mean CES. A guideline
+    overridden at least CASELOOP_OVERRIDE_REVIEW_MIN times whose overridden
+    cases came back no more often (within 2 points) is suggested for relaxing
+    or retiring; with at least SURVEY_MIN_ANSWERS answers on each side, only
+    when those cases also met expectations at least as often.
     """
     require_role(actor, *MANAGERS)
     if since >= until:
@@ -551,23 +557,48 @@ def _counts(names: Iterable[str]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
+def _survey_words(o: SurveyOutcome) -> str:
+    return f"{o.met_rate or 0:.0%} of {o.answered} answer{'s' if o.answered != 1 else ''}"
+
+
 def _suggestion(review: RuleReview, minimum: int) -> str:
     if review.rule.kind != RuleKind.GUIDELINE or review.overrides < minimum:
         return ""
     mine, theirs = review.overridden.rate, review.comparable.rate
     if mine is None or theirs is None:
         return ""
-    if mine <= theirs + 0.02:
-        return (
-            f"Overridden {review.overrides} times, and those cases came back no more often than comparable ones "
-            f"({mine:.0%} vs {theirs:.0%} reopened): consider relaxing or retiring this guideline."
-        )
+    reopened = f"{mine:.0%} vs {theirs:.0%} reopened"
     if mine >= theirs + 0.10:
         return (
-            f"Overridden cases came back more often ({mine:.0%} vs {theirs:.0%} reopened): the guideline "
+            f"Overridden cases came back more often ({reopened}): the guideline "
             f"seems to protect customers; talk it through with the people overriding it."
         )
-    return ""
+    if mine > theirs + 0.02:
+        return ""
+    ours, others = review.overridden.surveys, review.comparable.surveys
+    if ours is None or others is None:  # no survey results at all: the reopen rate alone
+        return (
+            f"Overridden {review.overrides} times, and those cases came back no more often than comparable ones "
+            f"({reopened}): consider relaxing or retiring this guideline."
+        )
+    if ours.answered < SURVEY_MIN_ANSWERS or others.answered < SURVEY_MIN_ANSWERS:
+        return (
+            f"Overridden {review.overrides} times, and those cases came back no more often than comparable ones "
+            f"({reopened}): consider relaxing or retiring this guideline. The survey comparison is not yet "
+            f"meaningful ({ours.answered} answered on overridden cases, {others.answered} on comparable ones; "
+            f"{SURVEY_MIN_ANSWERS} needed on each side)."
+        )
+    met = f"expectations met or exceeded: {_survey_words(ours)} vs {_survey_words(others)}"
+    if (ours.met_rate or 0) >= (others.met_rate or 0):
+        return (
+            f"Overridden {review.overrides} times, and those cases came back no more often than comparable ones "
+            f"({reopened}) and met customers' expectations at least as often ({met}): consider relaxing or "
+            f"retiring this guideline."
+        )
+    return (
+        f"Overridden {review.overrides} times; those cases came back no more often ({reopened}) but met "
+        f"customers' expectations less often ({met}): keep the guideline and read the answers."
+    )
 
 
 # --- approval turnaround --------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from caseloop.testing.factories import make_agent, make_case
 pytestmark = pytest.mark.django_db
 
 REASON = "The customer confirmed on the phone that it works now."
+# the feedback domain registers its survey outcome at start-up; nothing answered here
+SURVEYS_NONE = {"answered": 0, "met_or_exceeded": 0, "met_rate": None, "mean_ces": None}
 
 
 @pytest.fixture
@@ -231,8 +233,8 @@ def test_the_override_review_for_managers(manager, agent):
             "overrides": 1,
             "by_rep": [{"name": agent.name, "count": 1}],
             "by_team": [{"name": "no team", "count": 1}],
-            "overridden": {"cases": 1, "reopened": 0, "reopen_rate": 0.0},
-            "comparable": {"cases": 0, "reopened": 0, "reopen_rate": None},
+            "overridden": {"cases": 1, "reopened": 0, "reopen_rate": 0.0, "surveys": SURVEYS_NONE},
+            "comparable": {"cases": 0, "reopened": 0, "reopen_rate": None, "surveys": SURVEYS_NONE},
             "suggestion": "",
         }
     ]
