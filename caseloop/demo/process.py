@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from caseloop.cases.choices import OPEN_STATUSES
 from caseloop.cases.models import Case
@@ -40,7 +41,7 @@ from caseloop.pricing.actions import LineInput, create_quote, publish_price, sav
 from caseloop.pricing.models import PriceItem
 from caseloop.promises.actions import Owner, make_promise, mark_kept
 from caseloop.promises.choices import PromiseKind
-from caseloop.sla.actions import save_calendar, save_policy
+from caseloop.sla.actions import save_calendar, save_policy, start_case_sla
 from caseloop.sla.models import BusinessCalendar, SlaPolicy
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ REASON = "Long-standing customer, and the last visit was our fault: the technici
 class ProcessCounts:
     calendars: int = 0
     sla_policies: int = 0
+    sla_clocks: int = 0
     rules: int = 0
     authority_limits: int = 0
     price_items: int = 0
@@ -156,6 +158,7 @@ def write_process(
     admin, counts = staff.admin, ProcessCounts()
     calendars = _calendars(admin, counts)
     _policies(admin, calendars, counts)
+    _clocks(counts)
     _rules(staff.users["maria"], counts)
     _limits(admin, counts)
     _price_book(admin, now, counts)
@@ -185,6 +188,28 @@ def _policies(admin: User, calendars: dict[str, BusinessCalendar], counts: Proce
                     next_response_minutes=following, resolution_minutes=resolution, warn_minutes=warn,
                     calendar=calendars[calendar] if calendar else None)  # fmt: skip
         counts.sla_policies += 1
+
+
+# the newest open cases given SLA clocks (the inbox's "SLA due soon" view and its badges come alive)
+DEMO_CLOCKS = 500
+
+
+def _clocks(counts: ProcessCounts) -> None:
+    """SLA clocks for the newest open cases a person has answered already.
+
+    Cases loaded in bulk skip the create action that starts clocks. Unanswered
+    cases are left without: their first-answer promise would be due in the
+    past, and the promise checker would send demo customers apologies.
+    """
+    cases = (
+        Case.objects.filter(status__in=OPEN_STATUSES, first_response_at__isnull=False, sla__isnull=True)
+        .select_related("requester__organization", "assignee", "team")
+        .order_by("-id")[:DEMO_CLOCKS]
+    )
+    with transaction.atomic():
+        for case in cases:
+            if start_case_sla(case=case) is not None:
+                counts.sla_clocks += 1
 
 
 def _rules(manager: User, counts: ProcessCounts) -> None:

@@ -67,6 +67,13 @@ def test_the_demo_sets_up_the_process_through_the_actions(monkeypatch):
     # through the actions: each write is in the audit log
     assert AuditEntry.objects.filter(action__in=["calendar.save", "sla_policy.save", "price.publish"]).count() >= 28
     assert report.counts["sla_policies"] == len(policies) and report.counts["price_items"] >= 15
+    # the newest answered open cases run SLA clocks (the inbox's SLA view and badges), and promise nothing late
+    from caseloop.sla.models import CaseSla
+
+    clocks = CaseSla.objects.select_related("case")
+    assert report.counts["sla_clocks"] == clocks.count() > 0
+    assert all(c.case.status in OPEN_STATUSES and c.case.first_response_at is not None for c in clocks)
+    assert not Promise.objects.filter(source__startswith="sla-first-response:").exists()
 
 
 def test_an_appended_load_keeps_the_set_up_there():
