@@ -9,9 +9,11 @@ def _ensure_search_schema(using: str = "default", **_: Any) -> None:
 
     from caseloop.cases.numbering import ensure_case_numbering
     from caseloop.cases.search import ensure_search_schema
+    from caseloop.core.stamps import ensure_stamps
 
     ensure_search_schema(connections[using])
     ensure_case_numbering(connections[using])
+    ensure_stamps(connections[using])
 
 
 class CasesConfig(AppConfig):
@@ -20,6 +22,10 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases and messages"
 
     def ready(self) -> None:
-        # SQLite rebuilds a table to alter it, dropping its FTS triggers and restarting its id
+        from caseloop.core.stamps import watch
+
+        # every create reads the definitions: cached per process, checked against a stamp (core.stamps)
+        watch("cases_customfielddefinition")
+        # SQLite rebuilds a table to alter it, dropping its FTS and stamp triggers and restarting its id
         # sequence; put them back
         post_migrate.connect(_ensure_search_schema, sender=self, dispatch_uid="cases.ensure_search_schema")

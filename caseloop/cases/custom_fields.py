@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from caseloop.cases.choices import CustomFieldType
 from caseloop.cases.errors import CaseError, CaseErrorCode
 from caseloop.cases.models import CustomFieldDefinition
+from caseloop.core import stamps
 from caseloop.core.fastdb import all_rows
 
 
@@ -57,11 +59,18 @@ def _coerce(definition: CustomFieldDefinition, value: Any) -> Any:
     raise bad  # pragma: no cover - every type is handled above
 
 
+DEFINITION_TABLES = ("cases_customfielddefinition",)
+
+
+def _load_definitions() -> Mapping[str, CustomFieldDefinition]:
+    return MappingProxyType({d.key: d for d in all_rows(CustomFieldDefinition)})
+
+
 def validate_custom_fields(
     values: Mapping[str, Any], *, existing: Mapping[str, Any] | None = None, creating: bool = False
 ) -> dict[str, Any]:
     """Merge `values` over `existing`, each checked against its definition."""
-    definitions = {d.key: d for d in all_rows(CustomFieldDefinition)} if values or creating else {}
+    definitions = stamps.cached(DEFINITION_TABLES, _load_definitions) if values or creating else {}
     result = dict(existing or {})
     for key, value in values.items():
         definition = definitions.get(key)

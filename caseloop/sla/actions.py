@@ -15,13 +15,14 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from caseloop.cases.choices import CaseStatus, Channel, Direction, Priority
 from caseloop.cases.models import Case, Message
-from caseloop.core import clock
+from caseloop.core import clock, stamps
 from caseloop.core.fastdb import all_rows, get_by, insert
 from caseloop.customers.choices import CustomerTier
 from caseloop.customers.models import Organization
@@ -233,13 +234,41 @@ def matching_policy(case: Case, policies: Sequence[SlaPolicy]) -> SlaPolicy | No
     return None
 
 
-def active_policies() -> list[SlaPolicy]:
-    """The active policies in matching order.
+POLICY_TABLES = ("sla_slapolicy", "sla_businesscalendar")
 
-    Read for every new case inside its transaction: a prepared read of a
-    small table (core.fastdb), with no cache to go stale across processes.
+
+@dataclass(frozen=True, slots=True)
+class PolicyBook:
+    """Every policy with its calendar attached: the active ones in matching order, and all by id."""
+
+    active: tuple[SlaPolicy, ...]
+    by_id: Mapping[int, SlaPolicy]
+
+
+def _load_policy_book() -> PolicyBook:
+    calendars = {c.pk: c for c in all_rows(BusinessCalendar)}
+    policies = all_rows(SlaPolicy)
+    for policy in policies:
+        # attached now, so no later `policy.calendar` reads the database from a shared instance
+        policy.calendar = calendars.get(policy.calendar_id) if policy.calendar_id is not None else None
+    active = sorted((p for p in policies if p.is_active), key=lambda p: (p.position, p.pk))
+    return PolicyBook(active=tuple(active), by_id=MappingProxyType({p.pk: p for p in policies}))
+
+
+def policy_book() -> PolicyBook:
+    """The policies as they are now.
+
+    Read for every new case and message inside its transaction, so kept per
+    process and rebuilt when either table changes (core.stamps: one indexed
+    read per call, never stale across processes). The instances are shared by
+    the process's threads: read-only.
     """
-    return sorted((p for p in all_rows(SlaPolicy) if p.is_active), key=lambda p: (p.position, p.pk))
+    return stamps.cached(POLICY_TABLES, _load_policy_book)
+
+
+def active_policies() -> tuple[SlaPolicy, ...]:
+    """The active policies in matching order, each with its calendar."""
+    return policy_book().active
 
 
 def _seconds(minutes: int | None) -> float | None:
@@ -274,8 +303,6 @@ def start_case_sla(*, case: Case) -> CaseSla | None:
     policy = matching_policy(case, policies)
     if policy is None:
         return None
-    if policy.calendar_id is not None:
-        policy.calendar = get_by(BusinessCalendar, id=policy.calendar_id)
     cal = calendar_of(policy)
     opened = case.created_at
     first, resolution = _seconds(policy.first_response_minutes), _seconds(policy.resolution_minutes)
@@ -356,10 +383,8 @@ def _clocks_of(case: Case) -> CaseSla | None:
     sla = get_by(CaseSla, case_id=case.pk)
     if sla is None:
         return None
-    policy = get_by(SlaPolicy, id=sla.policy_id)
+    policy = policy_book().by_id.get(sla.policy_id)
     assert policy is not None  # PROTECT: a policy in use is never deleted
-    if policy.calendar_id is not None:
-        policy.calendar = get_by(BusinessCalendar, id=policy.calendar_id)
     sla.policy = policy
     return sla
 

@@ -301,3 +301,23 @@ def test_a_case_and_its_clocks_are_one_transaction_with_one_commit(office):
         create_then_fail()
     assert not Case.objects.filter(subject="Never kept").exists()
     assert not CaseSla.objects.filter(case_id=made[0].pk).exists()
+
+
+def test_a_changed_policy_applies_to_the_next_case_at_once(office, admin_user):
+    # policies are kept per process (core.stamps): the edit must reach the very next create
+    first = opened(FRIDAY_4PM)
+    assert sla(first).first_response_due_at == dt.datetime(2026, 3, 9, 12, 0, tzinfo=dt.UTC)
+    everyone = CaseSla.objects.get(case_id=first.pk).policy
+    save_policy(actor=admin_user, policy=everyone, first_response_minutes=60)
+    second = opened(FRIDAY_4PM)
+    assert sla(second).first_response_due_at == dt.datetime(2026, 3, 6, 17, 0, tzinfo=dt.UTC)
+    save_policy(actor=admin_user, policy=everyone, is_active=False)
+    unmatched = opened(FRIDAY_4PM)  # normal priority: only "Everyone" matched it
+    assert not CaseSla.objects.filter(case_id=unmatched.pk).exists()
+    save_calendar(actor=admin_user, calendar=office, name="Office", time_zone="UTC",
+                  hours={day: ["09:00-18:00"] for day in OFFICE})  # fmt: skip
+    save_policy(actor=admin_user, policy=everyone, is_active=True)
+    third = opened(FRIDAY_4PM)
+    assert sla(third).first_response_due_at == dt.datetime(2026, 3, 6, 17, 0, tzinfo=dt.UTC)
+    fourth = opened(dt.datetime(2026, 3, 6, 17, 0, tzinfo=dt.UTC))  # open until 18:00 now
+    assert sla(fourth).first_response_due_at == dt.datetime(2026, 3, 6, 18, 0, tzinfo=dt.UTC)
