@@ -14,9 +14,11 @@ filters beyond equality stays in the ORM.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
 M = TypeVar("M", bound=models.Model)
@@ -51,9 +53,49 @@ def _column(model: type[models.Model], name: str) -> str:
     return str(field.column)
 
 
+# Fields whose database value is the Python value itself when it has the field's plain type (or is None):
+# for them the prepare step (`pre_save`, `get_db_prep_save`) is skipped, the costliest part of building a row.
+_PLAIN_TYPES: tuple[tuple[type[models.Field[Any, Any]], frozenset[type]], ...] = (
+    (models.CharField, frozenset({str, type(None)})),
+    (models.TextField, frozenset({str, type(None)})),
+    (models.BooleanField, frozenset({bool, type(None)})),
+    (models.IntegerField, frozenset({int, type(None)})),  # and its Big/Small/Positive kinds
+    (models.AutoField, frozenset({int, type(None)})),
+    (models.BigAutoField, frozenset({int, type(None)})),
+)
+_PREPARING = ("pre_save", "get_db_prep_save", "get_db_prep_value", "get_prep_value")
+
+
+@cache
+def _plain_types(field: models.Field[Any, Any]) -> frozenset[type]:
+    """The value types this field writes as they are; empty: always prepare."""
+    if isinstance(field, models.ForeignKey):
+        return _plain_types(field.target_field)
+    for base, types in _PLAIN_TYPES:
+        if isinstance(field, base):
+            # a subclass that prepares its own values (or fills them in pre_save) takes the full path
+            kind = type(field)
+            same = all(getattr(kind, name) is getattr(base, name) for name in _PREPARING)
+            return types if same else frozenset()
+    return frozenset()
+
+
 def _values(obj: models.Model, fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
     connection = connections[DEFAULT_DB_ALIAS]
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields]
+    values = []
+    state = obj.__dict__
+    for field in fields:
+        plain = _plain_types(field)
+        if plain and field.attname in state:
+            value = state[field.attname]
+            if type(value) in plain:
+                values.append(value)
+                continue
+            if isinstance(value, Enum) and type(value.value) in plain:  # a choices member
+                values.append(value.value)
+                continue
+        values.append(field.get_db_prep_save(field.pre_save(obj, True), connection=connection))
+    return values
 
 
 def _mark_saved(obj: models.Model) -> None:
@@ -93,6 +135,31 @@ def insert_many(objs: Sequence[M]) -> Sequence[M]:
     for obj in objs:
         _mark_saved(obj)
     return objs
+
+
+def prepare(model: type[models.Model], name: str, value: Any) -> Any:
+    """`value` as the database takes it for this field (what `save()` would send), for `insert_prepared`."""
+    return _field(model, name).get_db_prep_save(value, connection=connections[DEFAULT_DB_ALIAS])
+
+
+def prepare_json(value: Any) -> Any:
+    """A JSON column's value, encoded once with Django's encoder (decimals, dates and UUIDs become strings)."""
+    return connections[DEFAULT_DB_ALIAS].ops.adapt_json_value(value, DjangoJSONEncoder)
+
+
+def insert_prepared(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT rows given as prepared column values (attname → value; see `prepare`), in one executemany.
+
+    For fan-out rows that share most values (one timeline event on several
+    subjects): the caller prepares each shared value once instead of once per
+    row. Every column but the primary key must be given.
+    """
+    if not rows:
+        return
+    sql, fields = _insert_sql(model, "many", False)
+    names = [f.attname for f in fields]
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.executemany(sql, [[row[name] for name in names] for row in rows])
 
 
 @cache

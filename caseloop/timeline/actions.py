@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
-
 from caseloop.core import clock
-from caseloop.core.fastdb import insert, insert_many
+from caseloop.core.fastdb import insert_prepared, prepare, prepare_json
 from caseloop.identity.models import User
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import AuditEntry, TimelineEvent
 
 Subject = tuple[SubjectKind, int]
-
-
-def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
-    # Decimal, dates and UUIDs become strings the same way everywhere
-    result: dict[str, Any] = json.loads(json.dumps(dict(data), cls=DjangoJSONEncoder))
-    return result
 
 
 def record_event(
@@ -34,36 +25,30 @@ def record_event(
     case_id: int | None = None,
     data: Mapping[str, Any] | None = None,
     occurred_at: dt.datetime | None = None,
-) -> list[TimelineEvent]:
+) -> None:
     """Append one happening to the timeline of each subject (None ids skipped).
 
-    The rows come back without primary keys (they are written with one
-    executemany); read them back through `timeline.selectors` when needed.
+    Written with one prepared executemany, each shared value prepared once:
+    this runs inside every write of every domain. Read the rows back through
+    `timeline.selectors`.
     """
-    event_id = uuid.uuid4()
-    when = occurred_at or clock.now()
-    payload = _jsonable(data or {})
+    shared = {
+        "event_id": prepare(TimelineEvent, "event_id", uuid.uuid4()),
+        "kind": str(kind),
+        "occurred_at": prepare(TimelineEvent, "occurred_at", occurred_at or clock.now()),
+        "actor_id": actor.pk if actor is not None else None,
+        "case_id": case_id,
+        "summary": summary[:300],
+        "data": prepare_json(dict(data or {})),
+    }
     seen: set[tuple[str, int]] = set()
     rows = []
     for subject_kind, subject_id in subjects:
         if subject_id is None or (subject_kind, subject_id) in seen:
             continue
         seen.add((subject_kind, subject_id))
-        rows.append(
-            TimelineEvent(
-                event_id=event_id,
-                subject_kind=subject_kind,
-                subject_id=subject_id,
-                kind=kind,
-                occurred_at=when,
-                actor=actor,
-                case_id=case_id,
-                summary=summary[:300],
-                data=payload,
-            )
-        )
-    # one prepared executemany: this runs inside every write of every domain
-    return list(insert_many(rows))
+        rows.append({**shared, "subject_kind": str(subject_kind), "subject_id": subject_id})
+    insert_prepared(TimelineEvent, rows)
 
 
 def record_audit(
@@ -74,15 +59,14 @@ def record_audit(
     actor: User | None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    return insert(
-        AuditEntry(
-            at=clock.now(),
-            actor=actor,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            before=_jsonable(before or {}),
-            after=_jsonable(after or {}),
-        )
-    )
+) -> None:
+    """Append one entry to the audit log (who changed what, before and after)."""
+    insert_prepared(AuditEntry, [{
+        "at": prepare(AuditEntry, "at", clock.now()),
+        "actor_id": actor.pk if actor is not None else None,
+        "action": str(action),
+        "object_type": str(object_type),
+        "object_id": object_id,
+        "before": prepare_json(dict(before or {})),
+        "after": prepare_json(dict(after or {})),
+    }])  # fmt: skip

@@ -103,3 +103,25 @@ def test_update_increments_in_the_database_and_locks_for_update():
     assert locked is not None and locked.message_count == 7
     # a row lock where the database has them; SQLite's IMMEDIATE transaction holds the write lock instead
     assert queries[-1]["sql"].endswith("FOR UPDATE") == connection.features.has_select_for_update
+
+
+def test_plain_values_skip_preparing_and_still_write_what_the_orm_writes():
+    from django.db import connection
+
+    from caseloop.cases.choices import CaseStatus, Channel, Priority
+    from caseloop.cases.models import Case
+    from caseloop.testing.factories import make_contact
+
+    requester = make_contact()
+    common = {"subject": "Gate stuck", "status": CaseStatus.OPEN, "priority": Priority.HIGH,
+              "channel": Channel.EMAIL, "requester": requester, "custom_fields": {"n": "1.5", "flag": True},
+              "created_at": WHEN, "updated_at": WHEN, "message_count": 1}  # fmt: skip
+    fast = insert(Case(**common))
+    slow = Case.objects.create(**common)
+    columns = [f.column for f in Case._meta.concrete_fields if not f.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM cases_case WHERE id IN (%s, %s) ORDER BY id",  # noqa: S608
+                       [fast.pk, slow.pk])  # fmt: skip
+        written_fast, written_slow = cursor.fetchall()
+    assert written_fast == written_slow
+    assert Case.objects.get(pk=fast.pk).status == "open"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 
 from caseloop.core.errors import DomainError
@@ -13,11 +16,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_one_happening_fans_out_to_each_subject_once():
-    rows = record_event(kind="case.opened", summary="x",
-                        subjects=[(SubjectKind.CASE, 1), (SubjectKind.CONTACT, 2), (SubjectKind.CONTACT, 2),
-                                  (SubjectKind.SITE, None)])  # fmt: skip
+    when = dt.datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
+    record_event(kind="case.opened", summary="x", occurred_at=when,
+                 data={"amount": Decimal("12.50"), "on": dt.date(2026, 5, 6), "nested": {"list": [1, None]}},
+                 subjects=[(SubjectKind.CASE, 1), (SubjectKind.CONTACT, 2), (SubjectKind.CONTACT, 2),
+                           (SubjectKind.SITE, None)])  # fmt: skip
+    rows = list(TimelineEvent.objects.order_by("id"))
     assert [(r.subject_kind, r.subject_id) for r in rows] == [("case", 1), ("contact", 2)]
     assert len({r.event_id for r in rows}) == 1
+    # prepared once, written as the ORM writes them: decimals and dates as strings, the exact instant
+    assert {(r.occurred_at, r.kind, r.summary) for r in rows} == {(when, "case.opened", "x")}
+    assert rows[0].data == {"amount": "12.50", "on": "2026-05-06", "nested": {"list": [1, None]}}
 
 
 def test_timeline_is_newest_first_and_keyset_paged():
@@ -33,8 +42,10 @@ def test_timeline_is_newest_first_and_keyset_paged():
 def test_events_and_audit_cannot_be_changed_or_deleted():
     record_event(kind="x", summary="s", subjects=[(SubjectKind.CASE, 1)])
     event = TimelineEvent.objects.get(subject_kind="case", subject_id=1)
-    audit = record_audit(action="case.update", object_type="case", object_id=1, actor=None,
-                         before={"status": "new"}, after={"status": "open"})  # fmt: skip
+    record_audit(action="case.update", object_type="case", object_id=1, actor=None,
+                 before={"status": "new"}, after={"status": "open"})  # fmt: skip
+    audit = AuditEntry.objects.get(object_type="case", object_id=1)
+    assert (audit.action, audit.before, audit.after) == ("case.update", {"status": "new"}, {"status": "open"})
     event.summary = "tampered"
     for row in (event, audit):
         with pytest.raises(DomainError) as excinfo:
