@@ -43,8 +43,9 @@ from caseloop.cases.models import (
 from caseloop.cases.selectors import clean_view_filters
 from caseloop.core import clock, guards
 from caseloop.core.errors import Invalid, PermissionDenied
+from caseloop.core.events import prepare as prepare_event
 from caseloop.core.events import publish, publish_in_transaction
-from caseloop.core.fastdb import get_by, insert
+from caseloop.core.fastdb import draft, get_by, insert
 from caseloop.core.fastdb import update as update_row
 from caseloop.core.sanitize import html_to_text, sanitize_html
 from caseloop.customers.choices import OrganizationKind
@@ -206,25 +207,34 @@ def create_case(
     when = opened_at or clock.now()
     if site is None and asset is not None and asset.site_id is not None:
         site = asset.site
-    # checked before the transaction: on SQLite a write transaction holds the one write lock
+    # everything but the writes is done before the transaction: on SQLite it holds the one write lock
     fields = validate_custom_fields(custom_fields or {}, creating=True)
+    case = Case(
+        subject=subject, status=CaseStatus.NEW, priority=priority, channel=channel, requester=requester,
+        organization_id=organization.pk if organization else requester.organization_id, site=site,
+        asset=asset, assignee=assignee, team=team, partner=partner, custom_fields=fields, created_at=when,
+        updated_at=when, last_message_at=when if body is not None else None,
+        message_count=1 if body is not None else 0,
+    )  # fmt: skip
+    case_row = draft(case)  # prepared INSERTs (core.fastdb): this is the hottest write of the product
+    message_row = None
+    if body is not None:
+        message_row = draft(Message(
+            case=case, direction=Direction.INBOUND, channel=channel, author_contact=requester,
+            body_text=text, body_html=html, external_id=body.external_id or None, created_at=when,
+        ))  # fmt: skip
+    opening = prepare_event("case.opened", case=case)  # e.g. the SLA clocks, worked out now, written inside
+    audit_after = {"subject": subject, "requester": requester.pk, "channel": channel, "priority": priority,
+                   "team": team.pk if team else None, "assignee": assignee.pk if assignee else None,
+                   "tags": tag_names}  # fmt: skip
     try:
         with transaction.atomic():
-            # prepared INSERTs (core.fastdb): this is the hottest write of the product
-            case = insert(Case(
-                subject=subject, status=CaseStatus.NEW, priority=priority, channel=channel, requester=requester,
-                organization_id=organization.pk if organization else requester.organization_id, site=site,
-                asset=asset, assignee=assignee, team=team, partner=partner, custom_fields=fields, created_at=when,
-                updated_at=when, last_message_at=when if body is not None else None,
-                message_count=1 if body is not None else 0,
-            ))  # fmt: skip
+            case_row.insert()
             message = None
-            if body is not None:
-                message = insert(Message(
-                    case=case, direction=Direction.INBOUND, channel=channel, author_contact=requester,
-                    body_text=text, body_html=html, external_id=body.external_id or None, created_at=when,
-                ))  # fmt: skip
-                if body.attachments:
+            if message_row is not None:
+                message_row.set("case_id", case.pk)
+                message = message_row.insert()
+                if body is not None and body.attachments:
                     _store_attachments(message, body.attachments)
             if tag_names:
                 case.tags.set(_tags_for(tag_names))
@@ -232,11 +242,8 @@ def create_case(
                          summary=f"{case.number} opened: {subject}",
                          data={"channel": channel, "priority": priority,
                                "message": message.pk if message else None})  # fmt: skip
-            record_audit(action="case.create", object_type="case", object_id=case.pk, actor=actor,
-                         after={"subject": subject, "requester": requester.pk, "channel": channel,
-                                "priority": priority, "team": team.pk if team else None,
-                                "assignee": assignee.pk if assignee else None, "tags": tag_names})  # fmt: skip
-            publish_in_transaction("case.opened", case=case, message=message)
+            record_audit(action="case.create", object_type="case", object_id=case.pk, actor=actor, after=audit_after)
+            opening.publish(case=case, message=message)
     except IntegrityError:
         # a concurrent delivery of the same external id won the race
         if body is not None and (duplicate := _existing_message(channel, body.external_id)):

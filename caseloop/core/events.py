@@ -13,6 +13,15 @@ round). Those register with `subscribe_in_transaction` and run at once, inside
 the publishing action's transaction, via `publish_in_transaction`. They only
 write rows (never mail, queue or call out: that is `subscribe`'s job), and
 their exceptions refuse the whole action.
+
+On SQLite a write transaction holds the database's one write lock from its
+first statement to its commit, so what such a reaction computes (which SLA
+policy applies, the due times in business hours) is better done before the
+transaction starts. `subscribe_prepared` registers a preparer, run by
+`prepare` before the transaction with what is known then (the new case,
+unsaved); it returns the writer that `Prepared.publish` later calls inside the
+transaction with the rest (the saved case and its message), or None when
+there is nothing to write.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -28,8 +38,10 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 Listener = Callable[..., None]
+Preparer = Callable[..., Listener | None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)
 _in_transaction: dict[str, list[Listener]] = defaultdict(list)
+_preparers: dict[str, list[Preparer]] = defaultdict(list)
 
 
 def on_commit(callback: Callable[..., None], /, *args: Any, **kwargs: Any) -> None:
@@ -74,3 +86,37 @@ def publish_in_transaction(event_name: str, **payload: Any) -> None:
         raise RuntimeError(f"{event_name} is published in a transaction, and none is open.")
     for listener in list(listeners):
         listener(**payload)
+
+
+def subscribe_prepared(event_name: str) -> Callable[[Preparer], Preparer]:
+    """Register a preparer: run before the publishing action's transaction, it returns the writer to run inside."""
+
+    def register(preparer: Preparer) -> Preparer:
+        if preparer not in _preparers[event_name]:
+            _preparers[event_name].append(preparer)
+        return preparer
+
+    return register
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The writers the preparers of one event returned, to run inside the transaction."""
+
+    event_name: str
+    writers: tuple[Listener, ...]
+
+    def publish(self, **payload: Any) -> None:
+        """Run the writers now; the caller's transaction must be open."""
+        if not self.writers:
+            return
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError(f"{self.event_name} is published in a transaction, and none is open.")
+        for writer in self.writers:
+            writer(**payload)
+
+
+def prepare(event_name: str, **payload: Any) -> Prepared:
+    """Run the event's preparers now (before the transaction) and keep the writers they return."""
+    writers = [w for preparer in list(_preparers.get(event_name, ())) if (w := preparer(**payload)) is not None]
+    return Prepared(event_name=event_name, writers=tuple(writers))

@@ -14,9 +14,10 @@ filters beyond equality stays in the ORM.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -114,6 +115,42 @@ def insert(obj: M) -> M:
             obj.pk = cursor.fetchone()[0] if connection.vendor == "postgresql" else cursor.lastrowid
     _mark_saved(obj)
     return obj
+
+
+@dataclass(slots=True)
+class Draft(Generic[M]):
+    """A row's INSERT with its values prepared ahead, to run later (inside a transaction) with `insert()`.
+
+    On SQLite a write transaction holds the one write lock from BEGIN to
+    COMMIT; preparing values before it starts keeps that span short. A value
+    known only inside the transaction (the id of a row inserted just before)
+    is filled in with `set()`.
+    """
+
+    obj: M
+    sql: str
+    params: list[Any]
+    positions: dict[str, int]
+
+    def set(self, attname: str, value: Any) -> None:
+        setattr(self.obj, attname, value)
+        self.params[self.positions[attname]] = value
+
+    def insert(self) -> M:
+        connection = connections[DEFAULT_DB_ALIAS]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            if self.obj.pk is None:
+                self.obj.pk = cursor.fetchone()[0] if connection.vendor == "postgresql" else cursor.lastrowid
+        _mark_saved(self.obj)
+        return self.obj
+
+
+def draft(obj: M) -> Draft[M]:
+    """Prepare `obj`'s INSERT now (as `insert(obj)` would), to run later with `Draft.insert()`."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _insert_sql(type(obj), connection.vendor, obj.pk is not None)
+    return Draft(obj=obj, sql=sql, params=_values(obj, fields), positions={f.attname: i for i, f in enumerate(fields)})
 
 
 def insert_many(objs: Sequence[M]) -> Sequence[M]:

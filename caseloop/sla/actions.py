@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from caseloop.cases.choices import CaseStatus, Channel, Direction, Priority
 from caseloop.cases.models import Case, Message
 from caseloop.core import clock, stamps
-from caseloop.core.fastdb import all_rows, get_by, insert
+from caseloop.core.fastdb import all_rows, get_by, insert, values_by
 from caseloop.customers.choices import CustomerTier
 from caseloop.customers.models import Organization
 from caseloop.identity.choices import Role
@@ -216,8 +216,12 @@ def matching_policy(case: Case, policies: Sequence[SlaPolicy]) -> SlaPolicy | No
 
     def customer_tiers() -> set[str]:
         contact = case.requester
-        organization = contact.organization if contact.organization_id else None
-        return {contact.tier} | ({organization.tier} if organization else set())
+        found = {contact.tier}
+        if contact.organization_id is not None:
+            row = values_by(Organization, ["tier"], id=contact.organization_id)  # one column, no model
+            if row is not None:
+                found.add(row[0])
+        return found
 
     for policy in policies:
         if policy.priorities and case.priority not in policy.priorities:
@@ -292,10 +296,48 @@ def _refresh_due(sla: CaseSla) -> None:
 
 
 def start_case_sla(*, case: Case) -> CaseSla | None:
-    """Give a new case its policy's clocks (and its promised first answer); None when no policy matches.
+    """Give a saved case its policy's clocks (and its promised first answer); None when no policy matches.
 
-    Runs inside the case's create transaction (sla.events), so it writes with
-    prepared statements and reads nothing the create has at hand.
+    For cases made without the create action (the demo's bulk loader); the
+    create action runs `prepare_case_sla` before its transaction instead.
+    """
+    writer = prepare_case_sla(case=case)
+    return writer.write(case=case) if writer is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class _ClockWriter:
+    """The clocks of a case about to be opened, worked out; `write` saves them once the case has its id."""
+
+    sla: CaseSla
+    promise: bool
+
+    def __call__(self, *, case: Case, **_: object) -> None:
+        self.write(case=case)
+
+    def write(self, *, case: Case) -> CaseSla:
+        sla = self.sla
+        sla.case = case
+        insert(sla)
+        if self.promise and sla.first_response_due_at is not None:
+            make_promise(
+                actor=None,
+                case=case,
+                kind=PromiseKind.FIRST_RESPONSE,
+                description="a first answer from a person",
+                due_at=sla.first_response_due_at,
+                owner=Owner(user=case.assignee, team=case.team),  # at hand: the create set them
+                source=f"sla-first-response:{case.pk}",
+            )
+        return sla
+
+
+def prepare_case_sla(*, case: Case) -> _ClockWriter | None:
+    """The clocks a new case will get (None: no policy matches), worked out before its transaction.
+
+    `case` may be unsaved: matching and the due times in business hours need
+    only its fields, and on SQLite they are best computed before the write
+    transaction takes the database's one write lock (sla.events).
     """
     policies = active_policies()
     if not policies:
@@ -307,7 +349,6 @@ def start_case_sla(*, case: Case) -> CaseSla | None:
     opened = case.created_at
     first, resolution = _seconds(policy.first_response_minutes), _seconds(policy.resolution_minutes)
     sla = CaseSla(
-        case=case,
         policy=policy,
         started_at=opened,
         first_response_due_at=engine.add_business_time(cal, opened, first) if first is not None else None,
@@ -316,22 +357,11 @@ def start_case_sla(*, case: Case) -> CaseSla | None:
     if case.first_response_at is not None:  # a case a rep opened by writing first
         sla.first_response_at = case.first_response_at
     _pause_or_resume(sla, case.status, clock.now())
-    insert(sla)
-    owner = Owner(user=case.assignee, team=case.team)  # at hand: the create set them
-    if policy.promise_first_response and sla.first_response_due_at and sla.first_response_at is None:
-        if owner.empty:
-            logger.info("Case %s has no team or assignee: its first answer is not promised", case.pk)
-        else:
-            make_promise(
-                actor=None,
-                case=case,
-                kind=PromiseKind.FIRST_RESPONSE,
-                description="a first answer from a person",
-                due_at=sla.first_response_due_at,
-                owner=owner,
-                source=f"sla-first-response:{case.pk}",
-            )
-    return sla
+    promise = bool(policy.promise_first_response and sla.first_response_due_at and sla.first_response_at is None)
+    if promise and case.assignee_id is None and case.team_id is None:
+        logger.info("A new case of %s has no team or assignee: its first answer is not promised", case.requester_id)
+        promise = False
+    return _ClockWriter(sla=sla, promise=promise)
 
 
 def _pause_or_resume(sla: CaseSla, status: str, now: dt.datetime) -> None:

@@ -1,6 +1,7 @@
 """How the SLA clocks follow the cases domain: inside the case's own transaction.
 
-A case and its clocks are written together (one transaction, one commit per
+A case and its clocks are written together (the clocks worked out before the
+transaction starts, written inside it) (one transaction, one commit per
 create), so a case is never seen without the clocks its policy gives it.
 """
 
@@ -8,14 +9,15 @@ from __future__ import annotations
 
 from caseloop.cases.choices import Direction
 from caseloop.cases.models import Case, Message
-from caseloop.core.events import subscribe_in_transaction
+from caseloop.core.events import Listener, subscribe_in_transaction, subscribe_prepared
 
 
-@subscribe_in_transaction("case.opened")
-def _case_opened(*, case: Case, **_: object) -> None:
-    from caseloop.sla.actions import start_case_sla
+@subscribe_prepared("case.opened")
+def _case_opening(*, case: Case, **_: object) -> Listener | None:
+    # the policy and due times are worked out before the case's transaction; its writer runs inside
+    from caseloop.sla.actions import prepare_case_sla
 
-    start_case_sla(case=case)
+    return prepare_case_sla(case=case)
 
 
 @subscribe_in_transaction("case.message_added")
