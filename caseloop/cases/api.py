@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from ninja import Query, Router, Status
 
 from caseloop.cases.actions import (
@@ -168,8 +168,14 @@ def _case_out(actor: User, case_id: int) -> Case:
     return case
 
 
+@cache
+def _case_path_template() -> str:
+    # reversed once per process (reverse() walks the URL resolver); the script prefix can differ per request
+    return reverse("api:get_case", kwargs={"case_ref": "0"}).removeprefix(get_script_prefix())[:-1] + "{}"
+
+
 def _case_location(case: Case) -> str:
-    return reverse("api:get_case", kwargs={"case_ref": str(case.pk)})
+    return get_script_prefix() + _case_path_template().format(case.pk)
 
 
 # --- cases ---------------------------------------------------------------------------------

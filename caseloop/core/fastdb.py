@@ -63,6 +63,11 @@ _PLAIN_TYPES: tuple[tuple[type[models.Field[Any, Any]], frozenset[type]], ...] =
     (models.IntegerField, frozenset({int, type(None)})),  # and its Big/Small/Positive kinds
     (models.AutoField, frozenset({int, type(None)})),
     (models.BigAutoField, frozenset({int, type(None)})),
+    # an empty date, time, decimal or UUID is NULL as it is; a value of theirs is prepared as usual
+    (models.DateTimeField, frozenset({type(None)})),
+    (models.DateField, frozenset({type(None)})),
+    (models.DecimalField, frozenset({type(None)})),
+    (models.UUIDField, frozenset({type(None)})),
 )
 _PREPARING = ("pre_save", "get_db_prep_save", "get_db_prep_value", "get_prep_value")
 
@@ -72,6 +77,8 @@ def _plain_types(field: models.Field[Any, Any]) -> frozenset[type]:
     """The value types this field writes as they are; empty: always prepare."""
     if isinstance(field, models.ForeignKey):
         return _plain_types(field.target_field)
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return frozenset()  # filled in by pre_save
     for base, types in _PLAIN_TYPES:
         if isinstance(field, base):
             # a subclass that prepares its own values (or fills them in pre_save) takes the full path
@@ -235,6 +242,46 @@ def get_by(model: type[M], *, for_update: bool = False, **equals: str | int) -> 
     if row is None:
         return None
     return _build(model, attnames, row, connection.vendor)
+
+
+@cache
+def _joined_sql(model: type[models.Model], relation: str, keys: tuple[str, ...]) -> tuple[str, type[models.Model]]:
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    field = model._meta.get_field(relation)
+    assert isinstance(field, models.ForeignKey)
+    other = field.related_model
+    assert isinstance(other, type) and issubclass(other, models.Model)
+    columns = [f"a.{quote(f.column)}" for f in model._meta.concrete_fields]
+    columns += [f"b.{quote(f.column)}" for f in other._meta.concrete_fields]
+    where = " AND ".join(f"a.{quote(_column(model, k))} = %s" for k in keys)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} a "  # noqa: S608  (names from _meta)
+        f"JOIN {quote(other._meta.db_table)} b ON b.{quote(_pk_column(other))} = a.{quote(field.column)} "
+        f"WHERE {where} LIMIT 1"
+    )
+    return sql, other
+
+
+def get_with(model: type[M], relation: str, **equals: str | int) -> M | None:
+    """`get_by` that also reads the row a foreign key points to, in the same query (an inner join).
+
+    The related instance is cached on the result (`row.<relation>` reads
+    nothing more). None when no row matches, or its foreign key is empty.
+    """
+    keys = tuple(sorted(equals))
+    sql, other = _joined_sql(model, relation, keys)
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [equals[k] for k in keys])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(model._meta.concrete_fields)
+    obj = _build(model, tuple(f.attname for f in model._meta.concrete_fields), row[:width], connection.vendor)
+    related = _build(other, tuple(f.attname for f in other._meta.concrete_fields), row[width:], connection.vendor)
+    setattr(obj, relation, related)
+    return obj
 
 
 @cache

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -48,6 +49,7 @@ def watched() -> frozenset[str]:
     return frozenset(_watched)
 
 
+@cache
 def _stamps_sql(count: int) -> str:
     marks = ", ".join(["%s"] * count)
     return f"SELECT table_name, stamp FROM {STAMP_TABLE} WHERE table_name IN ({marks})"  # noqa: S608  (constant)

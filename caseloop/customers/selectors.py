@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, NotFound
-from caseloop.core.fastdb import get_by
+from caseloop.core.fastdb import get_by, get_with
 from caseloop.customers.choices import IdentityKind, OrganizationKind
 from caseloop.customers.models import (
     Asset,
@@ -174,11 +174,8 @@ def find_contact_by_identity(kind: IdentityKind, value: str) -> Contact | None:
     from caseloop.customers.identities import normalise_identity
 
     # prepared unique-key reads (core.fastdb): every inbound message and API create asks this
-    identity = get_by(ContactIdentity, kind=str(kind), value=normalise_identity(kind, value))
-    if identity is None:
-        return None
-    contact = get_by(Contact, id=identity.contact_id)
-    return surviving_contact(contact) if contact is not None else None
+    identity = get_with(ContactIdentity, "contact", kind=str(kind), value=normalise_identity(kind, value))
+    return surviving_contact(identity.contact) if identity is not None else None
 
 
 def organization_of_domain(domain: str) -> Organization | None:

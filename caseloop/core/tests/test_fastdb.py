@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from caseloop.cases.models import CustomFieldDefinition
-from caseloop.core.fastdb import all_rows, get_by, insert, insert_many, update, values_by
+from caseloop.core.fastdb import all_rows, get_by, get_with, insert, insert_many, update, values_by
 from caseloop.customers.models import Order
 from caseloop.identity.models import ApiToken, User
 from caseloop.timeline.models import TimelineEvent
@@ -125,3 +125,16 @@ def test_plain_values_skip_preparing_and_still_write_what_the_orm_writes():
         written_fast, written_slow = cursor.fetchall()
     assert written_fast == written_slow
     assert Case.objects.get(pk=fast.pk).status == "open"
+
+
+def test_get_with_reads_a_row_and_the_row_its_foreign_key_names_in_one_query(django_assert_num_queries):
+    from caseloop.customers.models import ContactIdentity
+    from caseloop.testing.factories import make_contact
+
+    contact = make_contact(name="Ada Field", email="ada@field.test")
+    with django_assert_num_queries(1):
+        identity = get_with(ContactIdentity, "contact", kind="email", value="ada@field.test")
+        assert identity is not None
+        assert (identity.contact.pk, identity.contact.name) == (contact.pk, "Ada Field")
+    assert identity.contact == ContactIdentity.objects.get(pk=identity.pk).contact
+    assert get_with(ContactIdentity, "contact", kind="email", value="nobody@field.test") is None
