@@ -48,6 +48,7 @@ from caseloop.core.events import publish, publish_in_transaction
 from caseloop.core.fastdb import draft, get_by, insert
 from caseloop.core.fastdb import update as update_row
 from caseloop.core.sanitize import html_to_text, sanitize_html
+from caseloop.customers.actions import ContactDraft
 from caseloop.customers.choices import OrganizationKind
 from caseloop.customers.models import Asset, Contact, Organization, Site
 from caseloop.customers.selectors import contact_of, surviving_contact
@@ -163,7 +164,7 @@ class CaseCreated:
 def create_case(
     *,
     actor: User | None,
-    requester: Contact,
+    requester: Contact | ContactDraft,
     subject: str,
     body: MessageInput | None,
     channel: Channel = Channel.API,
@@ -185,7 +186,12 @@ def create_case(
     is inbound from the requester unless staff opens the case, in which case it
     is outbound (a rep writing first) when `channel` is not a customer channel.
     """
-    requester = surviving_contact(requester)
+    new_requester = requester if isinstance(requester, ContactDraft) else None
+    if new_requester is not None:  # saved in the case's transaction, below
+        requester = new_requester.contact
+    else:
+        assert isinstance(requester, Contact)
+        requester = surviving_contact(requester)
     is_customer = actor is not None and not actor.is_staff_member
     if is_customer:
         assert actor is not None
@@ -224,11 +230,17 @@ def create_case(
             body_text=text, body_html=html, external_id=body.external_id or None, created_at=when,
         ))  # fmt: skip
     opening = prepare_event("case.opened", case=case)  # e.g. the SLA clocks, worked out now, written inside
-    audit_after = {"subject": subject, "requester": requester.pk, "channel": channel, "priority": priority,
-                   "team": team.pk if team else None, "assignee": assignee.pk if assignee else None,
-                   "tags": tag_names}  # fmt: skip
     try:
         with transaction.atomic():
+            if new_requester is not None:
+                saved = new_requester.write(actor=actor)
+                if saved is not requester:  # another request took the address first: its contact
+                    requester = case.requester = saved
+                    if organization is None:
+                        case_row.set("organization_id", saved.organization_id)
+                case_row.set("requester_id", saved.pk)
+                if message_row is not None:
+                    message_row.set("author_contact_id", saved.pk)
             case_row.insert()
             message = None
             if message_row is not None:
@@ -242,7 +254,10 @@ def create_case(
                          summary=f"{case.number} opened: {subject}",
                          data={"channel": channel, "priority": priority,
                                "message": message.pk if message else None})  # fmt: skip
-            record_audit(action="case.create", object_type="case", object_id=case.pk, actor=actor, after=audit_after)
+            record_audit(action="case.create", object_type="case", object_id=case.pk, actor=actor,
+                         after={"subject": subject, "requester": requester.pk, "channel": channel,
+                                "priority": priority, "team": team.pk if team else None,
+                                "assignee": assignee.pk if assignee else None, "tags": tag_names})  # fmt: skip
             opening.publish(case=case, message=message)
     except IntegrityError:
         # a concurrent delivery of the same external id won the race

@@ -7,7 +7,6 @@ exactly like one that does not exist. `{case_ref}` is the id or the number
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from functools import cache, partial
 from typing import Any
@@ -55,7 +54,7 @@ from caseloop.cases.selectors import (
 from caseloop.core.errors import CommonErrorCode, DomainError, Invalid, NotFound, PermissionDenied
 from caseloop.core.pagination import Page, PageOut, PageQuery, page_of
 from caseloop.core.schemas import MAX_ID, changes_of
-from caseloop.customers.actions import find_or_create_contact
+from caseloop.customers.actions import ContactDraft, draft_contact, find_or_create_contact
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import Asset, Contact, Organization, Site
 from caseloop.customers.selectors import (
@@ -228,28 +227,30 @@ def create_case_route(request: HttpRequest, payload: CaseCreateIn, response: Htt
     elif payload.external_id is not None:
         raise Invalid("external_id needs a message: it is recognised on the case's first message.",
                       field="external_id")  # fmt: skip
-    requester = _known_requester(actor, payload)
-    # a contact made for a new address is made in the case's transaction: refused together, kept together
-    with transaction.atomic() if requester is None else contextlib.nullcontext():
-        if requester is None:
-            kind, value = _identity(payload)
-            requester = find_or_create_contact(actor=actor, kind=kind, value=value, name=payload.requester.name or "")
-        result = create_case(
-            actor=actor,
-            requester=requester,
-            subject=payload.subject,
-            body=body,
-            channel=payload.channel,
-            priority=payload.priority,
-            team=_team(payload.team),
-            assignee=_user(payload.assignee),
-            organization=_organization(actor, payload.organization),
-            site=_site(actor, payload.site),
-            asset=_asset(actor, payload.asset),
-            partner=_partner(actor, payload.partner),
-            tags=payload.tags,
-            custom_fields=payload.custom_fields,
-        )
+    requester: Contact | ContactDraft | None = _known_requester(actor, payload)
+    if requester is None:
+        kind, value = _identity(payload)
+        name = payload.requester.name or ""
+        # staff: a contact for the new address, made in the case's transaction (refused together, kept
+        # together); a customer may only name themselves, which find_or_create_contact checks
+        requester = (draft_contact(actor=actor, kind=kind, value=value, name=name) if actor.is_staff_member
+                     else find_or_create_contact(actor=actor, kind=kind, value=value, name=name))  # fmt: skip
+    result = create_case(
+        actor=actor,
+        requester=requester,
+        subject=payload.subject,
+        body=body,
+        channel=payload.channel,
+        priority=payload.priority,
+        team=_team(payload.team),
+        assignee=_user(payload.assignee),
+        organization=_organization(actor, payload.organization),
+        site=_site(actor, payload.site),
+        asset=_asset(actor, payload.asset),
+        partner=_partner(actor, payload.partner),
+        tags=payload.tags,
+        custom_fields=payload.custom_fields,
+    )
     case = result.case
     response["Location"] = _case_location(case)
     if result.duplicate:

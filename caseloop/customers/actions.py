@@ -488,6 +488,53 @@ def update_order(*, actor: User | None, order: Order, changes: Mapping[str, Any]
 
 
 # --- finding the person a message or request comes from ---------------------------------
+@dataclass(slots=True)
+class ContactDraft:
+    """A contact for a new address, built before the write transaction that saves it (`write`).
+
+    A new case from an address nobody has yet makes its contact in the case's
+    own transaction (refused together, kept together); building it first keeps
+    SQLite's write lock for the writes alone.
+    """
+
+    contact: Contact
+    kind: IdentityKind
+    value: str  # normalised
+
+    def write(self, *, actor: User | None) -> Contact:
+        """Save the contact and its identity in the caller's transaction.
+
+        When another request took the address since it was found free, that
+        request's contact is returned and nothing is written: one contact per
+        address, whoever asked first.
+        """
+        try:
+            # a savepoint: on PostgreSQL a lost race must not abort the caller's whole transaction
+            with transaction.atomic():
+                insert(self.contact)
+                insert(ContactIdentity(contact=self.contact, kind=self.kind, value=self.value, is_primary=True))
+        except IntegrityError:
+            winner = find_contact_by_identity(self.kind, self.value)
+            if winner is None:
+                raise
+            return winner
+        contact = self.contact
+        record_event(kind="contact.created", subjects=[(S.CONTACT, contact.pk)], actor=actor,
+                     summary=f"Contact {contact.name} created")  # fmt: skip
+        record_audit(action="contact.create", object_type="contact", object_id=contact.pk, actor=actor,
+                     after={**_snapshot(contact, CONTACT_FIELDS),
+                            "identities": [f"{self.kind}:{self.value}"]})  # fmt: skip
+        return contact
+
+
+def draft_contact(*, actor: User | None, kind: IdentityKind, value: str, name: str = "") -> ContactDraft:
+    """A new contact for an address found free (staff only), to save with `ContactDraft.write`."""
+    require_staff(actor)
+    normalised = normalise_identity(kind, value)
+    display = name.strip() or value.strip()
+    return ContactDraft(contact=Contact(name=display[:200]), kind=kind, value=normalised)
+
+
 def find_or_create_contact(*, actor: User | None, kind: IdentityKind, value: str, name: str = "") -> Contact:
     """The contact an email address or phone number belongs to, created if nobody has it yet.
 

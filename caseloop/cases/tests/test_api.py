@@ -66,6 +66,48 @@ def test_create_case_by_new_email_creates_the_contact_once(agent):
     assert list(ContactIdentity.objects.values_list("kind", "value")) == [("email", "new.person@example.com")]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_new_address_is_one_transaction_with_its_case_and_refused_with_it(agent):
+    from unittest import mock
+
+    from django.db import connection
+
+    from caseloop.timeline.models import TimelineEvent
+
+    api = ApiClient(agent)
+    api.get("/cases?limit=1")  # the token's once-a-minute last-used write is not the create's
+    with mock.patch.object(connection, "commit", wraps=connection.commit) as commits:
+        response = api.post("/cases", {"subject": "Gate", "requester": {"email": "gate@example.com", "name": "Gus"},
+                                       "message": {"body_text": "It squeaks"}})  # fmt: skip
+    assert response.status_code == 201 and commits.call_count == 1
+    contact = Contact.objects.get()
+    case = Case.objects.get()
+    assert (case.requester_id, Message.objects.get().author_contact_id) == (contact.pk, contact.pk)
+    assert set(TimelineEvent.objects.filter(subject_kind="contact", subject_id=contact.pk)
+               .values_list("kind", flat=True)) == {"contact.created", "case.opened"}  # fmt: skip
+    assert AuditEntry.objects.get(action="contact.create").after["identities"] == ["email:gate@example.com"]
+    # a case refused after the contact was drafted leaves no contact behind
+    before = _snapshot()
+    refused = api.post("/cases", {"subject": "x", "requester": {"email": "other@example.com"},
+                                  "custom_fields": {"nope": 1}})  # fmt: skip
+    assert refused.status_code == 422 and refused.json()["code"] == "unknown_custom_field"
+    assert _snapshot() == before and Contact.objects.count() == 1
+
+
+def test_a_new_address_taken_meanwhile_files_the_case_under_the_first_contact(agent):
+    from caseloop.cases.actions import create_case
+    from caseloop.customers.actions import draft_contact
+    from caseloop.customers.choices import IdentityKind
+
+    draft = draft_contact(actor=agent, kind=IdentityKind.EMAIL, value="Race@Example.com", name="Late")
+    winner = make_contact(name="Early", email="race@example.com")  # another request saved it first
+    created = create_case(actor=agent, requester=draft, subject="Who am I",
+                          body=MessageInput(body_text="hello"))  # fmt: skip
+    assert created.case.requester_id == winner.pk
+    assert Message.objects.get().author_contact_id == winner.pk
+    assert list(Contact.objects.values_list("name", flat=True)) == ["Early"]
+
+
 def test_create_case_by_phone(agent):
     response = ApiClient(agent).post("/cases", {"subject": "Call me", "requester": {"phone": "(415) 555-0100"}})
     assert response.status_code == 201
