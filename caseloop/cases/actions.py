@@ -234,11 +234,11 @@ def create_case(
         with transaction.atomic():
             if new_requester is not None:
                 saved = new_requester.write(actor=actor)
-                if saved is not requester:  # another request took the address first: its contact
-                    requester = case.requester = saved
-                    if organization is None:
-                        case_row.set("organization_id", saved.organization_id)
+                if saved is not requester and organization is None:  # another request took the address first
+                    case_row.set("organization_id", saved.organization_id)
+                requester = saved
                 case_row.set("requester_id", saved.pk)
+                case.requester = saved  # setting the id dropped the cached instance; the answer shows it
                 if message_row is not None:
                     message_row.set("author_contact_id", saved.pk)
             case_row.insert()
@@ -246,6 +246,7 @@ def create_case(
             if message_row is not None:
                 message_row.set("case_id", case.pk)
                 message = message_row.insert()
+                message.case = case
                 if body is not None and body.attachments:
                     _store_attachments(message, body.attachments)
             if tag_names:
