@@ -177,6 +177,8 @@ def _database() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+# SQLite: seconds between WAL checkpoints by each process's background thread (core.checkpoint); 0: SQLite's own
+CASELOOP_WAL_CHECKPOINT_SECONDS = float(os.environ.get("CASELOOP_WAL_CHECKPOINT_SECONDS", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- background work: django-tasks with its database backend -----------------
