@@ -329,7 +329,7 @@ CASELOOP_PROMISE_APOLOGIES = _env_bool("CASELOOP_PROMISE_APOLOGIES", True)  # te
 CASELOOP_CHAT_POLL_SECONDS = float(os.environ.get("CASELOOP_CHAT_POLL_SECONDS", 0.5))  # a stream's database poll
 CASELOOP_CHAT_STREAM_SECONDS = int(os.environ.get("CASELOOP_CHAT_STREAM_SECONDS", 25))  # then the page reconnects
 # each open stream holds a server thread: at most this many per process, the rest poll (ADR 0061)
-CASELOOP_CHAT_STREAMS_PER_PROCESS = int(os.environ.get("CASELOOP_CHAT_STREAMS_PER_PROCESS", 2))
+CASELOOP_CHAT_STREAMS_PER_PROCESS = int(os.environ.get("CASELOOP_CHAT_STREAMS_PER_PROCESS", 1))
 CASELOOP_CHAT_AGENT_SECONDS = int(os.environ.get("CASELOOP_CHAT_AGENT_SECONDS", 90))  # a rep seen this recently is in
 CASELOOP_CHAT_STARTS_PER_IP_PER_HOUR = int(os.environ.get("CASELOOP_CHAT_STARTS_PER_IP_PER_HOUR", 20))
 CASELOOP_CHAT_MESSAGES_PER_MINUTE = int(os.environ.get("CASELOOP_CHAT_MESSAGES_PER_MINUTE", 30))  # per chat
