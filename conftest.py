@@ -13,6 +13,13 @@ def agent(db):
 
 
 @pytest.fixture
+def manager(db):
+    from caseloop.identity.choices import Role
+
+    return make_agent(username="manager", role=Role.MANAGER)
+
+
+@pytest.fixture
 def admin_user(db):
     from caseloop.identity.actions import create_user
     from caseloop.identity.choices import Role

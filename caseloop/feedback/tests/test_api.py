@@ -8,16 +8,10 @@ from caseloop.feedback.actions import answer_survey, recognise_survey
 from caseloop.feedback.choices import ThankYouState
 from caseloop.feedback.models import SurveyOptOut, SurveyRule, ThankYou
 from caseloop.feedback.tests.factories import sent_survey, solved_case, token_of
-from caseloop.identity.choices import Role
 from caseloop.testing.api import ApiClient
-from caseloop.testing.factories import make_agent, make_contact
+from caseloop.testing.factories import make_contact
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 def test_surveys_of_a_case_with_the_answer_and_who_it_is_attributed_to(agent):

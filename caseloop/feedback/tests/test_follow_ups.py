@@ -26,18 +26,11 @@ from caseloop.feedback.models import FollowUp
 from caseloop.feedback.selectors import calls_due
 from caseloop.feedback.tests.factories import START, solved_case
 from caseloop.feedback.tokens import Purpose, make_token, read_token
-from caseloop.identity.choices import Role
-from caseloop.testing.factories import make_agent
 from caseloop.timeline.models import TimelineEvent
 
 pytestmark = pytest.mark.django_db
 
 DUE = START + dt.timedelta(hours=72)
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 @pytest.fixture

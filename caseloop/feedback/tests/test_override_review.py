@@ -13,7 +13,6 @@ from caseloop.cases.choices import CaseStatus
 from caseloop.core import clock
 from caseloop.feedback.choices import Expectation, SurveyState
 from caseloop.feedback.models import Survey, SurveyAnswer
-from caseloop.identity.choices import Role
 from caseloop.policies import outcomes
 from caseloop.policies.actions import create_rule
 from caseloop.policies.selectors import override_review
@@ -25,11 +24,6 @@ pytestmark = pytest.mark.django_db
 
 REASON = "Checked with the customer on the phone that it works."
 SINCE, UNTIL = T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1)
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 def answer(case, expectations, ces=None, *, state=SurveyState.ANSWERED):

@@ -33,16 +33,10 @@ from caseloop.feedback.models import Survey, SurveyAnswer, SurveyOptOut, SurveyR
 from caseloop.feedback.tests.factories import START, sent_survey, solved_case, token_of
 from caseloop.feedback.tokens import Purpose, make_token, read_token
 from caseloop.identity.actions import add_member
-from caseloop.identity.choices import Role
 from caseloop.testing.factories import make_agent, make_contact, make_team
 from caseloop.timeline.models import TimelineEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 # --- rules ---------------------------------------------------------------------------------------------------

@@ -18,21 +18,9 @@ from caseloop.feedback.choices import Expectation, FollowUpState, ThankYouState
 from caseloop.feedback.models import FollowUp, FollowUpRule, SurveyAnswer, SurveyOptOut, SurveyRule, ThankYou
 from caseloop.feedback.tests.factories import START, sent_survey, solved_case, token_of
 from caseloop.feedback.tokens import Purpose, make_token
-from caseloop.identity.choices import Role
-from caseloop.testing.factories import make_agent
+from caseloop.testing.web import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 # --- the customer's survey page -------------------------------------------------------------------------------

@@ -30,11 +30,6 @@ PERIOD = Period(start=MONDAY - dt.timedelta(weeks=7), end=MONDAY + dt.timedelta(
 NOW = dt.datetime(2026, 3, 8, 18, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
-
-
 def day_stat(day, dimension, key, **counters):
     DailySegmentStat.objects.create(day=day, dimension=dimension, key=key, **counters)
 

@@ -14,18 +14,13 @@ from caseloop.policies.actions import set_authority_limit
 from caseloop.policies.models import Concession, Override, Rule
 from caseloop.promises.tests.support import T0, minutes
 from caseloop.testing.api import ApiClient
-from caseloop.testing.factories import make_agent, make_case
+from caseloop.testing.factories import make_case
 
 pytestmark = pytest.mark.django_db
 
 REASON = "The customer confirmed on the phone that it works now."
 # the feedback domain registers its survey outcome at start-up; nothing answered here
 SURVEYS_NONE = {"answered": 0, "met_or_exceeded": 0, "met_rate": None, "mean_ces": None}
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 def rule_body(**kw):

@@ -13,7 +13,6 @@ from caseloop.cases.choices import CaseStatus, Priority
 from caseloop.core import clock
 from caseloop.core.errors import DomainError
 from caseloop.customers.actions import create_asset, create_order
-from caseloop.identity.choices import Role
 from caseloop.policies.actions import create_rule
 from caseloop.policies.engine import ActionFacts
 from caseloop.policies.selectors import override_review, snapshot_for
@@ -23,11 +22,6 @@ from caseloop.testing.factories import make_agent, make_case, make_contact, make
 pytestmark = pytest.mark.django_db
 
 REASON = "Checked with the customer on the phone that it works."
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 def solve(agent, case, *, reason=""):

@@ -8,21 +8,15 @@ from caseloop.cases.actions import change_status, update_case
 from caseloop.cases.choices import CaseStatus
 from caseloop.cases.models import Case
 from caseloop.core.errors import DomainError
-from caseloop.identity.choices import Role
 from caseloop.policies.actions import create_rule, update_rule
 from caseloop.policies.errors import PolicyErrorCode
 from caseloop.policies.models import Override, Rule
-from caseloop.testing.factories import make_agent, make_case
+from caseloop.testing.factories import make_case
 from caseloop.timeline.models import AuditEntry, TimelineEvent
 
 pytestmark = pytest.mark.django_db
 
 REASON = "The customer confirmed by phone that the door works again."
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 def legal_hold(manager, **kw):

@@ -19,23 +19,13 @@ from caseloop.promises.choices import PromiseKind, PromiseState
 from caseloop.promises.models import Promise
 from caseloop.promises.tests.support import T0, committed, minutes
 from caseloop.sla.actions import save_policy
-from caseloop.testing.factories import make_agent, make_case
+from caseloop.testing.factories import make_case
+from caseloop.testing.web import signed_in
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
 REASON = "The customer confirmed on the phone that it works now."
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from caseloop.core.errors import NotFound
 from caseloop.customers.actions import update_organization
 from caseloop.portal.selectors import CUSTOMER_SAFE_KINDS, customer_history
 from caseloop.portal.tests.world import NOTE_TEXT, PUBLIC_FILE, World, build_world
+from caseloop.testing.web import signed_in
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import TimelineEvent
 
@@ -21,12 +22,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world() -> World:
     return build_world()
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_list_shows_own_cases_only(world):

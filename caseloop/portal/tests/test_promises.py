@@ -7,7 +7,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.test import Client
 
 from caseloop.core import clock
 from caseloop.customers.actions import update_organization
@@ -15,6 +14,7 @@ from caseloop.portal.tests.world import World, build_world
 from caseloop.promises.actions import break_promise, make_promise, mark_kept, release_promise
 from caseloop.promises.choices import PromiseKind
 from caseloop.promises.selectors import promises_told_to
+from caseloop.testing.web import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +24,6 @@ HOUR = dt.timedelta(hours=1)
 @pytest.fixture
 def world() -> World:
     return build_world()
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def promise(world: World, case, kind: PromiseKind, description: str, *, hours: int = 2, source: str | None = None):

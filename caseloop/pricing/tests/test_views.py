@@ -6,28 +6,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from caseloop.core import clock
 from caseloop.core.money import Money
-from caseloop.identity.choices import Role
 from caseloop.pricing.actions import publish_price, save_item
 from caseloop.pricing.models import Price, PriceItem
 from caseloop.promises.tests.support import T0
-from caseloop.testing.factories import make_agent
+from caseloop.testing.web import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 @pytest.fixture

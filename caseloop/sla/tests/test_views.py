@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from caseloop.customers.actions import create_organization
-from caseloop.identity.choices import Role
 from caseloop.sla.actions import save_calendar, save_policy
 from caseloop.sla.models import BusinessCalendar, SlaPolicy
-from caseloop.testing.factories import make_agent
+from caseloop.testing.web import signed_in
 
 pytestmark = pytest.mark.django_db
 
 OFFICE = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 WEEK = {f"hours_{day}": "" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def manager(db):
-    return make_agent(username="manager", role=Role.MANAGER)
 
 
 @pytest.fixture
