@@ -229,7 +229,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         out.write("migrations    up to date\n")
         from caseloop.cases.models import Case
+        from caseloop.core.stamps import missing_triggers, watched
 
+        unwatched = missing_triggers(connection)
+        if unwatched:  # a cached definition table would go stale in other processes
+            problems += 1
+            out.write(f"caches        no change triggers on {', '.join(unwatched)}\n"
+                      "              run `caseloop migrate` (it puts them back)\n")  # fmt: skip
+        else:
+            out.write(f"caches        {len(watched())} definition tables watched\n")
         out.write(f"cases         {Case.objects.count():,}\n")
     issues = [i for i in checks.run_checks(include_deployment_checks=args.deploy) if not i.is_silenced()]
     serious = [i for i in issues if i.level >= checks.WARNING]

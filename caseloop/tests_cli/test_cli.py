@@ -108,6 +108,22 @@ def test_check_reports_the_setup_and_passes(capsys: Capture) -> None:
     assert "migrations    up to date" in out and "cases         1" in out and out.endswith("OK\n")
 
 
+def test_check_fails_when_a_cached_tables_change_triggers_are_gone(capsys: Capture) -> None:
+    from django.db import connection
+
+    status, out, _ = run(capsys, "check")
+    assert status == 0 and "definition tables watched" in out
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER core_stamp_sla_slapolicy_u")
+        else:
+            cursor.execute("DROP TRIGGER core_table_stamp ON sla_slapolicy")
+
+    status, out, _ = run(capsys, "check")
+
+    assert status == 1 and "no change triggers on sla_slapolicy" in out and "run `caseloop migrate`" in out
+
+
 def test_check_fails_when_migrations_are_pending(capsys: Capture, monkeypatch: Any) -> None:
     monkeypatch.setattr(cli, "_pending_migrations", lambda: ["cases.0099_future"])
 
