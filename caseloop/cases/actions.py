@@ -259,7 +259,8 @@ def create_case(
                          after={"subject": subject, "requester": requester.pk, "channel": channel,
                                 "priority": priority, "team": team.pk if team else None,
                                 "assignee": assignee.pk if assignee else None, "tags": tag_names})  # fmt: skip
-            opening.publish(case=case, message=message)
+            opening.publish(case=case, message=message)  # what was prepared before BEGIN
+            publish_in_transaction("case.opened", case=case, message=message)  # listeners that need the rows
     except IntegrityError:
         # a concurrent delivery of the same external id won the race
         if body is not None and (duplicate := _existing_message(channel, body.external_id)):
