@@ -227,6 +227,16 @@ def test_gunicorn_flags_say_what_serve_uses() -> None:
     assert config.worker_class_str == "gthread" and config.preload_app is True
 
 
+@pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 3), (4, 5), (16, 9)])
+def test_serve_defaults_to_a_worker_more_than_the_cores_with_two_threads(monkeypatch: Any, cores: int,
+                                                                         workers: int) -> None:  # fmt: skip
+    # fewer threads per process: the thread holding SQLite's write lock waits less for the GIL (ADR 0011)
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    settings = cli.server_settings(host="127.0.0.1", port=8000)
+    assert (settings["workers"], settings["threads"]) == (workers, 2)
+    assert cli.server_settings(host="127.0.0.1", port=8000, workers=2, threads=4)["threads"] == 4
+
+
 def test_server_settings_bracket_ipv6_hosts() -> None:
     assert cli.server_settings(host="::1", port=80)["bind"] == "[::1]:80"
     assert cli.server_settings(host="0.0.0.0", port=80, workers=5)["workers"] == 5  # noqa: S104
