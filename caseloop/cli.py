@@ -107,16 +107,39 @@ def gunicorn_options(*, host: str, port: int, workers: int | None = None, thread
     return options
 
 
+def _install_write_gate() -> bool:
+    """SQLite: the workers' shared queue for the write lock (core.writegate), made before they are forked."""
+    from django.conf import settings
+    from django.db import connection
+
+    from caseloop.core import writegate
+
+    if connection.vendor != "sqlite":
+        return False
+    return writegate.install(float(settings.CASELOOP_WRITE_GATE_SECONDS))
+
+
+def _release_gate_of_exited_worker(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook, run in the master: a worker killed mid-transaction must not keep the gate."""
+    from caseloop.core import writegate
+
+    writegate.release_for_exited(worker.pid)
+
+
 def _serve(*, host: str, port: int, workers: int | None, threads: int | None, access_log: bool) -> int:
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
     settings = server_settings(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
 
+    gated = _install_write_gate()
+
     class CaseloopServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
         def load_config(self) -> None:
             for name, value in settings.items():
                 self.cfg.set(name, value)
+            if gated:
+                self.cfg.set("child_exit", _release_gate_of_exited_worker)
 
         def load(self) -> Any:
             from caseloop.config.wsgi import application

@@ -152,12 +152,15 @@ def _database() -> dict[str, Any]:
         return config
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "caseloop.core.db.sqlite3",  # Django's, with the write gate (core.writegate)
         "NAME": str(DATA_DIR / "caseloop.sqlite3"),
         # Keep each worker's connection open: closing the last connection to a
         # WAL database checkpoints it (tens of ms), which per request would cost
         # more than the request itself; reopening also re-runs the pragmas.
         "CONN_MAX_AGE": 600,
+        # tests: an in-memory database per test process (said outright: pytest-django recognises
+        # Django's own engine name only, and would otherwise name a test file per xdist worker)
+        "TEST": {"NAME": ":memory:"},
         "OPTIONS": {
             # Writers take the lock at BEGIN, so two processes never deadlock
             # upgrading a read lock; WAL lets readers run beside one writer.
@@ -179,6 +182,9 @@ def _database() -> dict[str, Any]:
 DATABASES = {"default": _database()}
 # SQLite: seconds between WAL checkpoints by each process's background thread (core.checkpoint); 0: SQLite's own
 CASELOOP_WAL_CHECKPOINT_SECONDS = float(os.environ.get("CASELOOP_WAL_CHECKPOINT_SECONDS", "1"))
+# SQLite: `caseloop serve`'s workers queue for the write lock at a shared gate (core.writegate); a writer waits
+# this long for it before going on to SQLite's own lock; 0: no gate
+CASELOOP_WRITE_GATE_SECONDS = float(os.environ.get("CASELOOP_WRITE_GATE_SECONDS", "2"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- background work: django-tasks with its database backend -----------------

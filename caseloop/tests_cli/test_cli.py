@@ -237,6 +237,34 @@ def test_serve_defaults_to_a_worker_more_than_the_cores_with_two_threads(monkeyp
     assert cli.server_settings(host="127.0.0.1", port=8000, workers=2, threads=4)["threads"] == 4
 
 
+def test_serve_makes_the_write_gate_before_forking_and_frees_it_for_a_dead_worker(monkeypatch: Any,
+                                                                                   settings: Any) -> None:  # fmt: skip
+    from django.db import connection
+    from gunicorn.app.base import BaseApplication
+
+    from caseloop.core import writegate
+
+    started: list[Any] = []
+    monkeypatch.setattr(BaseApplication, "run", lambda self: started.append(self.cfg))
+    settings.CASELOOP_WRITE_GATE_SECONDS = 2
+    try:
+        assert cli._serve(host="127.0.0.1", port=8765, workers=3, threads=2, access_log=False) == 0
+        if connection.vendor != "sqlite":  # PostgreSQL locks rows, not the database: no gate
+            assert not writegate.installed()
+            return
+        assert writegate.installed()
+        hook = started[0].child_exit
+        assert writegate.acquire()
+        hook(None, type("Worker", (), {"pid": os.getpid()})())  # as if this process had died holding it
+        assert writegate.acquire()  # freed by the hook
+        writegate.release()
+        settings.CASELOOP_WRITE_GATE_SECONDS = 0
+        cli._serve(host="127.0.0.1", port=8765, workers=3, threads=2, access_log=False)
+        assert not writegate.installed()  # the setting's off switch
+    finally:
+        writegate.uninstall()
+
+
 def test_server_settings_bracket_ipv6_hosts() -> None:
     assert cli.server_settings(host="::1", port=80)["bind"] == "[::1]:80"
     assert cli.server_settings(host="0.0.0.0", port=80, workers=5)["workers"] == 5  # noqa: S104
