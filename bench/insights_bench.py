@@ -29,6 +29,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,11 @@ def _generate(*, cases: int, answers: int, seed: int, now: dt.datetime) -> dict[
                 for tag in rng.sample(tags, rng.choice((1, 1, 2))):
                     links.append(through(case_id=case.pk, tag_id=tag.pk))
             through.objects.bulk_create(links, batch_size=10_000)
-        solved_rows += [(c.pk, c.requester_id, c.solved_at, c.team_id) for c in made if c.solved_at is not None]
+        solved_rows += [
+            (c.pk, c.requester_id, c.solved_at, c.team_id)
+            for c in made
+            if c.solved_at is not None and c.team_id is not None
+        ]
     orders = [Order(contact_id=rng.choice(contact_ids), reference=f"B-{i}",
                     ordered_at=start - dt.timedelta(days=90) + dt.timedelta(seconds=rng.random() * 455 * 86400))
               for i in range(int(cases * 0.4))]  # fmt: skip
@@ -218,6 +223,7 @@ def _measure(*, cases: int, answers: int, requests: int, seed: int) -> dict[str,
     }
     results["pages"] = {}
     for name, path in pages.items():
+        runner: Callable[[], tuple[float, int]]
         if path.startswith("/api/"):
             from caseloop.identity.actions import create_token
 
@@ -237,7 +243,11 @@ def _measure(*, cases: int, answers: int, requests: int, seed: int) -> dict[str,
 
             runner = call_api
         else:
-            runner = lambda path=path: call(path)  # noqa: E731
+
+            def call_page(path: str = path) -> tuple[float, int]:
+                return call(path)
+
+            runner = call_page
         for _ in range(3):  # warm-up: the first requests fill the database's page cache
             runner()
         timings = [runner() for _ in range(requests)]

@@ -66,6 +66,7 @@ def _due(rng: random.Random, now: dt.datetime, scenario: str) -> dt.datetime:
 def _generate(*, promises: int, scenario: str, seed: int, now: dt.datetime) -> dict[str, Any]:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
+    from django.db.models import Field
 
     from caseloop.cases.models import Case
     from caseloop.customers.choices import OrganizationKind
@@ -122,7 +123,10 @@ def _generate(*, promises: int, scenario: str, seed: int, now: dt.datetime) -> d
         "apology_pending",
     )
     fields = [Promise._meta.get_field(c.removesuffix("_id")) for c in columns]
-    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr]
+    concrete = [f for f in fields if isinstance(f, Field)]
+    if len(concrete) != len(fields):
+        raise SystemExit("every column above must be a concrete field of Promise")
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in concrete)
     table = connection.ops.quote_name(Promise._meta.db_table)
     sqlite = connection.vendor == "sqlite"
     created = connection.ops.adapt_datetimefield_value(now - dt.timedelta(days=1))

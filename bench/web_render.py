@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def _measure(requests: int, seed: int) -> dict[str, Any]:
             raise SystemExit(f"{path} answered {response.status_code}")
         return elapsed
 
-    pages = {
+    pages: dict[str, Callable[[int], str]] = {
         "inbox: mine": lambda i: "/inbox/?view=mine",
         "inbox: my team": lambda i: "/inbox/?view=team",
         "inbox: all open": lambda i: "/inbox/?view=open",

@@ -9,7 +9,7 @@ from bench.report import Report, Row, format_table, latency_target, ratio, to_js
 from bench.stats import percentile, summarise
 
 
-def test_percentile_interpolates_between_closest_ranks():
+def test_percentile_interpolates_between_closest_ranks() -> None:
     assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.5
     assert percentile([1.0, 2.0, 3.0, 4.0], 0) == 1.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 100) == 4.0
@@ -17,34 +17,34 @@ def test_percentile_interpolates_between_closest_ranks():
     assert percentile([7.0], 99) == 7.0
 
 
-def test_percentile_of_nothing_is_nan_and_out_of_range_is_refused():
+def test_percentile_of_nothing_is_nan_and_out_of_range_is_refused() -> None:
     assert math.isnan(percentile([], 50))
     with pytest.raises(ValueError, match=r"within 0\.\.100"):
         percentile([1.0], 101)
 
 
-def test_summary_throughput_is_requests_over_wall_time():
+def test_summary_throughput_is_requests_over_wall_time() -> None:
     summary = summarise([1.0, 2.0, 3.0, 4.0], errors=1, elapsed_s=2.0)
     assert (summary.requests, summary.errors, summary.throughput, summary.p50_ms, summary.max_ms) == (
         4, 1, 2.0, 2.5, 4.0,
     )  # fmt: skip
 
 
-def test_latency_target_fails_on_errors_even_when_fast():
+def test_latency_target_fails_on_errors_even_when_fast() -> None:
     fast = summarise([1.0, 1.0], errors=0, elapsed_s=1.0)
     assert latency_target(fast, p99_limit_ms=50) == ("p99 < 50 ms", True)
     assert latency_target(summarise([1.0], errors=1, elapsed_s=1.0), p99_limit_ms=50)[1] is False
     assert latency_target(summarise([60.0], errors=0, elapsed_s=1.0), p99_limit_ms=50)[1] is False
 
 
-def test_ratio_of_throughputs_and_missing_rows():
+def test_ratio_of_throughputs_and_missing_rows() -> None:
     a = summarise([1.0] * 30, errors=0, elapsed_s=1.0)
     b = summarise([1.0] * 60, errors=0, elapsed_s=1.0)
     assert ratio(a, b) == 0.5
     assert math.isnan(ratio(a, None))
 
 
-def test_table_has_one_line_per_row_with_verdicts():
+def test_table_has_one_line_per_row_with_verdicts() -> None:
     rows = [
         Row("case", 1, summarise([2.0, 4.0], errors=0, elapsed_s=0.5), target="p99 < 50 ms", passed=True),
         Row("search", 4, summarise([150.0], errors=0, elapsed_s=1.0), target="p99 < 100 ms", passed=False),
@@ -62,7 +62,7 @@ def test_table_has_one_line_per_row_with_verdicts():
     assert cells(lines[4]) == ["storage", "8", "1", "0", "1", "0.02", "0.02", "", ""]
 
 
-def test_json_has_no_nan():
+def test_json_has_no_nan() -> None:
     report = Report(context={"cases_at_start": 1})
     report.add(Row("empty", 1, summarise([], errors=0, elapsed_s=1.0)))
     report.ratios["x"] = math.nan
