@@ -51,6 +51,7 @@ class LoadResult:
     summary: Summary
     statuses: dict[int, int]
     first_error: str | None  # status and the start of the body of the first failure, to tell what broke
+    latencies_ms: tuple[float, ...] = ()  # every timed request's latency, to pool several measurements
 
 
 class _Client:
@@ -171,4 +172,5 @@ def run_load(
         summary=summarise(latencies, errors=errors, elapsed_s=elapsed),
         statuses=dict(statuses),
         first_error=first_error[0] if first_error else None,
+        latencies_ms=tuple(latencies),
     )

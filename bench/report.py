@@ -36,6 +36,8 @@ class Report:
     ratios: dict[str, float] = field(default_factory=dict)
     checks: dict[str, Any] = field(default_factory=dict)
     costs: dict[str, dict[str, Any]] = field(default_factory=dict)  # operation → in-process cost per request
+    # concurrency → create/framework throughput ratio of each round, the two measured back to back
+    paired_ratios: dict[int, list[float]] = field(default_factory=dict)
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -47,6 +49,23 @@ class Report:
 
 def latency_target(summary: Summary, *, p99_limit_ms: float) -> tuple[str, bool]:
     return f"p99 < {p99_limit_ms:g} ms", summary.errors == 0 and summary.p99_ms < p99_limit_ms
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(v for v in values if not math.isnan(v))
+    if not ordered:
+        return math.nan
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def format_paired(paired: dict[int, list[float]]) -> str:
+    return "\n".join(
+        f"- create/framework at c={concurrency}, {len(values)} paired rounds: "
+        + ", ".join(f"{v:.3g}" for v in values)
+        + f" (median {median(values):.3g})"
+        for concurrency, values in paired.items()
+    )
 
 
 def ratio(numerator: Summary | None, denominator: Summary | None) -> float:
@@ -121,6 +140,13 @@ def format_report(report: Report) -> str:
         "Ratios (throughput of the create endpoint over the raw limits):",
         format_ratios(report.ratios),
     ]
+    if report.paired_ratios:
+        parts += [
+            "",
+            "Creates and the framework limit measured back to back, round by round (the order swaps each",
+            "round; the machine's speed drifts between rounds, not within a pair):",
+            format_paired(report.paired_ratios),
+        ]
     if report.costs:
         parts += ["", "Server-side cost per request (in-process, one thread, no HTTP):", format_costs(report.costs)]
     if report.checks:
@@ -147,6 +173,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "ratios": report.ratios,
         "checks": report.checks,
         "costs": report.costs,
+        "paired_ratios": {str(c): v for c, v in report.paired_ratios.items()},
     }
     cleaned: dict[str, Any] = _finite(result)
     return cleaned

@@ -51,3 +51,8 @@ def summarise(latencies_ms: Sequence[float], *, errors: int, elapsed_s: float) -
         p99_ms=percentile(latencies_ms, 99),
         max_ms=max(latencies_ms) if latencies_ms else math.nan,
     )
+
+
+def pooled(latency_sets: Sequence[Sequence[float]], *, errors: int, elapsed_s: Sequence[float]) -> Summary:
+    """One summary of several measurements of the same thing: all their requests over all their time."""
+    return summarise([x for latencies in latency_sets for x in latencies], errors=errors, elapsed_s=sum(elapsed_s))
