@@ -13,6 +13,8 @@ command prints one JSON object on its last line of stdout.
   BEGINs, savepoints and commits.
 - `cost`: each measured operation replayed in-process (no HTTP, one thread):
   wall and CPU milliseconds and queries per request.
+- `sqlcost`: a returning customer's create, in-process: its CPU per request,
+  and its own SQL replayed on the database driver (bench.replay).
 """
 
 from __future__ import annotations
@@ -305,6 +307,61 @@ def cost(plan_path: str) -> dict[str, Any]:
     return results
 
 
+REPLAYS = 500  # creates timed in-process, and replays of their SQL on the driver
+
+
+def sqlcost(token: str) -> dict[str, Any]:
+    """A returning customer's create: its CPU in-process, and the CPU of its own statements on the driver.
+
+    The first create makes the customer; the next ones (the bench's common
+    case, 3 in 4) find them. One of those is captured and replayed.
+    """
+    import time
+
+    from django.db import connection
+    from django.test import Client
+
+    from bench.replay import Statement, replay, writes_of
+
+    client = Client()
+    auth = {"Authorization": f"Bearer {token}"}
+    payload = {
+        "subject": "Benchmark: storage cost of a create",
+        "requester": {"email": "sqlcost@bench.example", "name": "Storage Cost"},
+        "message": {"body_text": "Hello, the left torsion spring broke this morning and the door is stuck half "
+                                 "open. The label says 0.250 x 2 x 32. Can you send someone tomorrow?"},
+    }  # fmt: skip
+    body = json.dumps(payload)
+
+    def create() -> int:
+        response = client.post("/api/v1/cases", data=body, content_type="application/json", headers=auth)
+        return int(response.status_code)
+
+    for _ in range(20):  # the customer, then warm caches
+        create()
+    started = time.thread_time()
+    statuses = {create() for _ in range(REPLAYS)}
+    request_cpu_ms = (time.thread_time() - started) * 1000 / REPLAYS
+    captured: list[Statement] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        params = [list(row) for row in params] if many else params  # an iterator would be spent by the copy
+        captured.append(Statement(sql, list(params) if params is not None else [], many))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        statuses.add(create())
+    writes = writes_of(captured)
+    sql_cpu_ms = replay(connection.connection, writes, vendor=connection.vendor, times=REPLAYS)
+    return {
+        "statuses": sorted(statuses),
+        "request_cpu_ms": request_cpu_ms,
+        "sql_cpu_ms": sql_cpu_ms,
+        "vendor": connection.vendor,
+        "writes": [s.sql.split("(", 1)[0].strip() for s in writes],
+    }
+
+
 def main(argv: list[str]) -> None:
     _setup()
     command = argv[0] if argv else ""
@@ -318,8 +375,12 @@ def main(argv: list[str]) -> None:
         result = txcheck(argv[1])
     elif command == "cost" and len(argv) == 2:
         result = cost(argv[1])
+    elif command == "sqlcost" and len(argv) == 2:
+        result = sqlcost(argv[1])
     else:
-        raise SystemExit("usage: python -m bench.inproc count | token | picks | txcheck TOKEN | cost PLAN.json")
+        raise SystemExit(
+            "usage: python -m bench.inproc count | token | picks | txcheck TOKEN | cost PLAN.json | sqlcost TOKEN"
+        )
     print(json.dumps(result))
 
 

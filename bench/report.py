@@ -38,6 +38,8 @@ class Report:
     costs: dict[str, dict[str, Any]] = field(default_factory=dict)  # operation → in-process cost per request
     # concurrency → create/framework throughput ratio of each round, the two measured back to back
     paired_ratios: dict[int, list[float]] = field(default_factory=dict)
+    # the create's and the framework request's CPU in-process, beside their own SQL on the driver (bench.replay)
+    split: dict[str, Any] = field(default_factory=dict)
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -129,6 +131,32 @@ def format_costs(costs: dict[str, dict[str, Any]]) -> str:
     return "\n".join([render(lines[0]), rule, *(render(line) for line in lines[1:])])
 
 
+def format_split(split: dict[str, Any]) -> str:
+    """Where a create's cost goes: its SQL, the framework's request, and its own Python work, with the budget."""
+    create, framework = split["create"], split.get("framework")
+    lines = [
+        f"- create (a returning customer's): {create['request_cpu_ms']:.2f} ms; its {len(create['writes'])} "
+        f"writes replayed on the driver: {create['sql_cpu_ms']:.2f} ms"
+        + (" (the driver's side only: PostgreSQL's own work runs in its server processes, not counted here)"
+           if create.get("vendor") == "postgresql" else "")
+    ]  # fmt: skip
+    if framework:
+        lines.append(f"- framework limit's request: {framework['request_cpu_ms']:.2f} ms; its one row on the driver: "
+                     f"{framework['sql_cpu_ms']:.2f} ms")  # fmt: skip
+    if "python_ms" in split:
+        lines.append(f"- the create's own Python work, beyond the framework's request and its SQL: "
+                     f"{split['python_ms']:.2f} ms")  # fmt: skip
+    if "budget_ms" in split:
+        budget = split["budget_ms"]
+        rate = f"{split['framework_rate']:,.0f}/s on {split['cores']} CPUs"
+        lines.append(
+            f"- to reach {split['target']:.0%} of the framework at c={split['concurrency']} ({rate}: "
+            f"{split['machine_ms']:.2f} ms of the machine per request), that work could take {budget:.2f} ms"
+            + (" (out of reach even with none)" if budget < 0 else "")
+        )
+    return "\n".join(lines)
+
+
 def format_report(report: Report) -> str:
     ctx = report.context
     parts = [
@@ -149,6 +177,9 @@ def format_report(report: Report) -> str:
         ]
     if report.costs:
         parts += ["", "Server-side cost per request (in-process, one thread, no HTTP):", format_costs(report.costs)]
+    if report.split:
+        title = "Where a create's cost goes (CPU per request, in-process, one thread):"
+        parts += ["", title, format_split(report.split)]
     if report.checks:
         parts += ["", "Checks:"]
         parts += [f"- {name}: {value}" for name, value in report.checks.items()]
@@ -174,6 +205,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "checks": report.checks,
         "costs": report.costs,
         "paired_ratios": {str(c): v for c, v in report.paired_ratios.items()},
+        "split": report.split,
     }
     cleaned: dict[str, Any] = _finite(result)
     return cleaned

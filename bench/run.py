@@ -10,7 +10,9 @@ Steps (each bounded in requests and time, everything on 127.0.0.1):
    insert endpoint under the same gunicorn configuration) up beside it,
    measure the create and that limit back to back in `--rounds` rounds, so the
    machine's drift falls on both alike;
-3. check in-process that one create is one transaction;
+3. check in-process that one create is one transaction, measure each request's
+   cost in-process, and split the create's into its SQL (replayed alone on the
+   driver), the framework's request and its own Python work;
 4. measure the storage limit (single-row INSERT transactions on the database
    driver);
 5. print one table with targets and ratios, and write it as JSON to bench/results/.
@@ -37,6 +39,7 @@ from urllib.parse import quote, urlsplit
 
 from bench import storage
 from bench.loadgen import LoadResult, Request, RequestFactory, get, json_request, run_load
+from bench.replay import python_budget
 from bench.report import (
     CREATE_SHARE_OF_FRAMEWORK,
     READ_P99_MS,
@@ -409,6 +412,24 @@ def measure_cost(options: Options, report: Report, run_dir: Path, picks: dict[st
     report.costs = inproc(options, run_dir, "cost", str(plan_path))
 
 
+def measure_split(options: Options, report: Report, run_dir: Path, token: str) -> None:
+    """The create's and the framework request's CPU in-process, each beside its own SQL replayed on the driver."""
+    say("where a create's cost goes: in-process, and its SQL alone on the driver …")
+    split: dict[str, Any] = {"create": inproc(options, run_dir, "sqlcost", token)}
+    if not options.skip_limits:
+        result = subprocess.run([sys.executable, "-m", "bench.framework.sqlcost"],
+                                env=caseloop_env(options, run_dir / "framework"), cwd=REPO, capture_output=True,
+                                text=True, check=False, timeout=600)  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"bench.framework.sqlcost failed:\n{result.stderr[-3000:]}")
+        framework = json.loads(result.stdout.strip().splitlines()[-1])
+        split["framework"] = framework
+        create = split["create"]
+        split["python_ms"] = (create["request_cpu_ms"] - create["sql_cpu_ms"]
+                              - (framework["request_cpu_ms"] - framework["sql_cpu_ms"]))  # fmt: skip
+    report.split = split
+
+
 def framework_command(port: int) -> list[str]:
     """gunicorn serving the bare project with `caseloop serve`'s own worker settings."""
     from caseloop.cli import gunicorn_options  # the CLI's single source of the production settings
@@ -479,6 +500,16 @@ def judge(options: Options, report: Report) -> None:
                 passed=passed,
             )
     framework_top = report.find(FRAMEWORK, top)
+    if framework_top is not None and "framework" in report.split and framework_top.summary.throughput > 0:
+        cores = os.cpu_count() or 1
+        rate = framework_top.summary.throughput
+        report.split.update(
+            target=CREATE_SHARE_OF_FRAMEWORK, concurrency=top, framework_rate=rate, cores=cores,
+            machine_ms=cores / rate * 1000,
+            budget_ms=python_budget(framework_rate=rate, cores=cores, target=CREATE_SHARE_OF_FRAMEWORK,
+                                    create_sql_ms=report.split["create"]["sql_cpu_ms"],
+                                    row_sql_ms=report.split["framework"]["sql_cpu_ms"]),
+        )  # fmt: skip
     storage_top = _storage_row(report, top)
     if framework_top is not None and storage_top is not None:
         report.ratios[f"framework/storage at c={top}"] = ratio(framework_top.summary, storage_top.summary)
@@ -532,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.context["create_statements"] = tx["statements"]
     measure_cost(options, report, run_dir, picks, token)
+    measure_split(options, report, run_dir, token)
     if not options.skip_limits:
         measure_storage(options, report, run_dir)
     judge(options, report)

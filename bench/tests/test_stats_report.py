@@ -1,4 +1,4 @@
-"""Pure functions of the benchmark (run by hand: `pytest bench/tests`; not in the default test run)."""
+"""Pure functions of the benchmark (in the default test run: they are fast and need no server)."""
 
 import json
 import math

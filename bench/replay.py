@@ -1,0 +1,125 @@
+"""A write's own SQL replayed on the database driver: what the storage costs with no Python around it.
+
+One request's statements are captured in-process (Django's execute_wrapper sees
+them exactly as the driver gets them, values already prepared), then run again
+and again straight on the driver's connection, each time in a transaction of
+its own: BEGIN, the statements, COMMIT. The thread's CPU time per transaction
+is what the database engine and its driver cost for that write: the floor no
+Python work on top can go below. Run for the create and for the framework
+limit's one-row insert, it shows how much of the gap between the two is
+storage (indexes, full-text index, the extra rows) and how much is the
+create's own Python work.
+
+The first INSERT makes the parent row (the case); later statements' values in
+the parent's key column (`case_id`) are replaced with each replay's new id, so
+one-to-one rows (the case's SLA) stay unique. Rows are written for real: run
+it on the benchmark's working data, after the measurements.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Django's SQLite backend turns its %s placeholders into qmarks the same way (a literal %% stays a %)
+_FORMAT_MARK = re.compile(r"(?<!%)%s")
+_INSERT = re.compile(r'^\s*INSERT\s+INTO\s+"?(\w+)"?\s*\(([^)]*)\)', re.IGNORECASE)
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str  # as Django hands it to the driver (%s placeholders)
+    params: Sequence[Any]  # one row's values; with `many`, a sequence of rows
+    many: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The INSERT's column names, in the order of its values; () for other statements."""
+        match = _INSERT.match(self.sql)
+        if match is None:
+            return ()
+        return tuple(name.strip().strip('"`') for name in match.group(2).split(","))
+
+
+def writes_of(captured: Sequence[Statement]) -> list[Statement]:
+    """The data-changing statements, without BEGIN, SAVEPOINT or COMMIT (the replay makes its own)."""
+    return [s for s in captured if s.sql.lstrip().upper().startswith(_WRITES)]
+
+
+def _with_parent(params: Sequence[Any], positions: Sequence[int], parent_id: int | None) -> list[Any]:
+    values = list(params)
+    if parent_id is not None:
+        for index in positions:
+            values[index] = parent_id
+    return values
+
+
+def replay(
+    connection: Any, statements: Sequence[Statement], *, vendor: str, times: int, warmup: int = 20,
+    parent_column: str = "case_id",
+) -> float:  # fmt: skip
+    """Mean CPU milliseconds of this thread per transaction of `statements`, on a raw DB-API connection.
+
+    `connection` is in autocommit mode (Django keeps its connections so): the
+    replay issues BEGIN (IMMEDIATE on SQLite, as caseloop's transactions) and
+    COMMIT itself.
+    """
+    if not statements:
+        raise ValueError("nothing to replay: no INSERT, UPDATE or DELETE was captured")
+    sqlite = vendor == "sqlite"
+    begin = "BEGIN IMMEDIATE" if sqlite else "BEGIN"
+    prepared = [
+        (
+            _FORMAT_MARK.sub("?", s.sql).replace("%%", "%") if sqlite else s.sql,
+            s,
+            [i for i, name in enumerate(s.columns) if name == parent_column] if n else [],
+        )
+        for n, s in enumerate(statements)
+    ]
+    cursor = connection.cursor()
+
+    def once() -> None:
+        cursor.execute(begin)
+        parent_id: int | None = None
+        try:
+            for n, (sql, statement, positions) in enumerate(prepared):
+                if statement.many:
+                    cursor.executemany(sql, [_with_parent(row, positions, parent_id) for row in statement.params])
+                else:
+                    cursor.execute(sql, _with_parent(statement.params, positions, parent_id))
+                if n == 0:
+                    parent_id = cursor.fetchone()[0] if "RETURNING" in sql.upper() else cursor.lastrowid
+            cursor.execute("COMMIT")
+        except Exception:
+            cursor.execute("ROLLBACK")
+            raise
+
+    for _ in range(warmup):
+        once()
+    started = time.thread_time()
+    for _ in range(times):
+        once()
+    return (time.thread_time() - started) * 1000 / times
+
+
+def python_budget(
+    *, framework_rate: float, cores: int, target: float, create_sql_ms: float, row_sql_ms: float
+) -> float:
+    """Milliseconds of the machine a create may spend beyond the framework's request and its own SQL.
+
+    At full load the framework's request costs the machine `cores / rate`
+    (server, HTTP and the load generator together). A create at `target` of
+    that rate may cost `1 / target` times as much; it needs at least what the
+    framework's request needs besides its row, plus its own statements. What
+    is left is the budget for the create's Python work (token, requester,
+    validation, SLA, timeline, audit, the answer). Negative: out of reach even
+    with none.
+    """
+    if framework_rate <= 0 or not 0 < target <= 1:
+        raise ValueError("the framework's rate must be positive and the target a share in (0, 1]")
+    per_request = cores / framework_rate * 1000
+    return per_request / target - (per_request - row_sql_ms) - create_sql_ms
