@@ -123,3 +123,11 @@ def python_budget(
         raise ValueError("the framework's rate must be positive and the target a share in (0, 1]")
     per_request = cores / framework_rate * 1000
     return per_request / target - (per_request - row_sql_ms) - create_sql_ms
+
+
+def ceiling(*, framework_rate: float, cores: int, create_sql_ms: float, row_sql_ms: float) -> float:
+    """The highest create/framework ratio with no Python work in the create at all: its SQL is all it adds."""
+    if framework_rate <= 0:
+        raise ValueError("the framework's rate must be positive")
+    per_request = cores / framework_rate * 1000
+    return per_request / (per_request - row_sql_ms + create_sql_ms)

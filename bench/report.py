@@ -154,6 +154,9 @@ def format_split(split: dict[str, Any]) -> str:
             f"{split['machine_ms']:.2f} ms of the machine per request), that work could take {budget:.2f} ms"
             + (" (out of reach even with none)" if budget < 0 else "")
         )
+    if "ceiling" in split:
+        lines.append(f"- with no Python work at all, only its SQL added to the framework's request, a create could "
+                     f"reach {split['ceiling']:.2f} of the framework")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -39,7 +39,7 @@ from urllib.parse import quote, urlsplit
 
 from bench import storage
 from bench.loadgen import LoadResult, Request, RequestFactory, get, json_request, run_load
-from bench.replay import python_budget
+from bench.replay import ceiling, python_budget
 from bench.report import (
     CREATE_SHARE_OF_FRAMEWORK,
     READ_P99_MS,
@@ -509,6 +509,8 @@ def judge(options: Options, report: Report) -> None:
             budget_ms=python_budget(framework_rate=rate, cores=cores, target=CREATE_SHARE_OF_FRAMEWORK,
                                     create_sql_ms=report.split["create"]["sql_cpu_ms"],
                                     row_sql_ms=report.split["framework"]["sql_cpu_ms"]),
+            ceiling=ceiling(framework_rate=rate, cores=cores, create_sql_ms=report.split["create"]["sql_cpu_ms"],
+                            row_sql_ms=report.split["framework"]["sql_cpu_ms"]),
         )  # fmt: skip
     storage_top = _storage_row(report, top)
     if framework_top is not None and storage_top is not None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.replay import Statement, python_budget, replay, writes_of
+from bench.replay import Statement, ceiling, python_budget, replay, writes_of
 from bench.report import Report, format_report, to_json
 
 PARENT = Statement('INSERT INTO "parent" ("subject") VALUES (%s)', ["Spring snapped"])
@@ -69,19 +69,28 @@ def test_python_budget_is_what_is_left_after_the_framework_request_and_the_creat
         python_budget(framework_rate=0, cores=2, target=0.6, create_sql_ms=0.5, row_sql_ms=0.05)
 
 
+def test_ceiling_is_the_ratio_with_only_the_create_sql_added() -> None:
+    # 2 ms per framework request, of which 0.05 is its row: 2 / (2 - 0.05 + 0.5)
+    assert ceiling(framework_rate=1000, cores=2, create_sql_ms=0.5, row_sql_ms=0.05) == pytest.approx(2 / 2.45)
+    assert ceiling(framework_rate=1000, cores=2, create_sql_ms=0.05, row_sql_ms=0.05) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="positive"):
+        ceiling(framework_rate=-1, cores=2, create_sql_ms=0.5, row_sql_ms=0.05)
+
+
 def test_report_shows_where_a_create_cost_goes() -> None:
     report = Report(context={"cases_at_start": 10_000, "database": "SQLite", "cpus": 2, "server": "gunicorn"})
     report.split = {
         "create": {"request_cpu_ms": 3.5, "sql_cpu_ms": 0.6, "writes": ["INSERT INTO a", "INSERT INTO b"]},
         "framework": {"request_cpu_ms": 0.6, "sql_cpu_ms": 0.03},
         "python_ms": 2.33, "target": 0.6, "concurrency": 8, "framework_rate": 1542.0, "cores": 2,
-        "machine_ms": 1.297, "budget_ms": 0.29,
+        "machine_ms": 1.297, "budget_ms": 0.29, "ceiling": 0.695,
     }  # fmt: skip
     text = format_report(report)
     assert "its 2 writes replayed on the driver: 0.60 ms" in text
     assert "own Python work, beyond the framework's request and its SQL: 2.33 ms" in text
     assert "to reach 60% of the framework at c=8 (1,542/s on 2 CPUs: 1.30 ms" in text
     assert "that work could take 0.29 ms" in text
+    assert "a create could reach 0.69 of the framework" in text
     assert to_json(report)["split"]["budget_ms"] == 0.29
     assert "PostgreSQL's own work" not in text
     report.split["create"]["vendor"] = "postgresql"
