@@ -22,8 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from caseloop.api.parser import NulInText
 from caseloop.core.errors import DomainError
+from caseloop.core.strictjson import UnstorableText
 
 logger = logging.getLogger("caseloop.api")
 
@@ -107,8 +107,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     cause = exc.__cause__
     if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
         return problem_response(status=400, code="invalid_utf8", detail="The request body is not valid UTF-8.")
-    if exc.status_code == 400 and isinstance(cause, NulInText):
-        return problem_response(status=400, code="nul_in_text", detail="Text cannot contain NUL characters.")
+    if exc.status_code == 400 and isinstance(cause, UnstorableText):
+        return problem_response(status=400, code=cause.code, detail=str(cause))
     if exc.status_code == 400 and cause is not None:
         return problem_response(status=400, code="malformed_json", detail="The request body is not valid JSON.")
     status = exc.status_code if 400 <= exc.status_code < 600 else 500

@@ -7,6 +7,9 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from caseloop.core.errors import Invalid
 
+# every money column is DecimalField(max_digits=14, decimal_places=2)
+MAX_AMOUNT = Decimal("999999999999.99")
+
 
 @dataclass(frozen=True, slots=True)
 class Money:
@@ -27,6 +30,10 @@ class Money:
             raise Invalid(f"{amount!r} is not an amount of money.", field="amount") from exc
         if not value.is_finite():
             raise Invalid("An amount of money must be a finite number.", field="amount")
+        # before rounding (quantize() fails on more digits than its context holds), at the first amount that would
+        # round past the largest storable one
+        if abs(value) >= MAX_AMOUNT + Decimal("0.005"):
+            raise Invalid(f"An amount of money is at most {MAX_AMOUNT:,} either way.", field="amount")
         return cls(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), currency.upper())
 
     def __add__(self, other: Money) -> Money:

@@ -67,6 +67,17 @@ def test_unknown_route_and_wrong_method(agent):
         (b'{"subject": "caf\xe9"}', 400, "invalid_utf8"),
         (b'{"subject": NaN}', 400, "malformed_json"),
         (b'{"subject": "a\\u0000b", "requester": {"email": "a@example.com"}}', 400, "nul_in_text"),
+        (b'{"subject": "a\\ud800b", "requester": {"email": "a@example.com"}}', 400, "lone_surrogate_in_text"),
+        (
+            b'{"subject": "x", "requester": {"email": "a@example.com", "name": "\\uDFFF"}}',
+            400,
+            "lone_surrogate_in_text",
+        ),
+        (
+            b'{"subject": "x", "requester": {"email": "a@example.com"}, "tags": ["\\udc00\\ud800"]}',
+            400,
+            "lone_surrogate_in_text",
+        ),
         (b"[1, 2, 3]", 422, "validation_error"),
         (b'"just a string"', 422, "validation_error"),
         (b"null", 422, "validation_error"),
@@ -76,6 +87,13 @@ def test_unknown_route_and_wrong_method(agent):
 def test_unreadable_bodies_are_400_and_wrong_shapes_422(agent, raw, status, code):
     _assert_problem(ApiClient(agent).post("/cases", raw=raw), status, code)
     assert Case.objects.count() == 0
+
+
+def test_a_surrogate_pair_escaped_in_json_is_one_character_and_welcome(agent):
+    raw = b'{"subject": "Door \\ud83d\\udeaa stuck", "requester": {"email": "a@example.com"}}'
+    response = ApiClient(agent).post("/cases", raw=raw)
+    assert response.status_code == 201, response.content
+    assert response.json()["subject"] == "Door \U0001f6aa stuck"
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)

@@ -20,7 +20,6 @@ set-up for administrators (/chat/widgets/).
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,7 +74,7 @@ from caseloop.channels.chat.selectors import (
 )
 from caseloop.channels.chat.stream import events
 from caseloop.channels.staff_pages import StaffRequest, admin_page, conversation, is_htmx, staff_page
-from caseloop.core import clock
+from caseloop.core import clock, strictjson
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.identity.selectors import teams
 
@@ -173,8 +172,10 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY:
         raise ChatError(ChatErrorCode.TOO_LONG, "The request is too large.", status=413)
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError as exc:
+        data = strictjson.loads(request.body or b"{}")
+    except strictjson.UnstorableText as exc:
+        raise Invalid(str(exc)) from exc
+    except ValueError as exc:  # not UTF-8, or not JSON
         raise Invalid("The request body is not JSON.") from exc
     if not isinstance(data, dict):
         raise Invalid("The request body must be a JSON object.")

@@ -13,7 +13,6 @@ Reps log calls by hand with `log_call`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from caseloop.channels.phone.choices import CallDirection, CallOutcome, CallSour
 from caseloop.channels.phone.errors import PhoneError, PhoneErrorCode
 from caseloop.channels.phone.models import Call, IvrFlow, IvrVersion, PhoneLine
 from caseloop.channels.sms.threads import open_case_for
-from caseloop.core import clock
+from caseloop.core import clock, strictjson
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.customers.actions import create_contact, find_or_create_contact
 from caseloop.customers.choices import IdentityKind
@@ -64,7 +63,9 @@ def parse_definition(text: str) -> Any:
         raise PhoneError(PhoneErrorCode.IVR_NOT_JSON, f"A definition is at most {MAX_DEFINITION_BYTES} bytes.",
                          field="definition")  # fmt: skip
     try:
-        return json.loads(text)
+        return strictjson.loads(text)
+    except strictjson.UnstorableText as exc:
+        raise PhoneError(PhoneErrorCode.IVR_NOT_JSON, str(exc), field="definition") from exc
     except ValueError as exc:
         raise PhoneError(PhoneErrorCode.IVR_NOT_JSON, f"The definition is not valid JSON: {exc}.",
                          field="definition") from exc  # fmt: skip

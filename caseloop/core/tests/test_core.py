@@ -41,6 +41,18 @@ def test_money_is_exact_and_refuses_mixing_currencies():
         Money(1.5, "USD")  # type: ignore[arg-type]
 
 
+def test_money_fits_the_money_columns_and_refuses_more_with_a_clear_error():
+    # 14 digits, 2 of them decimals: what every money column stores
+    assert Money.parse("999999999999.99", "USD").amount == Decimal("999999999999.99")
+    assert Money.parse("-999999999999.994", "USD").amount == Decimal("-999999999999.99")
+    for amount in (10**30, "1000000000000", "999999999999.995", "-1e40", "1e-999999999"):
+        if amount == "1e-999999999":  # tiny is fine: it rounds to zero
+            assert Money.parse(amount, "USD").amount == Decimal("0.00")
+            continue
+        with pytest.raises(Invalid, match=r"at most 999,999,999,999\.99"):
+            Money.parse(amount, "USD")
+
+
 def test_sanitiser_removes_scripts_handlers_and_javascript_urls():
     dirty = (
         '<p onclick="steal()">Hello <b>there</b></p><script>alert(1)</script>'

@@ -177,9 +177,25 @@ def test_nobody_available_the_page_gets_a_code_and_the_offline_form_works(client
 
 
 def test_bad_bodies_are_refused(client, widget, rep):
-    for body in (b"not json", b"[1, 2]", b"{" + b" " * 20_000 + b"}"):
+    for body in (b"not json", b"[1, 2]", b"{" + b" " * 20_000 + b"}", b'{"text": NaN}', b'{"text": "caf\xe9"}'):
         response = client.post(api(widget, "chats/"), data=body, content_type="application/json", HTTP_ORIGIN=SHOP)
         assert response.status_code in (413, 422) and response["Access-Control-Allow-Origin"] == SHOP
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"text": "Hello\\u0000", "name": "Ann"}', "NUL"),
+        (b'{"text": "Hello", "name": "\\ud800Ann"}', "surrogate pair"),
+        (b'{"text": "Hi", "email": "a@example.com", "page": "\\uDC00"}', "surrogate pair"),
+    ],
+)
+def test_text_no_database_can_store_is_refused_at_the_door(client, widget, rep, body, says):
+    # a visitor's page is outside input: JSON may escape NUL or half a surrogate pair, no column can hold either
+    for path in ("chats/", "offline/"):
+        response = client.post(api(widget, path), data=body, content_type="application/json", HTTP_ORIGIN=SHOP)
+        assert response.status_code == 422 and says in response.json()["message"], response.content
     assert not Case.objects.exists()
 
 
