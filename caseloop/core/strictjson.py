@@ -1,34 +1,47 @@
-"""JSON from outside, read strictly: UTF-8 only, no NaN or Infinity, and no text a database cannot store.
+"""JSON from outside, read strictly: UTF-8 only, no NaN or Infinity, and nothing a database cannot store.
 
-Two things valid JSON can carry that no caseloop column can hold, both only
-as \\u escapes: NUL (PostgreSQL text refuses U+0000) and half of a surrogate
-pair (\\ud800-\\udfff alone is no character; UTF-8 cannot encode it, so the
-driver fails on either database). They are refused here, at the door, with
-an error of their own, instead of failing the write later.
+Three things valid JSON can carry that no caseloop column can hold: NUL
+(PostgreSQL text refuses U+0000) and half of a surrogate pair (\\ud800-\\udfff
+alone is no character; UTF-8 cannot encode it, so the driver fails on either
+database), both only as \\u escapes, and a number beyond a double's range
+(1e999 reads as infinity). They are refused here, at the door, with an error
+of their own, instead of failing the write later.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 
-class UnstorableText(ValueError):
-    """A string of the document holds what no database text can store."""
+class UnstorableValue(ValueError):
+    """The document holds a value no database column can store."""
 
-    code = "unstorable_text"
+    code = "unstorable_value"
 
 
-class NulInText(UnstorableText):
+class NulInText(UnstorableValue):
     code = "nul_in_text"
 
 
-class LoneSurrogateInText(UnstorableText):
+class LoneSurrogateInText(UnstorableValue):
     code = "lone_surrogate_in_text"
+
+
+class NumberOutOfRange(UnstorableValue):
+    code = "number_out_of_range"
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise NumberOutOfRange(f"The number {text[:40]} is too large to store.")
+    return value
 
 
 def _refuse_unstorable(value: Any) -> None:
@@ -53,12 +66,12 @@ def _refuse_unstorable(value: Any) -> None:
 
 
 def loads(raw: bytes | str) -> Any:
-    """The document in `raw`; ValueError (UnicodeDecodeError, JSONDecodeError, UnstorableText) when refused.
+    """The document in `raw`; ValueError (UnicodeDecodeError, JSONDecodeError, UnstorableValue) when refused.
 
     Bytes are decoded as UTF-8 first: json.loads on bytes would also guess UTF-16 or 32.
     """
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    data = json.loads(text, parse_constant=_refuse_constant)
+    data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     # a \u escape is the only way JSON carries NUL or a lone surrogate: most documents skip the walk
     lowered = text.lower() if "\\u" in text else ""
     if "\\u0000" in lowered or "\\ud" in lowered:

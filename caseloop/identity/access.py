@@ -89,6 +89,8 @@ def manager_page(
 def parsed(form: forms.Form) -> dict[str, Any]:
     """The cleaned data, or the first problem as an Invalid naming its field."""
     if not form.is_valid():
+        if not form.errors:  # unbound (`Form(request.POST or None)` with an empty POST): invalid, with nothing to say
+            raise Invalid("The form arrived empty; fill it in and send it again.")
         field, errors = next(iter(form.errors.items()))
         raise Invalid(f"{field.replace('_', ' ')}: {errors[0]}", field=field)
     return form.cleaned_data

@@ -78,6 +78,7 @@ def test_unknown_route_and_wrong_method(agent):
             400,
             "lone_surrogate_in_text",
         ),
+        (b'{"subject": "x", "requester": {"email": "a@example.com"}, "priority": 1e999}', 400, "number_out_of_range"),
         (b"[1, 2, 3]", 422, "validation_error"),
         (b'"just a string"', 422, "validation_error"),
         (b"null", 422, "validation_error"),

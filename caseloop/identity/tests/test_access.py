@@ -69,3 +69,21 @@ def test_manager_pages_refuse_an_agent_and_the_workspace_uses_the_same_decorator
     assert _managers(_get(manager)).status_code == 200
     assert web_access.staff_view is staff_page
     assert web_access.StaffRequest is StaffRequest
+
+
+def test_parsed_says_what_is_wrong_and_an_unbound_form_is_refused_not_a_crash():
+    from django import forms
+
+    from caseloop.core.errors import Invalid
+    from caseloop.identity.access import parsed
+
+    class NameForm(forms.Form):
+        name = forms.CharField()
+
+    assert parsed(NameForm({"name": "Ann"})) == {"name": "Ann"}
+    with pytest.raises(Invalid, match="name: This field is required") as missing:
+        parsed(NameForm({}))
+    assert missing.value.field == "name"
+    # `Form(request.POST or None)` with an empty POST is unbound: invalid, and without errors to name
+    with pytest.raises(Invalid, match="arrived empty"):
+        parsed(NameForm(None))

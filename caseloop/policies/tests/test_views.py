@@ -190,6 +190,10 @@ def test_rules_limits_and_review_pages(agent, manager, admin_user):
         },
     )
     assert added.status_code == 302 and Rule.objects.get().name == "Big"
+    # an empty POST (no field at all) is a page that says so, not a server error
+    for path, who in (("/policies/rules/", manager), ("/policies/limits/", admin_user)):
+        empty = signed_in(who).post(path, {})
+        assert empty.status_code == 422 and "arrived empty" in empty.content.decode(), path
     assert signed_in(agent).get("/policies/rules/").status_code == 403
     assert client.get("/policies/review/", {"days": "7"}).status_code == 200
     assert client.post("/policies/limits/", {"action": "credit", "role": "agent", "per_case": "5"}).status_code == 403

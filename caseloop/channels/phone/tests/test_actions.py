@@ -128,7 +128,14 @@ def test_a_team_that_does_not_exist_blocks_publishing(admin_user):
 def test_definitions_are_json_and_bounded():
     assert parse_definition('{"start": "main"}') == {"start": "main"}
     # NUL and a lone surrogate are valid JSON escapes no database text (or jsonb) can store
-    for text in ("{start: main}", "x" * 200_001, '{"start": "m\\u0000"}', '{"start": "\\ud800"}', '{"a": NaN}'):
+    for text in (
+        "{start: main}",
+        "x" * 200_001,
+        '{"start": "m\\u0000"}',
+        '{"start": "\\ud800"}',
+        '{"a": NaN}',
+        '{"a": 1e999}',
+    ):
         with pytest.raises(DomainError) as excinfo:
             parse_definition(text)
         assert excinfo.value.code == PhoneErrorCode.IVR_NOT_JSON
