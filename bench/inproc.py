@@ -316,12 +316,10 @@ def sqlcost(token: str) -> dict[str, Any]:
     The first create makes the customer; the next ones (the bench's common
     case, 3 in 4) find them. One of those is captured and replayed.
     """
-    import time
-
     from django.db import connection
     from django.test import Client
 
-    from bench.replay import Statement, replay, writes_of
+    from bench.replay import measure_request
 
     client = Client()
     auth = {"Authorization": f"Bearer {token}"}
@@ -337,29 +335,7 @@ def sqlcost(token: str) -> dict[str, Any]:
         response = client.post("/api/v1/cases", data=body, content_type="application/json", headers=auth)
         return int(response.status_code)
 
-    for _ in range(20):  # the customer, then warm caches
-        create()
-    started = time.thread_time()
-    statuses = {create() for _ in range(REPLAYS)}
-    request_cpu_ms = (time.thread_time() - started) * 1000 / REPLAYS
-    captured: list[Statement] = []
-
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        params = [list(row) for row in params] if many else params  # an iterator would be spent by the copy
-        captured.append(Statement(sql, list(params) if params is not None else [], many))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        statuses.add(create())
-    writes = writes_of(captured)
-    sql_cpu_ms = replay(connection.connection, writes, vendor=connection.vendor, times=REPLAYS)
-    return {
-        "statuses": sorted(statuses),
-        "request_cpu_ms": request_cpu_ms,
-        "sql_cpu_ms": sql_cpu_ms,
-        "vendor": connection.vendor,
-        "writes": [s.sql.split("(", 1)[0].strip() for s in writes],
-    }
+    return measure_request(create, connection=connection, times=REPLAYS)  # warm-up makes the customer first
 
 
 def main(argv: list[str]) -> None:

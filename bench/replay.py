@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +104,38 @@ def replay(
     for _ in range(times):
         once()
     return (time.thread_time() - started) * 1000 / times
+
+
+def measure_request(send: Callable[[], int], *, connection: Any, times: int, warmup: int = 20) -> dict[str, Any]:
+    """One kind of request in-process and its writes alone on the driver.
+
+    `send` makes the request and returns its status. It is warmed up, timed
+    `times` times (this thread's CPU per request), then sent once more under
+    Django's execute_wrapper to capture its statements, which are replayed
+    `times` times on `connection`'s driver connection.
+    """
+    for _ in range(warmup):
+        send()
+    started = time.thread_time()
+    statuses = {send() for _ in range(times)}
+    request_cpu_ms = (time.thread_time() - started) * 1000 / times
+    captured: list[Statement] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        params = [list(row) for row in params] if many else params  # an iterator would be spent by the copy
+        captured.append(Statement(sql, list(params) if params is not None else [], many))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        statuses.add(send())
+    writes = writes_of(captured)
+    return {
+        "statuses": sorted(statuses),
+        "request_cpu_ms": request_cpu_ms,
+        "sql_cpu_ms": replay(connection.connection, writes, vendor=connection.vendor, times=times),
+        "vendor": connection.vendor,
+        "writes": [w.sql.split("(", 1)[0].strip() for w in writes],
+    }
 
 
 def python_budget(

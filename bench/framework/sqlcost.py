@@ -9,11 +9,9 @@ test client, and the CPU of its one INSERT replayed on the driver
 from __future__ import annotations
 
 import json
-import time
-from typing import Any
 
 from bench import storage
-from bench.replay import Statement, replay, writes_of
+from bench.replay import measure_request
 
 REQUESTS = 500
 
@@ -31,21 +29,7 @@ def main() -> None:
     def insert() -> int:
         return int(client.post("/rows", data=body, content_type="application/json").status_code)
 
-    for _ in range(20):
-        insert()
-    started = time.thread_time()
-    statuses = {insert() for _ in range(REQUESTS)}
-    request_cpu_ms = (time.thread_time() - started) * 1000 / REQUESTS
-    captured: list[Statement] = []
-
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        captured.append(Statement(sql, list(params) if params is not None else [], many))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        statuses.add(insert())
-    sql_cpu_ms = replay(connection.connection, writes_of(captured), vendor=connection.vendor, times=REQUESTS)
-    print(json.dumps({"statuses": sorted(statuses), "request_cpu_ms": request_cpu_ms, "sql_cpu_ms": sql_cpu_ms}))
+    print(json.dumps(measure_request(insert, connection=connection, times=REQUESTS)))
 
 
 if __name__ == "__main__":
