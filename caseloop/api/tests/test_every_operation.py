@@ -171,3 +171,80 @@ def test_edge_values_to_every_operation_are_answered_with_a_problem_never_a_500(
             target = _fill(path, ids, id_or_real)
             _check(send("delete", target), f"DELETE {target}", failures)
     assert not failures, "\n".join(failures[:40])
+
+
+def _listed(client: Client, path: str, headers: dict[str, str], key: str) -> list[str]:
+    answer = client.get(path, headers=headers)
+    if answer.status_code != 200:
+        return []
+    body = answer.json()
+    items = body.get("items") if isinstance(body, dict) else body
+    return [str(item[key]) for item in items or () if isinstance(item, dict) and key in item]
+
+
+def _partner_with_work() -> User:
+    """A partner's user whose organization installs two of the demo's cases."""
+    from caseloop.cases.models import Case
+    from caseloop.customers.actions import create_organization
+    from caseloop.customers.choices import OrganizationKind
+    from caseloop.identity.actions import create_user
+    from caseloop.testing.factories import make_contact
+
+    admin = User.objects.filter(role=Role.ADMIN).first()
+    installer = create_organization(actor=admin, name="Quick Installs", kind=OrganizationKind.PARTNER)
+    user = create_user(username="installer", email="pat@installs.example", role=Role.PARTNER)
+    contact = make_contact(name="Pat Partner", organization=installer)
+    contact.user = user
+    contact.save()
+    Case.objects.filter(pk__in=Case.objects.order_by("-pk").values("pk")[:2]).update(partner=installer)
+    return user
+
+
+@pytest.mark.parametrize("role", [Role.CUSTOMER, Role.PARTNER])
+def test_a_customer_or_partner_reaches_no_object_of_anyone_else_through_any_operation(role):
+    """For every operation on `/<collection>/{id}`: an object staff can list but the caller cannot is refused.
+
+    Reading it, changing it, acting on it: 403 or 404, and a write changes nothing (the audit log shows no entry).
+    A body that fails its schema is refused before any view runs (422 `validation_error`), which tells nothing
+    about the object either. The price book is a catalogue, no one's object: customers read it.
+    """
+    from caseloop.timeline.models import AuditEntry
+
+    load_demo(cases=30, progress=False, parallel=False)
+    admin = User.objects.filter(role=Role.ADMIN, is_active=True).first()
+    outsider = _partner_with_work() if role == Role.PARTNER else User.objects.filter(role=role, is_active=True).first()
+    assert admin is not None and outsider is not None
+    client = Client()
+    staff = {"Authorization": f"Bearer {create_token(user=admin, name='staff').plain}"}
+    as_customer = {"Authorization": f"Bearer {create_token(user=outsider, name='own').plain}"}
+    document = client.get("/api/v1/openapi.json").json()
+    paths, components = document["paths"], document["components"]["schemas"]
+    audited = AuditEntry.objects.count()
+    tried, leaks = 0, []
+    for path, item in paths.items():
+        collection, _, rest = path.partition("/{")
+        if not rest or "{" in collection or "get" not in paths.get(collection, {}) or "/price-book" in collection:
+            continue
+        key = "sku" if rest.startswith("sku}") else "id"
+        own = set(_listed(client, collection, as_customer, key))
+        others = [i for i in _listed(client, collection, staff, key) if i not in own]
+        if not others:
+            continue
+        target = path.replace("{" + rest.split("}", 1)[0] + "}", others[0])
+        if "{" in target:
+            continue
+        for method, operation in item.items():
+            if method not in (*WRITES, "get", "delete"):
+                continue
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            body = json.dumps(_example(schema, components) if schema else {})
+            call = getattr(client, method)
+            answer = (call(target, body, content_type="application/json", headers=as_customer) if method in WRITES
+                      else call(target, headers=as_customer))  # fmt: skip
+            tried += 1
+            refused_unread = answer.status_code == 422 and answer.json().get("code") == "validation_error"
+            if answer.status_code not in (403, 404) and not refused_unread:
+                leaks.append(f"{method.upper()} {target}: {answer.status_code} {answer.content[:120]!r}")
+    assert tried > 20  # cases, contacts, sites, assets, orders, organizations, promises… were all tried
+    assert not leaks, "\n".join(leaks)
+    assert AuditEntry.objects.count() == audited
