@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from caseloop.cases.models import Case
 from caseloop.demo.loader import load_demo
 from caseloop.identity.actions import create_token
 from caseloop.identity.choices import Role
@@ -121,17 +122,26 @@ def _check(response: Any, label: str, failures: list[str]) -> None:
 PARTS = 4  # the operations are shared out over a few tests, so that parallel test workers split them
 
 
+def _demo_api(
+    caller: User | None = None,
+) -> tuple[Client, dict[str, str], dict[str, str], dict[str, Any], dict[str, Any]]:
+    """Demo data; a client; bearer headers for an administrator and for `caller` (a customer when None); the
+    OpenAPI document's paths and schemas."""
+    if not Case.objects.exists():
+        load_demo(cases=30, progress=False, parallel=False)
+    admin = User.objects.filter(role=Role.ADMIN, is_active=True).first()
+    caller = caller or User.objects.filter(role=Role.CUSTOMER, is_active=True).first()
+    assert admin is not None and caller is not None
+    client = Client()
+    staff = {"Authorization": f"Bearer {create_token(user=admin, name='staff').plain}"}
+    as_caller = {"Authorization": f"Bearer {create_token(user=caller, name='caller').plain}"}
+    document = client.get("/api/v1/openapi.json").json()
+    return client, staff, as_caller, document["paths"], document["components"]["schemas"]
+
+
 @pytest.mark.parametrize("part", range(PARTS))
 def test_edge_values_to_every_operation_are_answered_with_a_problem_never_a_500(part):
-    load_demo(cases=30, progress=False, parallel=False)
-    admin = User.objects.filter(role=Role.ADMIN, is_active=True).first()
-    customer = User.objects.filter(role=Role.CUSTOMER, is_active=True).first()
-    assert admin is not None and customer is not None
-    client = Client()
-    headers = {"Authorization": f"Bearer {create_token(user=admin, name='edges').plain}"}
-    as_customer = {"Authorization": f"Bearer {create_token(user=customer, name='edges').plain}"}
-    document = client.get("/api/v1/openapi.json").json()
-    paths, components = document["paths"], document["components"]["schemas"]
+    client, headers, as_customer, paths, components = _demo_api()
     ids = _real_ids(client, headers, paths)
     failures: list[str] = []
     operations = [(m, p, op) for p, item in paths.items() for m, op in item.items() if m in (*WRITES, "get", "delete")]
@@ -184,7 +194,6 @@ def _listed(client: Client, path: str, headers: dict[str, str], key: str) -> lis
 
 def _partner_with_work() -> User:
     """A partner's user whose organization installs two of the demo's cases."""
-    from caseloop.cases.models import Case
     from caseloop.customers.actions import create_organization
     from caseloop.customers.choices import OrganizationKind
     from caseloop.identity.actions import create_user
@@ -211,14 +220,7 @@ def test_a_customer_or_partner_reaches_no_object_of_anyone_else_through_any_oper
     from caseloop.timeline.models import AuditEntry
 
     load_demo(cases=30, progress=False, parallel=False)
-    admin = User.objects.filter(role=Role.ADMIN, is_active=True).first()
-    outsider = _partner_with_work() if role == Role.PARTNER else User.objects.filter(role=role, is_active=True).first()
-    assert admin is not None and outsider is not None
-    client = Client()
-    staff = {"Authorization": f"Bearer {create_token(user=admin, name='staff').plain}"}
-    as_customer = {"Authorization": f"Bearer {create_token(user=outsider, name='own').plain}"}
-    document = client.get("/api/v1/openapi.json").json()
-    paths, components = document["paths"], document["components"]["schemas"]
+    client, staff, as_customer, paths, components = _demo_api(_partner_with_work() if role == Role.PARTNER else None)
     audited = AuditEntry.objects.count()
     tried, leaks = 0, []
     for path, item in paths.items():
