@@ -430,14 +430,14 @@ def measure_split(options: Options, report: Report, run_dir: Path, token: str) -
     report.split = split
 
 
-def framework_command(port: int) -> list[str]:
-    """gunicorn serving the bare project with `caseloop serve`'s own worker settings."""
+def framework_command(port: int, database_url: str) -> list[str]:
+    """gunicorn serving the bare project with `caseloop serve`'s own worker settings for that database."""
     from caseloop.cli import gunicorn_options  # the CLI's single source of the production settings
 
     return [
         str(Path(sys.executable).parent / "gunicorn"),
         "bench.framework.wsgi:application",
-        *gunicorn_options(host=HOST, port=port),
+        *gunicorn_options(host=HOST, port=port, database_url=database_url),
     ]
 
 
@@ -454,7 +454,8 @@ def framework_server(options: Options, run_dir: Path) -> Iterator[int | None]:
     subprocess.run([sys.executable, "-m", "bench.framework.create_table"], env=env, cwd=REPO, check=True, timeout=120)
     log = directory / "server.log"
     say(f"framework limit: bare django-ninja insert endpoint on {HOST}:{port}, beside caseloop …")
-    with running(framework_command(port), port=port, env=env, log=log, ready_path="/health", cwd=REPO):
+    command = framework_command(port, options.database_url)
+    with running(command, port=port, env=env, log=log, ready_path="/health", cwd=REPO):
         yield port
 
 

@@ -228,13 +228,26 @@ def test_gunicorn_flags_say_what_serve_uses() -> None:
 
 
 @pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 3), (4, 5), (16, 9)])
-def test_serve_defaults_to_a_worker_more_than_the_cores_with_two_threads(monkeypatch: Any, cores: int,
-                                                                         workers: int) -> None:  # fmt: skip
-    # fewer threads per process: the thread holding SQLite's write lock waits less for the GIL (ADR 0011)
+def test_serve_defaults_to_a_worker_more_than_the_cores(monkeypatch: Any, cores: int, workers: int) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: cores)
     settings = cli.server_settings(host="127.0.0.1", port=8000)
-    assert (settings["workers"], settings["threads"]) == (workers, 2)
+    assert settings["workers"] == workers
     assert cli.server_settings(host="127.0.0.1", port=8000, workers=2, threads=4)["threads"] == 4
+
+
+@pytest.mark.parametrize(("url", "threads"), [
+    ("", 1), ("sqlite:////tmp/caseloop.sqlite3", 1),
+    ("postgres://postgres@127.0.0.1:5432/caseloop", 2), ("postgresql://db.internal/caseloop", 2),
+])  # fmt: skip
+def test_serve_uses_one_thread_per_worker_on_sqlite_and_two_on_postgresql(monkeypatch: Any, url: str,
+                                                                         threads: int) -> None:  # fmt: skip
+    # SQLite never waits on the network, so a second thread only competes for the GIL; PostgreSQL's round trips
+    # leave a thread waiting that a second one fills (ADR 0011, second amendment)
+    monkeypatch.setenv("CASELOOP_DATABASE_URL", url)
+    assert cli.server_settings(host="127.0.0.1", port=8000)["threads"] == threads
+    assert cli.default_threads(database_url=url) == threads
+    flags = cli.gunicorn_options(host="127.0.0.1", port=8000, database_url=url)
+    assert flags[flags.index("--threads") + 1] == str(threads)
 
 
 def test_serve_makes_the_write_gate_before_forking_and_frees_it_for_a_dead_worker(monkeypatch: Any,
@@ -242,13 +255,15 @@ def test_serve_makes_the_write_gate_before_forking_and_frees_it_for_a_dead_worke
     from django.db import connection
     from gunicorn.app.base import BaseApplication
 
-    from caseloop.core import writegate
+    from caseloop.core import server, writegate
 
     started: list[Any] = []
     monkeypatch.setattr(BaseApplication, "run", lambda self: started.append(self.cfg))
+    monkeypatch.delenv(server.THREADS_ENV, raising=False)  # serve announces it; put back as it was afterwards
     settings.CASELOOP_WRITE_GATE_SECONDS = 2
     try:
         assert cli._serve(host="127.0.0.1", port=8765, workers=3, threads=2, access_log=False) == 0
+        assert server.request_threads() == 2  # what the workers it forks read (chat streams leave one free)
         if connection.vendor != "sqlite":  # PostgreSQL locks rows, not the database: no gate
             assert not writegate.installed()
             return

@@ -11,9 +11,10 @@ holds a thread. So a stream is bounded twice (ADR 0061):
 - in time: it ends after CASELOOP_CHAT_STREAM_SECONDS and the browser
   reconnects with the id of the last event it got (`after=`/Last-Event-ID);
 - in number: a process keeps at most CASELOOP_CHAT_STREAMS_PER_PROCESS
-  streams open; past that a stream sends what is new and ends at once with a
-  longer `retry:`, so that visitor polls instead and the workspace keeps its
-  threads.
+  streams open, and under `caseloop serve` always fewer than its request
+  threads (none with the one thread per process it uses on SQLite); past
+  that a stream sends what is new and ends at once with a longer `retry:`,
+  so that visitor polls instead and the workspace keeps its threads.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from django.conf import settings
 from caseloop.channels.chat.actions import note_delivery
 from caseloop.channels.chat.choices import ChatState
 from caseloop.channels.chat.selectors import chat_state, visitor_messages
+from caseloop.core import server
 
 HEARTBEAT_SECONDS = 15  # a comment line keeps proxies from closing a quiet stream
 SEEN_EVERY_SECONDS = 10  # how often a quiet stream notes that the visitor is still there
@@ -40,10 +42,17 @@ _lock = threading.Lock()
 _open = 0
 
 
+def stream_slots() -> int:
+    """Streams this process may hold: the setting, and always one request thread fewer than it has."""
+    slots = int(settings.CASELOOP_CHAT_STREAMS_PER_PROCESS)
+    threads = server.request_threads()
+    return slots if threads is None else max(0, min(slots, threads - 1))
+
+
 def _take_slot() -> bool:
     global _open
     with _lock:
-        if _open >= int(settings.CASELOOP_CHAT_STREAMS_PER_PROCESS):
+        if _open >= stream_slots():
             return False
         _open += 1
         return True

@@ -275,6 +275,25 @@ def test_past_the_streams_a_process_may_hold_a_visitor_is_served_by_polling(clie
     assert [e[1]["text"] for e in events_of(chunks)] == ["Is the white door in stock?"]
 
 
+@pytest.mark.parametrize(("threads", "held"), [(1, False), (2, True)])
+def test_a_stream_leaves_its_server_process_a_thread_for_everything_else(client, widget, rep, monkeypatch, threads,
+                                                                         held):  # fmt: skip
+    # `caseloop serve` tells its workers their thread count; with one thread (its SQLite default) a held stream
+    # would leave the process nothing to answer the workspace with, so that visitor polls
+    from caseloop.core import server
+
+    monkeypatch.setenv(server.THREADS_ENV, str(threads))
+    started = start(client, widget)
+    response = client.get(api(widget, "chat/stream/") + f"?token={started['token']}&after=0", HTTP_ORIGIN=SHOP)
+    chunks = iter(response.streaming_content)
+    first = next(chunks).decode()
+    assert (first == "retry: 2000\n\n") is not held
+    assert stream.open_streams() == (1 if held else 0)
+    for _ in chunks:  # the held stream ends after CASELOOP_CHAT_STREAM_SECONDS
+        pass
+    assert stream.open_streams() == 0
+
+
 def test_the_widget_files_are_served_for_other_sites(client):
     script = client.get("/chat/widget.js")
     assert script.status_code == 200 and script["Content-Type"] == "text/javascript; charset=utf-8"
