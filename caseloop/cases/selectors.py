@@ -193,12 +193,14 @@ def case_page(
             keys.extend(walk[: limit + 1])
         keys.sort(key=_sort_key(sort))
         wanted = [k[0] for k in keys[: limit + 1]]
-        found = {c.pk: c for c in Case.objects.filter(pk__in=wanted).select_related("requester", "assignee", "team")
-                 .prefetch_related("tags")}  # fmt: skip
-        rows = [found[pk] for pk in wanted if pk in found]
     else:
-        page = _page_query(actor, case_filter, sort, after)
-        rows = list(page.select_related("requester", "assignee", "team").prefetch_related("tags")[: limit + 1])
+        # the page's ids from the cases table alone, then its rows by id: with the requester, assignee and
+        # team joined into the walk, SQLite's planner may start from the contacts and sort every case (a
+        # first page of one case took 131 ms at 10,000 cases, against 0.2 ms for 25)
+        wanted = list(_page_query(actor, case_filter, sort, after).values_list("id", flat=True)[: limit + 1])
+    found = {c.pk: c for c in Case.objects.filter(pk__in=wanted).select_related("requester", "assignee", "team")
+             .prefetch_related("tags")}  # fmt: skip
+    rows = [found[pk] for pk in wanted if pk in found]
     if len(rows) <= limit:
         return CasePage(cases=rows, next_cursor=None)
     last = rows[limit - 1]

@@ -354,3 +354,25 @@ def test_pages_over_several_teams_merge_each_teams_walk_in_sort_order(agent):
                 break
             cursor = page.next_cursor
         assert [c.pk for c in seen] == [c.pk for c in want], sort
+
+
+def test_a_case_page_walks_the_cases_table_alone_and_reads_its_rows_by_id(agent):
+    # with the requester joined into the limited walk, SQLite's planner could start from the contacts and sort
+    # every case: a first page of one case took 131 ms at 10,000 cases against 0.2 ms for a page of 25
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseloop.cases.choices import CaseSort
+    from caseloop.cases.selectors import CaseFilter, case_page
+
+    cases = [make_case(subject=f"c{i}") for i in range(5)]
+    for sort in CaseSort:
+        with CaptureQueriesContext(connection) as queries:
+            page = case_page(agent, CaseFilter(), sort=sort, limit=1)
+        walks = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"] and '"cases_case"' in q["sql"]]
+        assert walks and all("customers_contact" not in sql and "JOIN" not in sql for sql in walks), sort
+        assert len(page.cases) == 1 and page.cases[0].requester.pk  # the row read brought the requester along
+    newest = case_page(agent, CaseFilter(), sort=CaseSort.NEWEST, limit=2)
+    assert [c.pk for c in newest.cases] == [cases[4].pk, cases[3].pk]
+    second = case_page(agent, CaseFilter(), sort=CaseSort.NEWEST, cursor=newest.next_cursor, limit=2)
+    assert [c.pk for c in second.cases] == [cases[2].pk, cases[1].pk]

@@ -220,6 +220,23 @@ def test_compliance_per_team_and_channel(office, agent, admin_user):
         compliance(agent, by="team", **window)
 
 
+def test_compliance_is_counted_by_the_database_one_row_per_group(office, agent, admin_user):
+    # a month of a busy desk is tens of thousands of cases: the report reads one row per team, not one per case
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    doors = make_team(name="Doors")
+    for n in range(6):
+        case = opened(T0, team=doors, channel=Channel.EMAIL)
+        write(agent, case, Direction.OUTBOUND, T0 + (HOURS if n % 2 else 5 * HOURS))
+    check_slas(now=T0 + 5 * HOURS)
+    with CaptureQueriesContext(connection) as queries:
+        (group,) = compliance(admin_user, by="team", since=T0 - HOURS, until=T0 + HOURS)
+    (sql,) = [q["sql"] for q in queries.captured_queries if "sla_casesla" in q["sql"]]
+    assert "GROUP BY" in sql and "COUNT(" in sql
+    assert (group.label, group.first_met, group.first_breached) == ("Doors", 3, 3)
+
+
 def test_the_inbox_sorts_by_the_next_due_time_and_finds_what_is_due_soon(office):
     later = opened(T0 + HOURS)
     sooner = opened(T0, priority=Priority.URGENT)
