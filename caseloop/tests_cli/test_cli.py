@@ -318,3 +318,13 @@ def test_a_malformed_database_url_is_a_configuration_error(tmp_path: Any) -> Non
 
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("caseloop: configuration error:")
+
+
+def test_the_wsgi_module_loads_the_url_configuration_before_the_workers_fork(tmp_path: Any) -> None:
+    # gunicorn preloads the module in its master: routes and API schemas are built once, not per worker
+    code = ("import caseloop.config.wsgi; from django.urls import get_resolver; "
+            "print('url_patterns' in vars(get_resolver()))")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CASELOOP_DATA_DIR": str(tmp_path)},  # noqa: S603
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
