@@ -15,6 +15,8 @@ from ninja import Query, Router, Status
 from caseloop.core.money import Money
 from caseloop.core.schemas import changes_of
 from caseloop.identity.api import actor_of
+from caseloop.identity.choices import Role
+from caseloop.identity.selectors import require_role
 from caseloop.pricing import actions, selectors
 from caseloop.pricing.models import PriceItem, Quote
 from caseloop.pricing.schemas import (
@@ -99,6 +101,7 @@ def patch_item(request: HttpRequest, sku: str, payload: ItemPatch) -> PriceItem:
 )
 def publish_price(request: HttpRequest, sku: str, payload: PriceIn) -> Status[PriceItem]:
     actor = actor_of(request)
+    require_role(actor, Role.ADMIN)  # the action checks it too; asked first, so nobody else is told about currencies
     item = selectors.access_item(actor, sku)
     amount = Money.parse(payload.amount, _currency(payload.currency))
     actions.publish_price(

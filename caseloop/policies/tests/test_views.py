@@ -229,6 +229,21 @@ def test_the_public_price_page_needs_no_sign_in_and_quotes_use_the_same_price(ag
     assert Quote.objects.get().total == 240
 
 
+def test_only_administrators_publish_prices_and_others_hear_that_first(customer, agent, admin_user):
+    # refused for who they are before anything they sent is read: a bad currency from a customer is a 403, not a
+    # lesson in currency codes
+    save_item(actor=admin_user, sku="SPRING-1", name="Spring replacement")
+    url = "/api/v1/price-book/items/SPRING-1/prices"
+    for user in (customer, agent):
+        for currency in ("USD", "XX1"):
+            answer = signed_in(user).post(url, {"amount": "120", "currency": currency}, content_type="application/json")
+            assert answer.status_code == 403, (user, currency, answer.content)
+    published = signed_in(admin_user).post(url, {"amount": "120", "currency": "USD"}, content_type="application/json")
+    assert published.status_code == 201
+    refused = signed_in(admin_user).post(url, {"amount": "120", "currency": "XX1"}, content_type="application/json")
+    assert refused.status_code in (400, 422) and refused["Content-Type"] == "application/problem+json"
+
+
 def test_customers_and_visitors_are_kept_out_of_the_staff_pages(customer, agent):
     case = make_case()
     for url in ("/promises/", "/policies/approvals/", f"/policies/cases/{case.pk}/", "/sla/"):
