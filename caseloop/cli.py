@@ -179,8 +179,9 @@ def _serve(*, host: str, port: int, workers: int | None, threads: int | None, ac
 
     # the workers are forked from this process: none may inherit an open database connection
     connections.close_all()
-    print(f"Serving caseloop on http://{settings['bind']}/ with {settings['workers']} workers x "
-          f"{settings['threads']} threads (Ctrl-C stops)", flush=True)  # fmt: skip
+    threads = int(settings["threads"])
+    print(f"Serving caseloop on http://{settings['bind']}/ with {settings['workers']} workers x {threads} "
+          f"thread{'s' if threads != 1 else ''} each (Ctrl-C stops)", flush=True)  # fmt: skip
     CaseloopServer().run()
     return 0
 
