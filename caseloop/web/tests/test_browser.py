@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from caseloop.cases.models import Case, Message
+from caseloop.testing import live
 from caseloop.web.tests.scenario import PASSWORD, Scenario, add_inbox_cases, build_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,10 +68,12 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     tab.problems = problems
     yield tab
     # Closing the page fires its "left the case" beacon; refuse every request first so that no
-    # request reaches the live server after this test's database access has ended.
+    # request reaches the live server after this test's database access has ended, then let the
+    # server finish those already under way (a flush meeting one fails on a table lock)
     context.route("**/*", lambda route: route.abort())
     tab.goto("about:blank")
     context.close()
+    live.wait_until_idle()
     assert problems == [], f"browser console errors: {problems}"
 
 
@@ -131,6 +134,7 @@ def test_case_page_reply_note_status_and_timeline(page: Any, scenario: Scenario)
     sign_in(page)
     page.get_by_role("link", name=re.compile("Garage door opener grinding")).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Garage door opener grinding")
+    page.wait_for_load_state("load")  # htmx and the page's script run after the heading shows
     # the sanitised customer HTML shows its markup but never its script
     expect(page.locator(".message-inbound b")).to_have_text("It is loud")
     expect(page.get_by_role("region", name="Customer")).to_contain_text("Spring snapped on the garage door")

@@ -23,6 +23,7 @@ from caseloop.channels.chat import stream
 from caseloop.channels.chat.actions import WidgetInput, create_widget
 from caseloop.channels.chat.models import Chat, ChatWidget
 from caseloop.identity.actions import add_member
+from caseloop.testing import live
 from caseloop.testing.factories import make_agent, make_team
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -192,3 +193,4 @@ def test_a_visitor_on_another_site_chats_with_a_rep(
     assert ChatWidget.objects.count() == 1
     visitor.context.close()
     desk.context.close()
+    live.wait_until_idle()  # the desk's last polls finish before the database is flushed
