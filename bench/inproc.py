@@ -119,6 +119,9 @@ def _customer_emails(rng: random.Random, *, want: int) -> list[str]:
     return sorted(found)
 
 
+SAMPLED_MESSAGES = 200_000  # PostgreSQL: about this many messages are read to pick the search words
+
+
 def _plain_word(term: str) -> bool:
     return term.isalpha() and term.isascii() and len(term) >= 5 and term not in STOPWORDS
 
@@ -158,11 +161,15 @@ def _words() -> dict[str, Any]:
                 "(SELECT rowid FROM cases_message_fts WHERE cases_message_fts MATCH %s LIMIT 1)"
             )
         else:
-            # ts_stat over a sample: exact statistics over millions of rows would take minutes
-            sample = "SELECT search_vector FROM cases_message TABLESAMPLE SYSTEM (2)"
+            # ts_stat over a sample: exact statistics over millions of rows would take minutes; a small
+            # table is read whole (2 % of 40,000 messages held too few rare words to find one reliably)
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'cases_message'")
+            rows = max(float(cursor.fetchone()[0]), 1.0)
+            percent = min(100.0, max(2.0, 100.0 * SAMPLED_MESSAGES / rows))
+            sample = f"SELECT search_vector FROM cases_message TABLESAMPLE SYSTEM ({percent:.3f})"  # noqa: S608  (a number computed here)
             cursor.execute("SELECT word, ndoc FROM ts_stat(%s) ORDER BY ndoc DESC LIMIT 400", [sample])
             common = [(t, d) for t, d in cursor.fetchall() if _plain_word(t)]
-            cursor.execute("SELECT word, ndoc FROM ts_stat(%s) WHERE ndoc = 1 LIMIT 5000", [sample])
+            cursor.execute("SELECT word, ndoc FROM ts_stat(%s) WHERE ndoc <= 5 LIMIT 5000", [sample])
             rare = []
             for term, _ in cursor.fetchall():
                 if not _plain_word(term):
