@@ -307,13 +307,25 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from caseloop.core.background import ParentWatch, Ticker
+
     _require_migrated()
+    if args.exit_with is not None:
+        ParentWatch(args.exit_with).start()
+    ticker = Ticker(args.tick) if args.tick is not None else None
+    if ticker is not None:
+        ticker.start()
     # --batch drains the queue now: no start-up delay (which only spreads many workers' first polls)
     options: dict[str, Any] = {"queue_name": args.queue, "interval": args.interval, "batch": args.batch,
                                "reload": False, "startup_delay": not args.batch}  # fmt: skip
     if args.max_tasks is not None:
         options["max_tasks"] = args.max_tasks
-    call_command("db_worker", **options)
+    try:
+        call_command("db_worker", **options)
+    finally:
+        if ticker is not None:
+            ticker.stop()
+            ticker.join(timeout=30)  # a round under way ends first
     return 0
 
 
@@ -337,13 +349,12 @@ def cmd_tick(args: argparse.Namespace) -> int:
     """The time-driven checks: approvals due or missed, SLA targets missed, promises due or broken."""
     import time
 
-    from django.core.management import call_command
+    from caseloop.core.background import run_checks
 
     _require_migrated()
     while True:
         started = time.monotonic()
-        for name in ("approvals_check", "sla_check", "promises_check"):
-            call_command(name)
+        run_checks()
         if args.every is None:
             return 0
         time.sleep(max(0.0, args.every - (time.monotonic() - started)))
@@ -579,7 +590,24 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     _collect_static(sys.stdout)
-    return _serve(host=host, port=args.port, workers=args.workers, threads=None, access_log=False)
+    if args.no_worker:
+        return _serve(host=host, port=args.port, workers=args.workers, threads=None, access_log=False)
+    return _serve_with_worker(host=host, port=args.port, workers=args.workers)
+
+
+def _serve_with_worker(*, host: str, port: int, workers: int | None) -> int:
+    """The server with a task worker beside it (surveys, notifications, the minute checks), stopped with it."""
+    from django.conf import settings
+
+    from caseloop.core import background
+
+    started = background.start_worker(Path(settings.DATA_DIR))
+    print(f"Background tasks and the minute checks run in process {started.process.pid} (log: {started.log}).",
+          flush=True)  # fmt: skip
+    try:
+        return _serve(host=host, port=port, workers=workers, threads=None, access_log=False)
+    finally:
+        background.stop_worker(started)  # in the process that started it only, not in a forked server worker
 
 
 def _is_loopback(host: str) -> bool:
@@ -652,6 +680,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle (default 1)")
     worker.add_argument("--batch", action="store_true", help="process what is queued, then exit")
     worker.add_argument("--max-tasks", type=_positive, help="exit after this many tasks")
+    worker.add_argument("--tick", type=_positive, metavar="SECONDS",
+                        help="also run `caseloop tick`'s checks every SECONDS (e.g. 60), in this process")  # fmt: skip
+    worker.add_argument("--exit-with", type=_positive, metavar="PID", help="stop when process PID ends")
 
     smtpd = command("smtpd", cmd_smtpd, "Receive email over SMTP for the support addresses (docs/channels/email.md).")
     smtpd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -729,6 +760,8 @@ def build_parser() -> argparse.ArgumentParser:
     server_args(quick)
     quick.add_argument("--cases", type=_positive, default=3000, help="demo cases to load (default 3000)")
     quick.add_argument("--no-serve", action="store_true", help="set up and print, but do not start the server")
+    quick.add_argument("--no-worker", action="store_true",
+                       help="do not start a task worker with the minute checks beside the server")  # fmt: skip
 
     bench = commands.add_parser("bench", help="Run the benchmarks (python -m bench); options go to it.",
                                 add_help=False)  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -328,3 +329,68 @@ def test_the_wsgi_module_loads_the_url_configuration_before_the_workers_fork(tmp
                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_quickstart_serves_with_a_task_worker_beside_it_and_stops_it_after(capsys: Capture, monkeypatch: Any,
+                                                                          tmp_path: Any) -> None:  # fmt: skip
+    from caseloop.core import background
+
+    events: list[str] = []
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    fake = background.StartedWorker(process=child, owner_pid=os.getpid(), log=tmp_path / "w")
+
+    def start_worker(data_dir: Any) -> background.StartedWorker:
+        events.append(f"start {data_dir}")
+        return fake
+
+    def stop_worker(started: background.StartedWorker) -> bool:
+        events.append("stop")
+        return True
+
+    monkeypatch.setattr(background, "start_worker", start_worker)
+    monkeypatch.setattr(background, "stop_worker", stop_worker)
+    monkeypatch.setattr(cli, "_collect_static", lambda out: None)
+
+    def serve(**options: Any) -> int:
+        events.append("serve")
+        raise SystemExit(0)  # how gunicorn's master leaves
+
+    monkeypatch.setattr(cli, "_serve", serve)
+    with override_settings(DATA_DIR=tmp_path), pytest.raises(SystemExit):
+        cli.cmd_quickstart(cli.build_parser().parse_args(["quickstart", "--cases", "5"]))
+    assert events == [f"start {tmp_path}", "serve", "stop"]
+    assert f"run in process {fake.process.pid}" in capsys.readouterr().out
+    fake.process.wait()
+
+    events.clear()
+
+    def serve_and_return(**options: Any) -> int:
+        events.append("serve")
+        return 0
+
+    monkeypatch.setattr(cli, "_serve", serve_and_return)
+    assert cli.cmd_quickstart(cli.build_parser().parse_args(["quickstart", "--no-worker"])) == 0
+    assert events == ["serve"]
+
+
+@pytest.mark.django_db(transaction=True)  # the ticker's thread has a connection of its own
+def test_worker_with_tick_runs_the_checks_beside_its_tasks_and_stops_them(capsys: Capture, monkeypatch: Any) -> None:
+    from django.core import management
+
+    from caseloop.core import background
+
+    ticked = threading.Event()
+    monkeypatch.setattr(background, "run_checks", ticked.set)
+    seen: dict[str, Any] = {}
+
+    def db_worker(name: str, **options: Any) -> None:
+        assert name == "db_worker"
+        seen["ticked"] = ticked.wait(5)
+        seen["threads"] = {t.name for t in threading.enumerate()}
+
+    monkeypatch.setattr(management, "call_command", db_worker)
+    status, _, err = run(capsys, "worker", "--tick", "60", "--exit-with", str(os.getpid()))
+
+    assert status == 0, err
+    assert seen["ticked"] and {"caseloop-tick", "caseloop-exit-with"} <= seen["threads"]
+    assert "caseloop-tick" not in {t.name for t in threading.enumerate()}  # stopped with the worker

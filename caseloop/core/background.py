@@ -1,0 +1,144 @@
+"""Background work beside the web server: the task worker, the minute checks, and their lifetime.
+
+In production a process supervisor runs `caseloop serve`, `caseloop worker`
+and `caseloop tick --every 60` side by side. The README's first command
+(`caseloop quickstart`) is one process in a terminal, though, and a demo where
+a solved case never sends its survey, an SLA target is never marked missed and
+a promise is never checked shows less than the product does. So:
+
+- `caseloop worker --tick SECONDS` runs the time-driven checks in a thread of
+  the worker process (`Ticker`), one process doing both on a small install;
+- `caseloop quickstart` starts that worker as a child (`start_worker`) with
+  `--exit-with` its own pid, so the worker also ends when the quickstart dies
+  without a chance to stop it (`ParentWatch`), and stops it when the server
+  ends (`stop_worker`): only the process that started it does, not the
+  server's forked workers, which leave through the same code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# the time-driven checks, in the order `caseloop tick` runs them (management commands of their apps)
+CHECKS = ("approvals_check", "sla_check", "promises_check")
+QUICKSTART_TICK_SECONDS = 60
+STOP_WAIT_SECONDS = 10
+
+
+def run_checks(commands: Sequence[str] = CHECKS) -> None:
+    """One round of the time-driven checks, in this thread."""
+    from django.core.management import call_command
+
+    for name in commands:
+        call_command(name)
+
+
+class Ticker(threading.Thread):
+    """Runs the time-driven checks every `every` seconds until stopped; a failing round is logged, not fatal."""
+
+    def __init__(self, every: float, *, run: Callable[[], None] | None = None) -> None:
+        super().__init__(name="caseloop-tick", daemon=True)  # the worker's exit ends it, mid-round or not
+        self.every = every
+        self.rounds = 0
+        self._run = run or (lambda: run_checks())  # looked up at each round (tests replace it)
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        from django.db import close_old_connections, connection
+
+        while not self._stopped.is_set():
+            started = time.monotonic()
+            try:
+                self._run()
+            except Exception:  # a bad round must not end the checks for good: the next one tries again
+                logger.exception("The time-driven checks failed; trying again in %.0f s", self.every)
+            finally:
+                self.rounds += 1
+                close_old_connections()
+                connection.close()  # this thread's own connection: it sleeps a minute between uses
+            self._stopped.wait(max(0.0, self.every - (time.monotonic() - started)))
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+class ParentWatch(threading.Thread):
+    """Sends this process SIGTERM (the worker's graceful stop) once process `pid` is gone."""
+
+    def __init__(self, pid: int, *, every: float = 1.0, on_gone: Callable[[], None] | None = None) -> None:
+        super().__init__(name="caseloop-exit-with", daemon=True)
+        self.pid = pid
+        self.every = every
+        self._on_gone = on_gone or (lambda: os.kill(os.getpid(), signal.SIGTERM))
+
+    def run(self) -> None:
+        while alive(self.pid):
+            time.sleep(self.every)
+        logger.warning("Process %s has ended; stopping", self.pid)
+        self._on_gone()
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` is a running process (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:  # no /proc here: kill's answer is all there is
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class StartedWorker:
+    process: subprocess.Popen[bytes]
+    owner_pid: int  # the process that started it; forked server workers must leave it alone
+    log: Path
+
+
+def worker_command(*, tick_seconds: float, exit_with: int) -> list[str]:
+    """`caseloop worker` with the minute checks, ending with process `exit_with`, run by this interpreter."""
+    return [sys.executable, "-m", "caseloop", "worker", "--tick", f"{tick_seconds:g}", "--exit-with", str(exit_with)]
+
+
+def start_worker(data_dir: Path, *, tick_seconds: float = QUICKSTART_TICK_SECONDS) -> StartedWorker:
+    """Start the task worker (with the minute checks) as a child of this process; its output goes to a log file."""
+    log = data_dir / "worker.log"
+    env = {**os.environ, "CASELOOP_DATA_DIR": str(data_dir)}
+    with log.open("ab") as out:  # the child has its own copy of the descriptor
+        command = worker_command(tick_seconds=tick_seconds, exit_with=os.getpid())  # this interpreter, fixed words
+        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out,  # noqa: S603
+                                   stderr=subprocess.STDOUT)  # fmt: skip
+    return StartedWorker(process=process, owner_pid=os.getpid(), log=log)
+
+
+def stop_worker(started: StartedWorker, *, wait_s: float = STOP_WAIT_SECONDS) -> bool:
+    """Stop the worker gracefully (SIGTERM, then SIGKILL after `wait_s`); False in any other process."""
+    if os.getpid() != started.owner_pid:  # a forked server worker leaving through the same `finally`
+        return False
+    process = started.process
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    try:
+        process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        process.wait(timeout=wait_s)
+    return True

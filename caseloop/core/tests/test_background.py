@@ -1,0 +1,106 @@
+"""The worker's minute checks, its stop when the quickstart that started it is gone, and its clean stop."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caseloop.core import background
+
+
+def wait_for(condition: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ticker_runs_the_checks_every_interval_and_outlives_a_failed_round() -> None:
+    calls: list[float] = []
+
+    def round_of_checks() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RuntimeError("the database was busy")  # logged; the next round still comes
+
+    ticker = background.Ticker(0.05, run=round_of_checks)
+    ticker.start()
+    try:
+        assert wait_for(lambda: len(calls) >= 3)
+    finally:
+        ticker.stop()
+        ticker.join(timeout=5)
+    assert not ticker.is_alive() and ticker.rounds >= 3
+    assert all(later - earlier >= 0.04 for earlier, later in itertools.pairwise(calls))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_runs_the_three_time_driven_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    background.run_checks()
+
+    out = capsys.readouterr().out
+    assert "approvals:" in out and "sla:" in out and "promises:" in out
+
+
+def test_the_parent_watch_stops_the_worker_once_the_parent_is_gone() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    gone = threading.Event()
+    watch = background.ParentWatch(parent.pid, every=0.02, on_gone=gone.set)
+    watch.start()
+    try:
+        assert not gone.wait(0.2)  # alive: nothing happens
+        parent.kill()
+        parent.wait()
+        assert gone.wait(5)
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_a_dead_but_unreaped_process_counts_as_gone() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert wait_for(lambda: not background.alive(child.pid))  # a zombie until waited for
+    child.wait()
+    assert background.alive(os.getpid())
+
+
+def test_only_the_process_that_started_the_worker_stops_it(tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        forked_copy = background.StartedWorker(process=process, owner_pid=os.getpid() + 1, log=tmp_path / "w.log")
+        assert background.stop_worker(forked_copy) is False and process.poll() is None
+
+        owner = background.StartedWorker(process=process, owner_pid=os.getpid(), log=tmp_path / "w.log")
+        assert background.stop_worker(owner) is True and process.returncode is not None
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_the_started_worker_runs_the_checks_and_ends_with_its_starter(tmp_path: Path, monkeypatch: Any) -> None:
+    started: dict[str, Any] = {}
+
+    class FakePopen:
+        pid = 4242
+
+        def __init__(self, command: list[str], **options: Any) -> None:
+            started.update(command=command, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    worker = background.start_worker(tmp_path, tick_seconds=60)
+
+    assert started["command"] == [sys.executable, "-m", "caseloop", "worker", "--tick", "60",
+                                  "--exit-with", str(os.getpid())]  # fmt: skip
+    assert started["env"]["CASELOOP_DATA_DIR"] == str(tmp_path) and worker.log == tmp_path / "worker.log"
+    assert worker.owner_pid == os.getpid()
