@@ -262,7 +262,7 @@ def create_case_route(request: HttpRequest, payload: CaseCreateIn, response: Htt
     # everything the answer shows is at hand: no query but the tags, and only when some were given
     case.api_first_message_id = result.message.pk if result.message else None  # type: ignore[attr-defined]
     if not payload.tags:
-        case.api_tag_names = []  # type: ignore[attr-defined]
+        case.tag_names = []  # type: ignore[attr-defined]
     return Status(201, case)
 
 

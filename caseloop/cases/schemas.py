@@ -53,7 +53,7 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_tags(obj: Any) -> list[str]:
-        names: list[str] | None = getattr(obj, "api_tag_names", None)
+        names: list[str] | None = getattr(obj, "tag_names", None)  # cases.selectors.attach_tag_names
         return names if names is not None else sorted(t.name for t in obj.tags.all())
 
     @staticmethod

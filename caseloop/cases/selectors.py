@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -198,9 +198,9 @@ def case_page(
         # team joined into the walk, SQLite's planner may start from the contacts and sort every case (a
         # first page of one case took 131 ms at 10,000 cases, against 0.2 ms for 25)
         wanted = list(_page_query(actor, case_filter, sort, after).values_list("id", flat=True)[: limit + 1])
-    found = {c.pk: c for c in Case.objects.filter(pk__in=wanted).select_related("requester", "assignee", "team")
-             .prefetch_related("tags")}  # fmt: skip
+    found = {c.pk: c for c in Case.objects.filter(pk__in=wanted).select_related("requester", "assignee", "team")}
     rows = [found[pk] for pk in wanted if pk in found]
+    attach_tag_names(rows)
     if len(rows) <= limit:
         return CasePage(cases=rows, next_cursor=None)
     last = rows[limit - 1]
@@ -213,6 +213,21 @@ def case_page(
 
 
 MAX_MERGED_TEAMS = 8
+
+
+def attach_tag_names(cases: Sequence[Case]) -> None:
+    """Set each case's sorted tag names as `case.tag_names`, read in one query.
+
+    A list shows tag names only; Django's prefetch of a many-to-many builds a
+    manager and a queryset for every case, a sixth of an inbox page's time.
+    """
+    names: dict[int, list[str]] = {case.pk: [] for case in cases}
+    if names:
+        links = Case.tags.through._default_manager.filter(case_id__in=list(names))
+        for case_id, name in links.values_list("case_id", "tag__name"):
+            names[case_id].append(name)
+    for case in cases:
+        case.tag_names = sorted(names[case.pk])  # type: ignore[attr-defined]
 
 
 def _sort_key(sort: CaseSort) -> Callable[[tuple[int, dt.datetime, str]], Any]:

@@ -376,3 +376,20 @@ def test_a_case_page_walks_the_cases_table_alone_and_reads_its_rows_by_id(agent)
     assert [c.pk for c in newest.cases] == [cases[4].pk, cases[3].pk]
     second = case_page(agent, CaseFilter(), sort=CaseSort.NEWEST, cursor=newest.next_cursor, limit=2)
     assert [c.pk for c in second.cases] == [cases[2].pk, cases[1].pk]
+
+
+def test_a_page_of_cases_carries_each_cases_tag_names_sorted_from_one_query(agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseloop.cases.selectors import CaseFilter, case_page
+
+    untagged = make_case(subject="none")
+    tagged = make_case(subject="two", tags=["zinc", "brass"])
+    other = make_case(subject="one", tags=["brass"])
+    with CaptureQueriesContext(connection) as queries:
+        page = case_page(agent, CaseFilter(), limit=25)
+    tag_reads = [q["sql"] for q in queries.captured_queries if "cases_tag" in q["sql"]]
+    assert len(tag_reads) == 1  # all the page's tags at once, not a query (or a queryset) per case
+    names = {c.pk: c.tag_names for c in page.cases}
+    assert names == {untagged.pk: [], tagged.pk: ["brass", "zinc"], other.pk: ["brass"]}

@@ -127,6 +127,14 @@ def test_builtin_views_and_their_counts(staff: Client, s: Scenario) -> None:
                       "All open": "12"}  # fmt: skip
 
 
+def test_inbox_rows_show_their_tags(staff: Client, s: Scenario) -> None:
+    tagged = make_case(requester=s.contact, subject="Rattling rollers", tags=["rollers", "noise"])
+    response = staff.get("/inbox/?view=open")
+    row = re.search(rf'{tagged.number}.*?</tr>', response.content.decode(), re.S)
+    assert row is not None
+    assert re.findall(r'<span class="tag">([^<]+)</span>', row.group(0)) == ["noise", "rollers"]
+
+
 def test_inbox_pages_by_cursor_and_htmx_gets_only_the_list(staff: Client, s: Scenario, monkeypatch) -> None:
     from caseloop.cases.selectors import case_page
 
