@@ -391,5 +391,5 @@ def test_a_page_of_cases_carries_each_cases_tag_names_sorted_from_one_query(agen
         page = case_page(agent, CaseFilter(), limit=25)
     tag_reads = [q["sql"] for q in queries.captured_queries if "cases_tag" in q["sql"]]
     assert len(tag_reads) == 1  # all the page's tags at once, not a query (or a queryset) per case
-    names = {c.pk: c.tag_names for c in page.cases}
+    names = {c.pk: c.tag_names for c in page.cases}  # type: ignore[attr-defined]
     assert names == {untagged.pk: [], tagged.pk: ["brass", "zinc"], other.pk: ["brass"]}

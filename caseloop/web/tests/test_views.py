@@ -130,7 +130,7 @@ def test_builtin_views_and_their_counts(staff: Client, s: Scenario) -> None:
 def test_inbox_rows_show_their_tags(staff: Client, s: Scenario) -> None:
     tagged = make_case(requester=s.contact, subject="Rattling rollers", tags=["rollers", "noise"])
     response = staff.get("/inbox/?view=open")
-    row = re.search(rf'{tagged.number}.*?</tr>', response.content.decode(), re.S)
+    row = re.search(rf"{tagged.number}.*?</tr>", response.content.decode(), re.S)
     assert row is not None
     assert re.findall(r'<span class="tag">([^<]+)</span>', row.group(0)) == ["noise", "rollers"]
 
