@@ -9,6 +9,8 @@ name, as in 0005: on SQLite AlterField would rebuild the whole table.
 """
 
 
+from typing import Any
+
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -20,6 +22,14 @@ DROPPED = [  # (index, table, column): Django's own names for the foreign-key in
     ("cases_message_author_user_id_1d63318b", "cases_message", "author_user_id"),
     ("cases_message_author_contact_id_ed74cdc9", "cases_message", "author_contact_id"),
 ]
+
+
+def analyze_on_sqlite(apps: Any, schema_editor: Any) -> None:
+    """SQLite keeps no statistics for a new index until ANALYZE; the planner would guess (PostgreSQL's
+    statistics are per column, kept by autovacuum)."""
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("ANALYZE cases_case")
+        schema_editor.execute("ANALYZE cases_message")
 
 
 class Migration(migrations.Migration):
@@ -196,4 +206,5 @@ class Migration(migrations.Migration):
                 name="message_author_contact",
             ),
         ),
+        migrations.RunPython(analyze_on_sqlite, migrations.RunPython.noop),
     ]
