@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from caseloop.cases.choices import Channel
 from caseloop.cases.models import Case
+from caseloop.cases.selectors import attach_tag_names
 from caseloop.core import clock
 from caseloop.core.cursor import CursorErrorCode, decode_cursor, encode_cursor
 from caseloop.core.errors import DomainError, Invalid, NotFound
@@ -134,7 +135,8 @@ def due_soon_page(
         except (KeyError, TypeError, ValueError) as exc:
             raise DomainError(CursorErrorCode.BAD_CURSOR, "The cursor is not valid; start again.", status=400) from exc
         qs = qs.filter(Q(sla__due_at__gt=moment) | Q(sla__due_at=moment, id__gt=last_id))
-    rows = list(qs.select_related("requester", "assignee", "team", "sla").prefetch_related("tags")[: limit + 1])
+    rows = list(qs.select_related("requester", "assignee", "team", "sla")[: limit + 1])
+    attach_tag_names(rows)  # the inbox row shows them, as for any other page of cases
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

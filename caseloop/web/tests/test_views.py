@@ -445,7 +445,7 @@ def test_sla_due_soon_view_lists_overdue_first_and_every_row_says_its_sla_state(
     with clock.frozen_at(start):
         late = make_case(subject="Opened first, now overdue")
     with clock.frozen_at(start + dt.timedelta(minutes=20)):
-        soon = make_case(subject="Due in a quarter hour")
+        soon = make_case(subject="Due in a quarter hour", tags=["spring", "garage"])
         waiting = make_case(subject="Waiting on the customer")
         change_status(actor=s.agent, case=waiting, status=CaseStatus.PENDING)
     with clock.frozen_at(start + dt.timedelta(minutes=120)):
@@ -454,6 +454,7 @@ def test_sla_due_soon_view_lists_overdue_first_and_every_row_says_its_sla_state(
         html = staff.get("/inbox/?view=due").content.decode()
         assert _numbers_in(html) == [late.number, soon.number]
         assert "Overdue 5m" in html and "Due in 15m" in html
+        assert re.findall(r'<span class="tag">([^<]+)</span>', html) == ["garage", "spring"]  # its rows' tags too
         counts = dict(re.findall(r'<span>([\w ]+)</span><span class="count">([\d,+]+)</span>', html))
         assert counts["SLA due soon"] == "2"
         every = staff.get("/inbox/?view=open").content.decode()
