@@ -258,19 +258,32 @@ def test_presence_shows_others_recently_seen_and_replying_first(agent):
         assert present_on_case(case, exclude=agent) == []
 
 
-def test_team_and_agent_loads_count_open_cases_only(agent):
-    from caseloop.cases.selectors import agent_loads, team_loads
-    from caseloop.testing.factories import make_team
+def test_team_and_agent_loads_count_open_cases_only_from_one_read(agent, django_assert_num_queries):
+    from caseloop.cases.selectors import workload
+    from caseloop.testing.factories import make_agent, make_team
 
-    team = make_team("Doors")
+    team, other_team = make_team("Doors"), make_team("Gates")
+    colleague = make_agent(username="colleague")
     first = make_case(team=team, assignee=agent, opened_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-    make_case(team=team)
+    make_case(team=team, opened_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
     solved = make_case(team=team, assignee=agent)
     change_status(actor=agent, case=solved, status=CaseStatus.SOLVED)
+    waiting = make_case(team=other_team, assignee=agent, opened_at=dt.datetime(2025, 11, 1, tzinfo=dt.UTC))
+    change_status(actor=agent, case=waiting, status=CaseStatus.PENDING)
+    make_case(assignee=colleague)
     make_case()
-    loads = {t.team_id: (t.open, t.unassigned) for t in team_loads()}
-    assert loads == {team.pk: (2, 1), None: (1, 1)}
-    assert [(a.user_id, a.open, a.oldest_open_at) for a in agent_loads()] == [(agent.pk, 1, first.created_at)]
+    with django_assert_num_queries(1):
+        load = workload()
+    assert [(t.team_id, t.open, t.unassigned, t.oldest_open_at) for t in load.teams] == [
+        (team.pk, 2, 1, dt.datetime(2025, 12, 1, tzinfo=dt.UTC)),
+        (other_team.pk, 1, 0, waiting.created_at),
+        (None, 2, 1, min(c.created_at for c in Case.objects.filter(team=None))),
+    ]  # fmt: skip
+    assert [(a.user_id, a.open, a.pending, a.oldest_open_at) for a in load.agents] == [
+        (agent.pk, 2, 1, waiting.created_at),
+        (colleague.pk, 1, 0, Case.objects.get(assignee=colleague).created_at),
+    ]  # fmt: skip
+    assert first.created_at > waiting.created_at
 
 
 def test_only_an_administrator_adds_a_custom_field(agent, admin_user):

@@ -8,7 +8,7 @@ from django.http import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from caseloop.cases.selectors import AgentLoad, TeamLoad, agent_loads, team_loads
+from caseloop.cases.selectors import AgentLoad, TeamLoad, workload
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import staff_members, teams
 from caseloop.web.access import StaffRequest, manager_view
@@ -32,10 +32,11 @@ class AgentRow:
 def team_overview(request: StaffRequest) -> HttpResponseBase:
     by_id = {t.pk: t for t in teams()}
     people = {u.pk: u for u in staff_members()}
-    loads = team_loads()
+    load = workload()
+    loads = load.teams
     rows = sorted((TeamRow(team=by_id.get(load.team_id) if load.team_id else None, load=load) for load in loads),
                   key=lambda r: (r.team is None, r.team.name if r.team else ""))  # fmt: skip
-    per_agent = [a for a in agent_loads() if a.user_id in people]
+    per_agent = [a for a in load.agents if a.user_id in people]
     busiest = max((a.open for a in per_agent), default=0) or 1
     agents = [AgentRow(user=people[a.user_id], load=a, share=round(100 * a.open / busiest)) for a in per_agent]
     working = {a.user_id for a in per_agent}
