@@ -314,6 +314,54 @@ def cost(plan_path: str) -> dict[str, Any]:
     return results
 
 
+PAGE_SAMPLES = 100  # creates whose pages written are counted
+
+
+def pages(token: str) -> dict[str, Any]:
+    """SQLite: database pages a returning customer's create writes (WAL frames appended), median of 100.
+
+    Every page is written at commit and read back by the next request of every
+    other server process (SQLite drops a connection's page cache when another
+    one has committed), so this counts what a create costs the storage beyond
+    its statements. Checkpoints are off meanwhile, so the log only grows.
+    """
+    import statistics
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    if connection.vendor != "sqlite":
+        return {"pages": None}
+    settings.CASELOOP_WAL_CHECKPOINT_SECONDS = 0  # no background checkpoint thread in this process
+    client = Client()
+    auth = {"Authorization": f"Bearer {token}"}
+    body = json.dumps({
+        "subject": "Benchmark: pages written by a create",
+        "requester": {"email": "pages@bench.example", "name": "Page Count"},
+        "message": {"body_text": "Hello, the left torsion spring broke this morning and the door is stuck half "
+                                 "open. The label says 0.250 x 2 x 32. Can you send someone tomorrow?"},
+    })  # fmt: skip
+
+    def create() -> None:
+        response = client.post("/api/v1/cases", data=body, content_type="application/json", headers=auth)
+        assert response.status_code == 201, response.content[:300]
+
+    create()  # makes the customer; the next ones find them, as 3 in 4 of the benchmark's creates do
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.execute("PRAGMA page_size")
+        frame = int(cursor.fetchone()[0]) + 24  # each WAL frame: a 24-byte header and one page
+    wal = Path(str(connection.settings_dict["NAME"]) + "-wal")
+    written = []
+    for _ in range(PAGE_SAMPLES):
+        before = wal.stat().st_size if wal.exists() else 0
+        create()
+        written.append((wal.stat().st_size - before) // frame)
+    return {"pages": statistics.median(written), "min": min(written), "max": max(written), "samples": len(written)}
+
+
 REPLAYS = 500  # creates timed in-process, and replays of their SQL on the driver
 
 
@@ -360,9 +408,12 @@ def main(argv: list[str]) -> None:
         result = cost(argv[1])
     elif command == "sqlcost" and len(argv) == 2:
         result = sqlcost(argv[1])
+    elif command == "pages" and len(argv) == 2:
+        result = pages(argv[1])
     else:
         raise SystemExit(
-            "usage: python -m bench.inproc count | token | picks | txcheck TOKEN | cost PLAN.json | sqlcost TOKEN"
+            "usage: python -m bench.inproc count | token | picks | txcheck TOKEN | cost PLAN.json | sqlcost TOKEN "
+            "| pages TOKEN"
         )
     print(json.dumps(result))
 

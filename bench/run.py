@@ -565,6 +565,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{tx['begins']} BEGIN, {tx['savepoints']} savepoint(s), {tx['queries']} queries ({tx['writes']} writes)"
     )
     report.context["create_statements"] = tx["statements"]
+    written = inproc(options, run_dir, "pages", token)
+    if written["pages"] is not None:
+        report.checks["pages written per create"] = (
+            f"{written['pages']:g} (median of {written['samples']} returning customers' creates, "
+            f"{written['min']}-{written['max']})"
+        )
     measure_cost(options, report, run_dir, picks, token)
     measure_split(options, report, run_dir, token)
     if not options.skip_limits:
