@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from caseloop.core.processes import alive
+
 logger = logging.getLogger(__name__)
 
 # the time-driven checks, in the order `caseloop tick` runs them (management commands of their apps)
@@ -56,7 +58,7 @@ class Ticker(threading.Thread):
         self._stopped = threading.Event()
 
     def run(self) -> None:
-        from django.db import close_old_connections, connection
+        from django.db import connection
 
         while not self._stopped.is_set():
             started = time.monotonic()
@@ -66,7 +68,6 @@ class Ticker(threading.Thread):
                 logger.exception("The time-driven checks failed; trying again in %.0f s", self.every)
             finally:
                 self.rounds += 1
-                close_old_connections()
                 connection.close()  # this thread's own connection: it sleeps a minute between uses
             self._stopped.wait(max(0.0, self.every - (time.monotonic() - started)))
 
@@ -88,21 +89,6 @@ class ParentWatch(threading.Thread):
             time.sleep(self.every)
         logger.warning("Process %s has ended; stopping", self.pid)
         self._on_gone()
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` is a running process (a zombie, dead but not yet reaped, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:  # no /proc here: kill's answer is all there is
-        return True
 
 
 @dataclass(frozen=True, slots=True)

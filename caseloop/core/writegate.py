@@ -29,6 +29,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from caseloop.core.processes import alive
+
 logger = logging.getLogger(__name__)
 
 
@@ -74,7 +76,7 @@ def acquire() -> bool:
         return False
     if not gate.semaphore.acquire(timeout=gate.wait_s):
         holder = gate.holder.value
-        if holder and _alive(holder):
+        if holder and alive(holder):
             logger.warning("SQLite write gate held by pid %s for over %.1f s; writing without it", holder, gate.wait_s)
             return False
         # its holder is gone without a trace (killed between taking it and saying so): free it, wait once more
@@ -98,16 +100,6 @@ def release() -> None:
 def _give_back(gate: Gate) -> None:
     with contextlib.suppress(ValueError):  # released already (a repair raced its holder): free either way
         gate.semaphore.release()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def release_for_exited(pid: int) -> bool:

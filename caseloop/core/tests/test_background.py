@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from caseloop.core import background
+from caseloop.core import background, processes
 
 
 def wait_for(condition: Any, timeout: float = 10.0) -> bool:
@@ -70,9 +70,9 @@ def test_the_parent_watch_stops_the_worker_once_the_parent_is_gone() -> None:
 
 def test_a_dead_but_unreaped_process_counts_as_gone() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
-    assert wait_for(lambda: not background.alive(child.pid))  # a zombie until waited for
+    assert wait_for(lambda: not processes.alive(child.pid))  # a zombie until waited for
     child.wait()
-    assert background.alive(os.getpid())
+    assert processes.alive(os.getpid())
 
 
 def test_only_the_process_that_started_the_worker_stops_it(tmp_path: Path) -> None:
