@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -416,36 +417,44 @@ class Workload:
 def workload() -> Workload:
     """Open cases per team and per assignee, from one read of the open cases.
 
-    Both views count the same rows: one GROUP BY (team, assignee, waiting or
-    not) gives a few hundred groups, summed here both ways. Two queries read
+    Both views count the same rows: one GROUP BY (team, assignee) gives a
+    few hundred groups, summed here both ways. Two queries read
     every open case twice (0.27 s at a million cases with 85,000 open, against
     0.16 s for one).
     """
-    rows = (
+    rows = list(
         Case.objects.filter(IS_OPEN)
         .values("team_id", "assignee_id")
         .annotate(n=Count("id"), pending=Count("id", filter=Q(status=CaseStatus.PENDING)), oldest=Min("created_at"))
         .order_by()
     )
-    teams: dict[int | None, list[Any]] = {}
-    agents: dict[int, list[Any]] = {}
-    for r in rows:
-        team = teams.setdefault(r["team_id"], [0, 0, None])
-        team[0] += r["n"]
-        team[1] += r["n"] if r["assignee_id"] is None else 0
-        team[2] = _earliest(team[2], r["oldest"])
-        if r["assignee_id"] is not None:
-            agent = agents.setdefault(r["assignee_id"], [0, 0, None])
-            agent[0] += r["n"]
-            agent[1] += r["pending"]
-            agent[2] = _earliest(agent[2], r["oldest"])
-    return Workload(
-        teams=[TeamLoad(team_id=t, open=v[0], unassigned=v[1], oldest_open_at=v[2])
-               for t, v in sorted(teams.items(), key=lambda item: (item[0] is None, item[0] or 0))],
-        agents=[AgentLoad(user_id=u, open=v[0], pending=v[1], oldest_open_at=v[2])
-                for u, v in sorted(agents.items(), key=lambda item: (-item[1][0], item[0]))],
-    )  # fmt: skip
+    by_team: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    by_agent: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_team[row["team_id"]].append(row)
+        if row["assignee_id"] is not None:
+            by_agent[row["assignee_id"]].append(row)
+    teams = [
+        TeamLoad(
+            team_id=team_id,
+            open=sum(r["n"] for r in group),
+            unassigned=sum(r["n"] for r in group if r["assignee_id"] is None),
+            oldest_open_at=_oldest(group),
+        )
+        for team_id, group in sorted(by_team.items(), key=lambda item: (item[0] is None, item[0] or 0))
+    ]
+    agents = [
+        AgentLoad(
+            user_id=user_id,
+            open=sum(r["n"] for r in group),
+            pending=sum(r["pending"] for r in group),
+            oldest_open_at=_oldest(group),
+        )
+        for user_id, group in by_agent.items()
+    ]
+    agents.sort(key=lambda a: (-a.open, a.user_id))
+    return Workload(teams=teams, agents=agents)  # fmt: skip
 
 
-def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
-    return b if a is None else a if b is None else min(a, b)
+def _oldest(group: list[dict[str, Any]]) -> dt.datetime | None:
+    return min((r["oldest"] for r in group if r["oldest"] is not None), default=None)
