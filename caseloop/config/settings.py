@@ -149,6 +149,8 @@ DATABASE_URL = os.environ.get("CASELOOP_DATABASE_URL", "")
 def _database() -> dict[str, Any]:
     if DATABASE_URL:
         config: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=600))
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config["ENGINE"] = "caseloop.core.db.postgresql"  # Django's, reading with compiled loaders
         config.setdefault("TEST", {})
         return config
     DATA_DIR.mkdir(parents=True, exist_ok=True)
