@@ -153,6 +153,23 @@ def _release_gate_of_exited_worker(server: Any, worker: Any) -> None:
     writegate.release_for_exited(worker.pid)
 
 
+def _before_fork(server: Any, worker: Any) -> None:
+    """gunicorn's pre_fork hook, run in the master: no SQLite connection may cross into a worker.
+
+    The master opened the database while starting (the migrations check, the
+    static files), and with it a WAL checkpoint thread with its own connection
+    (core.checkpoint). SQLite forbids carrying a connection across fork(): the
+    child would inherit SQLite's record of the parent's file locks without the
+    locks themselves. The master serves no request, so it needs neither.
+    """
+    from django.db import connections
+
+    from caseloop.core import checkpoint
+
+    connections.close_all()
+    checkpoint.stop_checkpointers()
+
+
 def _serve(*, host: str, port: int, workers: int | None, threads: int | None, access_log: bool) -> int:
     from django.db import connections
     from gunicorn.app.base import BaseApplication
@@ -169,6 +186,7 @@ def _serve(*, host: str, port: int, workers: int | None, threads: int | None, ac
         def load_config(self) -> None:
             for name, value in settings.items():
                 self.cfg.set(name, value)
+            self.cfg.set("pre_fork", _before_fork)
             if gated:
                 self.cfg.set("child_exit", _release_gate_of_exited_worker)
 
@@ -177,7 +195,8 @@ def _serve(*, host: str, port: int, workers: int | None, threads: int | None, ac
 
             return application
 
-    # the workers are forked from this process: none may inherit an open database connection
+    # the workers are forked from this process: none may inherit an open database connection (and
+    # _before_fork closes any opened since, with the checkpoint thread's, before each fork)
     connections.close_all()
     threads = int(settings["threads"])
     print(f"Serving caseloop on http://{settings['bind']}/ with {settings['workers']} workers x {threads} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -279,6 +280,30 @@ def test_serve_makes_the_write_gate_before_forking_and_frees_it_for_a_dead_worke
         assert not writegate.installed()  # the setting's off switch
     finally:
         writegate.uninstall()
+
+
+def test_serve_closes_every_sqlite_connection_before_each_fork(monkeypatch: Any, tmp_path: Any) -> None:
+    # SQLite forbids carrying a connection across fork(): the master's own connections and its WAL
+    # checkpoint thread's are closed before every worker is forked (the first ones and any replacement)
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    from caseloop.core import checkpoint
+
+    started: list[Any] = []
+    monkeypatch.setattr(BaseApplication, "run", lambda self: started.append(self.cfg))
+    assert cli._serve(host="127.0.0.1", port=8765, workers=3, threads=1, access_log=False) == 0
+    hook = started[0].pre_fork
+    checkpoint.stop_checkpointers()
+    path = str(tmp_path / "master.sqlite3")
+    sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").fetchall()
+    assert checkpoint.ensure_checkpointer(path, 60)
+    thread, _stop = checkpoint._threads[path]
+    closed: list[str] = []
+    monkeypatch.setattr(connections, "close_all", lambda: closed.append("all"))
+    hook(None, None)
+    assert closed == ["all"]
+    assert not thread.is_alive() and path not in checkpoint._running
 
 
 def test_server_settings_bracket_ipv6_hosts() -> None:

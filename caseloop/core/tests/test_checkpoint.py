@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -60,3 +61,29 @@ def test_a_new_connection_to_a_file_database_gets_the_thread_and_the_safety_net(
     off = _Wrapper(str(tmp_path / "off.sqlite3"))
     checkpoint.on_connection_created(sender=None, connection=off)  # type: ignore[arg-type]
     assert off.settings_dict["NAME"] not in checkpoint._running  # switched off: SQLite's own checkpoints
+
+
+def test_stopping_ends_this_process_threads_and_closes_their_connections(tmp_path: Path) -> None:
+    checkpoint.stop_checkpointers()  # threads of earlier tests whose databases still exist
+    path = str(tmp_path / "fork.sqlite3")
+    sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").fetchall()
+    assert checkpoint.ensure_checkpointer(path, 60) is True  # asleep for a minute: only the stop ends it
+    thread, _stop = checkpoint._threads[path]
+    assert thread.is_alive()
+    assert checkpoint.stop_checkpointers(timeout=5) == 1
+    assert not thread.is_alive()  # woken at once, not after its minute
+    assert path not in checkpoint._running and path not in checkpoint._threads
+    assert checkpoint.stop_checkpointers() == 0  # nothing left to stop
+    assert checkpoint.ensure_checkpointer(path, 60) is True  # a connection opened later starts one again
+    assert checkpoint.stop_checkpointers() == 1
+
+
+def test_a_forked_childs_inherited_map_names_no_thread_of_its_own(tmp_path: Path, monkeypatch) -> None:
+    checkpoint.stop_checkpointers()
+    path = str(tmp_path / "child.sqlite3")
+    sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").fetchall()
+    assert checkpoint.ensure_checkpointer(path, 60) is True
+    with monkeypatch.context() as child:
+        child.setattr(os, "getpid", lambda: -1)  # as seen from a child of this process
+        assert checkpoint.stop_checkpointers() == 0  # the parent's thread is not the child's to stop
+    assert checkpoint.stop_checkpointers() == 1  # still the parent's to stop
