@@ -326,7 +326,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    from caseloop.core.background import ParentWatch, Ticker
+    from caseloop.core.background import ParentWatch, Ticker, run_task_worker
 
     _require_migrated()
     if args.exit_with is not None:
@@ -340,7 +340,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.max_tasks is not None:
         options["max_tasks"] = args.max_tasks
     try:
-        call_command("db_worker", **options)
+        run_task_worker(lambda: call_command("db_worker", **options))
     finally:
         if ticker is not None:
             ticker.stop()

@@ -13,6 +13,12 @@ a promise is never checked shows less than the product does. So:
   without a chance to stop it (`ParentWatch`), and stops it when the server
   ends (`stop_worker`): only the process that started it does, not the
   server's forked workers, which leave through the same code.
+
+The task worker also outlives a database that goes away for a while (a
+PostgreSQL restart, a dropped connection, SQLite's lock held past the busy
+timeout): django-tasks' worker ends on such an error, and `run_task_worker`
+starts it again after a growing pause instead of leaving the queue unserved
+until someone notices (`RESTART_DELAYS`). A stop signal during the pause ends it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,50 @@ logger = logging.getLogger(__name__)
 CHECKS = ("approvals_check", "sla_check", "promises_check")
 QUICKSTART_TICK_SECONDS = 60
 STOP_WAIT_SECONDS = 10
+# pauses before starting the task worker again after the database went away; the last repeats
+RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+# a worker that ran this long before failing met a new outage: the pauses start again from the first
+HEALTHY_RUN_SECONDS = 300
+
+
+def _pause(stop: threading.Event, seconds: float) -> bool:
+    """Wait `seconds` unless stopped first; True when stopped."""
+    return stop.wait(seconds)
+
+
+def run_task_worker(run: Callable[[], object], *, delays: Sequence[float] = RESTART_DELAYS,
+                    clock: Callable[[], float] = time.monotonic) -> int:  # fmt: skip
+    """Run django-tasks' worker (`run`) until it stops; start it again when the database went away.
+
+    Returns how many times it was started again. Only database errors restart
+    it: anything else is a bug, and ends the process as before, so that its
+    supervisor and its log say so.
+    """
+    from django.db import DatabaseError, InterfaceError, connections
+
+    restarts = 0
+    stop = threading.Event()
+    while True:
+        started = clock()
+        try:
+            run()
+            return restarts
+        except (DatabaseError, InterfaceError) as error:  # InterfaceError: a connection closed under it
+            if clock() - started >= HEALTHY_RUN_SECONDS:
+                restarts = 0
+            delay = delays[min(restarts, len(delays) - 1)]
+            logger.warning("The task worker lost the database (%s); starting it again in %g s", error, delay)
+        connections.close_all()  # a broken connection is not reused; the next run opens a new one
+        # django-tasks' handlers belong to the worker that ended: a stop now must end the wait, not be lost
+        previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            if _pause(stop, delay):
+                logger.warning("Stopped while waiting to start the task worker again")
+                return restarts
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        restarts += 1
 
 
 def run_checks(commands: Sequence[str] = CHECKS) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -104,3 +105,63 @@ def test_the_started_worker_runs_the_checks_and_ends_with_its_starter(tmp_path: 
                                   "--exit-with", str(os.getpid())]  # fmt: skip
     assert started["env"]["CASELOOP_DATA_DIR"] == str(tmp_path) and worker.log == tmp_path / "worker.log"
     assert worker.owner_pid == os.getpid()
+
+
+def test_the_task_worker_starts_again_after_the_database_went_away(caplog: pytest.LogCaptureFixture) -> None:
+    from django.db import InterfaceError, OperationalError
+
+    outcomes: list[Exception | None] = [OperationalError("server closed the connection unexpectedly"),
+                                        InterfaceError("connection already closed"), None]  # fmt: skip
+    runs: list[int] = []
+
+    def db_worker() -> None:
+        runs.append(1)
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+
+    assert background.run_task_worker(db_worker, delays=(0.01, 0.02)) == 2
+    assert len(runs) == 3  # ran, failed twice, ran again until it was stopped the normal way
+    assert caplog.text.count("lost the database") == 2
+
+
+def test_the_pauses_grow_and_start_over_after_a_healthy_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import OperationalError
+
+    waits: list[float] = []
+
+    def pause(stop: threading.Event, seconds: float) -> bool:
+        waits.append(seconds)
+        return False
+
+    monkeypatch.setattr(background, "_pause", pause)
+    now = iter([0, 1, 1, 2, 2, 3, 3, 1000, 1000, 1001, 1001, 1002])  # start and failure times of each run
+    failures = iter([True, True, True, True, True, False])
+
+    def db_worker() -> None:
+        if next(failures):
+            raise OperationalError("database is locked")
+
+    assert background.run_task_worker(db_worker, delays=(1.0, 2.0, 5.0), clock=lambda: next(now)) == 2
+    # three quick failures: 1, 2, 5 s; then one after a long healthy run starts over at 1 s, then 2 s
+    assert waits == [1.0, 2.0, 5.0, 1.0, 2.0]
+
+
+def test_a_stop_signal_during_the_pause_ends_the_worker_and_other_errors_are_not_retried() -> None:
+    from django.db import OperationalError
+
+    def lost() -> None:
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        raise OperationalError("the database system is shutting down")
+
+    before = signal.getsignal(signal.SIGTERM)
+    started = time.monotonic()
+    assert background.run_task_worker(lost, delays=(30.0,)) == 0  # stopped in the pause, not started again
+    assert time.monotonic() - started < 10
+    assert signal.getsignal(signal.SIGTERM) is before  # the handlers of whoever ran before are back
+
+    def bug() -> None:
+        raise KeyError("a bug, not the database")
+
+    with pytest.raises(KeyError):
+        background.run_task_worker(bug, delays=(0.01,))
