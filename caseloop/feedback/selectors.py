@@ -14,6 +14,7 @@ from caseloop.cases.models import Case, Message
 from caseloop.channels.registry import adapter_for
 from caseloop.core import clock
 from caseloop.core.errors import NotFound
+from caseloop.core.idlists import id_list
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import Contact, ContactIdentity
 from caseloop.feedback.choices import Expectation, FollowUpState, SurveyState, ThankYouState
@@ -294,7 +295,7 @@ def survey_outcome_of(case_ids: Sequence[int]) -> SurveyOutcome:
     an answer counts once its headline (expectations) is answered.
     """
     totals = SurveyAnswer.objects.filter(
-        survey__case_id__in=list(case_ids), survey__state=SurveyState.ANSWERED, expectations__isnull=False
+        survey__case_id__in=id_list(case_ids), survey__state=SurveyState.ANSWERED, expectations__isnull=False
     ).aggregate(
         answered=Count("id"),
         met=Count("id", filter=Q(expectations__in=[Expectation.MET, Expectation.EXCEEDED])),

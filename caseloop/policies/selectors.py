@@ -19,6 +19,7 @@ from caseloop.cases.choices import OPEN_STATUSES
 from caseloop.cases.models import Case
 from caseloop.core import clock
 from caseloop.core.errors import Invalid, NotFound
+from caseloop.core.idlists import id_list
 from caseloop.customers.choices import OrderStatus
 from caseloop.customers.models import Order
 from caseloop.identity.choices import STAFF_ROLES, Role
@@ -474,7 +475,7 @@ def _reopened(case_ids: Sequence[int]) -> set[int]:
         return set()
     rows = TimelineEvent.objects.filter(
         subject_kind=SubjectKind.CASE,
-        subject_id__in=list(case_ids),
+        subject_id__in=id_list(case_ids),
         kind__in=["case.reopened", "case.status_changed"],
         data__from="solved",
     ).values_list("subject_id", flat=True)
@@ -486,7 +487,7 @@ def _outcome(case_ids: Sequence[int]) -> Outcome:
     if not case_ids:
         return Outcome(surveys=survey_outcome(case_ids))
     reopened = _reopened(case_ids)
-    solved = set(Case.objects.filter(pk__in=list(case_ids), solved_at__isnull=False).values_list("id", flat=True))
+    solved = set(Case.objects.filter(pk__in=id_list(case_ids), solved_at__isnull=False).values_list("id", flat=True))
     ever_solved = solved | reopened
     return Outcome(cases=len(ever_solved), reopened=len(reopened & ever_solved), surveys=survey_outcome(case_ids))
 
