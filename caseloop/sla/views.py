@@ -8,6 +8,7 @@ managers and administrators; administrators add and change them there, through
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -114,8 +115,10 @@ def _calendar_context(values: dict[str, Any], errors: Errors) -> dict[str, Any]:
     }
 
 
-def _zones() -> list[str]:
-    return sorted(available_timezones())
+@cache
+def _zones() -> tuple[str, ...]:
+    # read once per process: available_timezones() walks the time zone database (about 600 files) each call
+    return tuple(sorted(available_timezones()))
 
 
 def _calendar_form(request: StaffRequest, calendar: BusinessCalendar | None, template: str) -> HttpResponseBase:

@@ -162,3 +162,19 @@ def test_an_administrator_changes_a_policy_and_can_switch_it_off(admin_user, off
 def test_the_workspace_links_the_set_up_pages(manager):
     review = signed_in(manager).get("/policies/review/").content.decode()
     assert 'href="/sla/policies/"' in review and 'href="/sla/calendars/"' in review
+
+
+def test_the_time_zone_list_is_read_once_per_process(admin_user, monkeypatch):
+    from caseloop.sla import views
+
+    reads: list[int] = []
+    monkeypatch.setattr(views, "available_timezones", lambda: reads.append(1) or {"Europe/Paris", "Asia/Tokyo"})
+    views._zones.cache_clear()
+    try:
+        client = signed_in(admin_user)
+        for _ in range(2):
+            page = client.get("/sla/calendars/").content.decode()
+            assert '<option value="Asia/Tokyo"><option value="Europe/Paris">' in page  # offered, sorted
+        assert reads == [1]  # walking ~600 files of the time zone database on every page cost ~10 ms
+    finally:
+        views._zones.cache_clear()  # the real list for the tests after this one
