@@ -168,7 +168,12 @@ def test_the_time_zone_list_is_read_once_per_process(admin_user, monkeypatch):
     from caseloop.sla import views
 
     reads: list[int] = []
-    monkeypatch.setattr(views, "available_timezones", lambda: reads.append(1) or {"Europe/Paris", "Asia/Tokyo"})
+
+    def available_timezones() -> set[str]:
+        reads.append(1)
+        return {"Europe/Paris", "Asia/Tokyo"}
+
+    monkeypatch.setattr(views, "available_timezones", available_timezones)
     views._zones.cache_clear()
     try:
         client = signed_in(admin_user)
