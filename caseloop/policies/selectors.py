@@ -535,7 +535,9 @@ def override_review(actor: User, *, since: dt.datetime, until: dt.datetime) -> l
         comparable_ids = list(
             Case.objects.filter(shape_filter, created_at__gte=since, created_at__lt=until)
             .exclude(pk__in=Override.objects.filter(rule_id=rule_row.pk).values("case_id"))
-            .order_by("-id")
+            # newest first along the created_at index, which the period already uses: the scan stops at the
+            # sample's size instead of sorting every case of the period (9,558 at 100k, ten times that at 1M)
+            .order_by("-created_at", "-id")
             .values_list("id", flat=True)[:COMPARABLE_SAMPLE]
         )
         review = RuleReview(

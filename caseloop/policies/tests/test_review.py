@@ -142,3 +142,30 @@ def test_a_snapshot_reads_the_customer_and_asset_the_rules_need(agent):
         True,
         frozenset(),
     )
+
+
+def test_the_comparable_sample_is_the_newest_cases_of_the_period(manager, monkeypatch):
+    from caseloop.policies import selectors
+
+    monkeypatch.setattr(selectors, "COMPARABLE_SAMPLE", 2)
+    create_rule(
+        actor=manager,
+        name="Solve only after a reply",
+        kind="guideline",
+        applies_to=["status_change"],
+        condition='action.to_status == "solved" and case.message_count < 2',
+        explanation="Reply first.",
+    )
+    with clock.frozen_at(T0):
+        overridden = make_case()
+    solve(make_agent(), overridden, reason=REASON)
+    # made newest first, so that the newest by time are the oldest ids: the sample follows the time
+    comparable = []
+    for hours in (3, 2, 1):
+        with clock.frozen_at(T0 + dt.timedelta(hours=hours)):
+            comparable.append(make_case())
+    for case in comparable:
+        change_status(actor=None, case=case, status=CaseStatus.SOLVED)
+    change_status(actor=None, case=comparable[2], status=CaseStatus.OPEN)  # the oldest came back
+    [review] = override_review(manager, since=T0 - dt.timedelta(days=1), until=T0 + dt.timedelta(days=1))
+    assert (review.comparable.cases, review.comparable.reopened) == (2, 0)  # the two newest, neither came back
