@@ -154,20 +154,15 @@ def _release_gate_of_exited_worker(server: Any, worker: Any) -> None:
 
 
 def _before_fork(server: Any, worker: Any) -> None:
-    """gunicorn's pre_fork hook, run in the master: no SQLite connection may cross into a worker.
+    """gunicorn's pre_fork hook, run in the master: no database connection may cross into a worker.
 
     The master opened the database while starting (the migrations check, the
     static files), and with it a WAL checkpoint thread with its own connection
-    (core.checkpoint). SQLite forbids carrying a connection across fork(): the
-    child would inherit SQLite's record of the parent's file locks without the
-    locks themselves. The master serves no request, so it needs neither.
+    (core.checkpoint). The master serves no request, so it needs neither.
     """
-    from django.db import connections
+    from caseloop.core.processes import close_databases_before_fork
 
-    from caseloop.core import checkpoint
-
-    connections.close_all()
-    checkpoint.stop_checkpointers()
+    close_databases_before_fork()
 
 
 def _serve(*, host: str, port: int, workers: int | None, threads: int | None, access_log: bool) -> int:

@@ -1,4 +1,4 @@
-"""Whether a process is still there, for the write gate's holder and a worker's parent."""
+"""Processes: whether one is still there (the write gate's holder, a worker's parent), and forking safely."""
 
 from __future__ import annotations
 
@@ -18,3 +18,19 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
     except OSError:  # no /proc here: kill's answer is all there is
         return True
+
+
+def close_databases_before_fork() -> None:
+    """Close every database connection of this process, the WAL checkpoint threads' included, before fork().
+
+    SQLite forbids carrying a connection across fork(): the child inherits
+    SQLite's record of the parent's file locks without the locks (ADR 0067,
+    amendment); a PostgreSQL connection shared by two processes mixes their
+    conversations. Both sides open new connections when they next need one.
+    """
+    from django.db import connections
+
+    from caseloop.core import checkpoint
+
+    connections.close_all()
+    checkpoint.stop_checkpointers()

@@ -26,6 +26,10 @@ from caseloop.identity.actions import create_user
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 
+# no monitor thread: it would live on in the process that loaded the demo (the quickstart, which then forks the
+# server's workers) holding tqdm's lock every 10 s; our bars update often enough without it
+tqdm.monitor_interval = 0
+
 MAX_CASES = 1_000_000
 CASE_BATCH = 2_000
 # below this a second process costs more to start than it saves

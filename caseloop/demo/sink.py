@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from django.db import connections, transaction
 
+from caseloop.core.processes import close_databases_before_fork
 from caseloop.demo.rows import Statement
 
 
@@ -68,8 +69,8 @@ class ProcessSink:
 
     def __init__(self, *, depth: int = 3) -> None:
         context = multiprocessing.get_context("fork")
-        # a database connection must not be shared across fork: both sides reconnect
-        connections.close_all()
+        # a database connection must not cross a fork (the checkpoint thread's included): both sides reconnect
+        close_databases_before_fork()
         self.batches = context.Queue(maxsize=depth)
         self.errors = context.Queue()
         self.process: BaseProcess = context.Process(target=_writer, args=(self.batches, self.errors), daemon=True)

@@ -152,3 +152,12 @@ def test_same_seed_gives_the_same_cases():
     first = subjects(5)
     assert subjects(5) == first
     assert subjects(6) != first
+
+
+def test_loading_with_progress_bars_leaves_no_thread_behind() -> None:
+    # the quickstart loads the demo, then forks the server's workers: no helper thread may still run in it
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    load_demo(cases=5, progress=True, parallel=False)
+    assert [t.name for t in threading.enumerate() if t.ident not in before] == []
