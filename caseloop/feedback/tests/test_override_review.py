@@ -14,8 +14,8 @@ from caseloop.core import clock
 from caseloop.feedback.choices import Expectation, SurveyState
 from caseloop.feedback.models import Survey, SurveyAnswer
 from caseloop.policies import outcomes
-from caseloop.policies.actions import create_rule
 from caseloop.policies.selectors import override_review
+from caseloop.policies.tests.support import reply_first_rule
 from caseloop.promises.tests.support import T0
 from caseloop.testing.api import ApiClient
 from caseloop.testing.factories import make_agent, make_case
@@ -35,14 +35,7 @@ def answer(case, expectations, ces=None, *, state=SurveyState.ANSWERED):
 
 def overridden_and_comparable(manager, n=6):
     """n cases solved by overriding a guideline, n comparable ones solved without; none came back."""
-    create_rule(
-        actor=manager,
-        name="Solve only after a reply",
-        kind="guideline",
-        applies_to=["status_change"],
-        condition='action.to_status == "solved" and case.message_count < 2',
-        explanation="Reply first.",
-    )
+    reply_first_rule(manager)
     agent = make_agent(display_name="Ann")
     with clock.frozen_at(T0):
         overridden = [make_case() for _ in range(n)]

@@ -16,6 +16,7 @@ from caseloop.customers.actions import create_asset, create_order
 from caseloop.policies.actions import create_rule
 from caseloop.policies.engine import ActionFacts
 from caseloop.policies.selectors import override_review, snapshot_for
+from caseloop.policies.tests.support import reply_first_rule
 from caseloop.promises.tests.support import T0
 from caseloop.testing.factories import make_agent, make_case, make_contact, make_team
 
@@ -59,14 +60,7 @@ def test_overrides_are_counted_by_rule_rep_and_team(manager):
 
 @override_settings(CASELOOP_OVERRIDE_REVIEW_MIN=2)
 def test_the_review_compares_reopen_rates_and_suggests(manager):
-    create_rule(
-        actor=manager,
-        name="Solve only after a reply",
-        kind="guideline",
-        applies_to=["status_change"],
-        condition='action.to_status == "solved" and case.message_count < 2',
-        explanation="Reply first.",
-    )
+    reply_first_rule(manager)
     agent = make_agent(display_name="Ann")
     with clock.frozen_at(T0):
         overridden = [make_case() for _ in range(3)]
@@ -148,14 +142,7 @@ def test_the_comparable_sample_is_the_newest_cases_of_the_period(manager, monkey
     from caseloop.policies import selectors
 
     monkeypatch.setattr(selectors, "COMPARABLE_SAMPLE", 2)
-    create_rule(
-        actor=manager,
-        name="Solve only after a reply",
-        kind="guideline",
-        applies_to=["status_change"],
-        condition='action.to_status == "solved" and case.message_count < 2',
-        explanation="Reply first.",
-    )
+    reply_first_rule(manager)
     with clock.frozen_at(T0):
         overridden = make_case()
     solve(make_agent(), overridden, reason=REASON)
