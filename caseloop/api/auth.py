@@ -1,6 +1,8 @@
 """Who is calling: a bearer token, else the browser's session.
 
-A token costs one indexed query (the token row joined to its user). The
+A token costs one indexed query (the token row joined to its user), or none
+while the token and user tables are unchanged since this process last read it
+(identity.actions, core.stamps). The
 session is tried only when no valid token was sent, and a session-authenticated
 unsafe request must carry Django's CSRF token: a page on another site can make
 the browser send the session cookie, but cannot read the CSRF cookie.

@@ -245,13 +245,19 @@ def get_by(model: type[M], *, for_update: bool = False, **equals: str | int) -> 
 
 
 @cache
+def _related_model(model: type[models.Model], relation: str) -> type[models.Model]:
+    other = model._meta.get_field(relation).related_model
+    assert isinstance(other, type) and issubclass(other, models.Model)
+    return other
+
+
+@cache
 def _joined_sql(model: type[models.Model], relation: str, keys: tuple[str, ...]) -> tuple[str, type[models.Model]]:
     connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
     field = model._meta.get_field(relation)
     assert isinstance(field, models.ForeignKey)
-    other = field.related_model
-    assert isinstance(other, type) and issubclass(other, models.Model)
+    other = _related_model(model, relation)
     columns = [f"a.{quote(f.column)}" for f in model._meta.concrete_fields]
     columns += [f"b.{quote(f.column)}" for f in other._meta.concrete_fields]
     where = " AND ".join(f"a.{quote(_column(model, k))} = %s" for k in keys)
@@ -269,17 +275,31 @@ def get_with(model: type[M], relation: str, **equals: str | int) -> M | None:
     The related instance is cached on the result (`row.<relation>` reads
     nothing more). None when no row matches, or its foreign key is empty.
     """
+    row = row_with(model, relation, **equals)
+    return None if row is None else build_with(model, relation, row)
+
+
+def row_with(model: type[models.Model], relation: str, **equals: str | int) -> tuple[Any, ...] | None:
+    """The raw row `get_with` reads (both tables' columns, as the driver gives them), or None.
+
+    A row is plain immutable values, so it can be kept and built into fresh
+    instances again (`build_with`) without sharing objects between requests.
+    """
     keys = tuple(sorted(equals))
-    sql, other = _joined_sql(model, relation, keys)
-    connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
+    sql, _other = _joined_sql(model, relation, keys)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, [equals[k] for k in keys])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else tuple(row)
+
+
+def build_with(model: type[M], relation: str, row: Sequence[Any]) -> M:
+    """New instances of `model` and its related row from a `row_with` row."""
+    other = _related_model(model, relation)
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
     width = len(model._meta.concrete_fields)
-    obj = _build(model, tuple(f.attname for f in model._meta.concrete_fields), row[:width], connection.vendor)
-    related = _build(other, tuple(f.attname for f in other._meta.concrete_fields), row[width:], connection.vendor)
+    obj = _build(model, tuple(f.attname for f in model._meta.concrete_fields), row[:width], vendor)
+    related = _build(other, tuple(f.attname for f in other._meta.concrete_fields), row[width:], vendor)
     setattr(obj, relation, related)
     return obj
 

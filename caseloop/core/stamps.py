@@ -10,11 +10,16 @@ So each watched table has a *stamp*: a row in `core_table_stamp` that a
 database trigger sets to a new random number on every insert, update and
 delete of the table (PostgreSQL: per statement, TRUNCATE included). A cached
 value is kept with the stamps it was built under, and each use reads the
-current stamps (one indexed query) and rebuilds when they differ. Because the
+current stamps (one indexed query; one per request for all tables, see
+`current_stamps`) and rebuilds when they differ. Because the
 trigger runs in the editing transaction, an edit is seen by every process the
 moment it commits, whichever process, admin page, import or raw SQL made it;
 a rolled-back edit restores the old stamp, and since stamps are random rather
 than counters, a later edit can never reuse a stamp a rolled-back one had.
+
+The API tokens with their users are kept the same way, one entry per token
+(`cached_by`): revoking a token or deactivating a user changes a stamp, so
+every process refuses the token from the moment that change commits.
 
 The table and triggers are (re)installed after every migrate: SQLite rebuilds
 a table to alter it, which drops its triggers, and rows changed meanwhile are
@@ -24,6 +29,7 @@ covered by giving every watched table a fresh stamp at the same time.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
@@ -32,6 +38,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 STAMP_TABLE = "core_table_stamp"
 
@@ -56,11 +63,61 @@ def _stamps_sql(count: int) -> str:
 
 
 def current_stamps(tables: Sequence[str]) -> tuple[Any, ...]:
-    """The tables' stamps now, in the order given (None for a table never stamped)."""
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(_stamps_sql(len(tables)), list(tables))
-        found = dict(cursor.fetchall())
+    """The tables' stamps now, in the order given (None for a table never stamped).
+
+    Inside a request, and outside any transaction, every watched table's stamp
+    is read at once and that reading serves the request's later checks until
+    its connection begins a transaction (see `_request_snapshot`).
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    snapshot = _request_snapshot(connection)
+    if snapshot is not None:
+        return tuple(snapshot.get(table) for table in tables)
+    found = _read(connection, tables)
     return tuple(found.get(table) for table in tables)
+
+
+def _read(connection: BaseDatabaseWrapper, tables: Sequence[str]) -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(_stamps_sql(len(tables)), list(tables))
+        return dict(cursor.fetchall())
+
+
+# --- one reading per request ----------------------------------------------------------------------------
+# An API create checks three caches before it writes (its token, the custom-field definitions, the SLA
+# policies): three reads of this table, each a statement of its own and, under concurrent writers, each
+# starting on a page cache SQLite has just dropped. A request reads them all once instead. The reading is
+# as fresh as the separate ones were: all are taken outside a transaction, before the request writes,
+# and any other process's commit could land just after either. It is given up the moment the connection
+# begins a transaction (its own writes may change a stamp; inside a transaction the stamps are read
+# afresh, so an editing transaction sees its own edit), and it lives only between Django's
+# request_started and request_finished: the task worker and the CLI always read afresh.
+_SNAPSHOT_ATTR = "caseloop_stamp_snapshot"
+_NOT_TAKEN: tuple[int, float, dict[str, Any]] = (-1, 0.0, {})
+# a long request (a chat stream) reads again after this long: a request is milliseconds, a stream minutes
+SNAPSHOT_SECONDS = 1.0
+
+
+def _request_snapshot(connection: BaseDatabaseWrapper) -> dict[str, Any] | None:
+    snapshot: tuple[int, float, dict[str, Any]] | None = getattr(connection, _SNAPSHOT_ATTR, None)
+    begun: int | None = getattr(connection, "transactions_begun", None)  # core.db backends count them
+    if snapshot is None or begun is None or connection.in_atomic_block:
+        return None
+    now = time.monotonic()
+    if snapshot is _NOT_TAKEN or snapshot[0] != begun or now - snapshot[1] > SNAPSHOT_SECONDS:
+        snapshot = (begun, now, _read(connection, sorted(_watched)))
+        setattr(connection, _SNAPSHOT_ATTR, snapshot)
+    return snapshot[2]
+
+
+def open_request_snapshot(**_: Any) -> None:
+    """request_started: this request may read the stamps once (taken at its first check)."""
+    setattr(connections[DEFAULT_DB_ALIAS], _SNAPSHOT_ATTR, _NOT_TAKEN)
+
+
+def close_request_snapshot(**_: Any) -> None:
+    """request_finished: back to reading the stamps at every check."""
+    setattr(connections[DEFAULT_DB_ALIAS], _SNAPSHOT_ATTR, None)
 
 
 def cached(tables: Sequence[str], load: Callable[[], T]) -> T:
@@ -87,10 +144,42 @@ def cached(tables: Sequence[str], load: Callable[[], T]) -> T:
     return value
 
 
+_keyed: dict[tuple[str, Callable[[Any], Any]], dict[Any, tuple[tuple[Any, ...], Any]]] = {}
+KEYED_LIMIT = 4096  # values kept per load function; past it they are all dropped and built again on use
+
+
+def cached_by(tables: Sequence[str], key: K, load: Callable[[K], T | None]) -> T | None:
+    """`load(key)`, kept per key and rebuilt only when one of `tables` changed since it was built.
+
+    For many small values of the same tables (an API token with its user):
+    as `cached`, but a None result (nothing found) is never kept, so unknown
+    keys cannot fill the cache, and a table that has no stamp yet (its
+    triggers not installed) is read on every call.
+    """
+    for table in tables:
+        assert table in _watched, f"{table} has no stamp: watch() it in its app's ready()"
+    connection = connections[DEFAULT_DB_ALIAS]
+    stamps = current_stamps(tables)
+    entries = _keyed.get((str(connection.settings_dict["NAME"]), load))
+    entry = entries.get(key) if entries is not None else None
+    if entry is not None and entry[0] == stamps:
+        found: T = entry[1]
+        return found
+    value = load(key)
+    if value is not None and None not in stamps:
+        with _lock:
+            entries = _keyed.setdefault((str(connection.settings_dict["NAME"]), load), {})
+            if len(entries) >= KEYED_LIMIT:
+                entries.clear()
+            entries[key] = (stamps, value)
+    return value
+
+
 def forget() -> None:
     """Drop every cached value (tests that swap databases under a running process)."""
     with _lock:
         _entries.clear()
+        _keyed.clear()
 
 
 # --- schema: created and refreshed after every migrate ------------------------------------------------------

@@ -8,6 +8,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -17,12 +18,12 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils.text import slugify
 
-from caseloop.core import clock
+from caseloop.core import clock, stamps
 from caseloop.core.errors import Invalid
-from caseloop.core.fastdb import get_with
+from caseloop.core.fastdb import build_with, row_with
 from caseloop.identity.choices import Role
 from caseloop.identity.errors import IdentityError, IdentityErrorCode
-from caseloop.identity.models import ApiToken, LoginFailure, Membership, Team, User
+from caseloop.identity.models import TOKEN_TABLES, ApiToken, LoginFailure, Membership, Team, User
 
 TOKEN_PREFIX = "cl_"  # noqa: S105  (the public prefix of every token, not a secret)
 
@@ -99,6 +100,10 @@ def revoke_token(*, token: ApiToken) -> ApiToken:
     return token
 
 
+def _token_row(prefix: str) -> tuple[Any, ...] | None:
+    return row_with(ApiToken, "user", prefix=prefix)
+
+
 def authenticate_token(plain: str) -> User | None:
     """The active user a bearer token belongs to, or None.
 
@@ -108,8 +113,10 @@ def authenticate_token(plain: str) -> User | None:
     if not plain.startswith(TOKEN_PREFIX) or plain.count("_") < 2:
         return None
     prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    # one prepared read of the token with its user (core.fastdb): this runs on every API request
-    token = get_with(ApiToken, "user", prefix=prefix)
+    # every API request asks: the row is kept per process while the token and user tables are unchanged
+    # (core.stamps), read otherwise with one prepared join (core.fastdb); each request builds its own instances
+    row = stamps.cached_by(TOKEN_TABLES, prefix, _token_row)
+    token = None if row is None else build_with(ApiToken, "user", row)
     if token is None or not hmac.compare_digest(token.digest, _digest(plain)):
         return None
     now = clock.now()

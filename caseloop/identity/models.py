@@ -94,6 +94,10 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
+# what a token check reads: kept per process while neither table changes (identity.actions)
+TOKEN_TABLES = (ApiToken._meta.db_table, User._meta.db_table)
+
+
 class LoginFailure(models.Model):
     """One failed sign-in, counted per username and per client address.
 

@@ -21,6 +21,8 @@ from django.db.backends.postgresql import base
 from psycopg.abc import Loader
 from psycopg.pq import Format
 
+from caseloop.core.db.counting import CountsTransactions
+
 _TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 _JSONB_OID = psycopg.adapters.types["jsonb"].oid
 _TEXT_OID = psycopg.adapters.types["text"].oid
@@ -41,7 +43,7 @@ def compiled_loaders() -> dict[int, type[Loader]] | None:
 _COMPILED = compiled_loaders()
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class DatabaseWrapper(CountsTransactions, base.DatabaseWrapper):
     def create_cursor(self, name: str | None = None) -> Any:
         cursor = super().create_cursor(name)
         # Registered per cursor: Django checks the connection's own timestamptz loader for the time zone it

@@ -13,12 +13,13 @@ from typing import Any
 from django.db.backends.sqlite3 import base
 
 from caseloop.core import writegate
+from caseloop.core.db.counting import CountsTransactions
 
 # the hooks overridden below are private to Django's backends and absent from its type stubs
 _django: Any = base.DatabaseWrapper
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class DatabaseWrapper(CountsTransactions, base.DatabaseWrapper):
     # a process-local flag per connection, and Django keeps a connection per thread
     _holds_write_gate = False
 
