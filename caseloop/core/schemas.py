@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from ninja.schema import DjangoGetter
+from pydantic import AfterValidator, ConfigDict, Field, ModelWrapValidatorHandler, ValidationInfo, model_validator
 
 from caseloop.core.errors import Invalid
 
@@ -29,6 +30,18 @@ class InSchema(Schema):
     """A request body: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo) -> Any:
+        # Replaces ninja's validator of the same name. For a schema that forbids unknown fields, ninja
+        # validates every body twice: once as sent (to see extra keys), then again through its getter of
+        # Django attributes (related managers, files), which only an ORM object needs. A body is parsed
+        # JSON, a dict: once, as sent, does both (about 2 % of an API create's CPU went to the second pass).
+        if isinstance(values, dict):
+            return handler(values)
+        handler(values)
+        return handler(DjangoGetter(values, cls, info.context))
 
 
 def changes_of(payload: Schema, *, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
