@@ -165,9 +165,12 @@ def _before_fork(server: Any, worker: Any) -> None:
     close_databases_before_fork()
 
 
-def _serve(*, host: str, port: int, workers: int | None, threads: int | None, access_log: bool) -> int:
+def _serve(*, host: str, port: int, workers: int | None, threads: int | None, access_log: bool,
+           every_second: Callable[[], None] | None = None) -> int:  # fmt: skip
+    """Run gunicorn in this process; `every_second` runs in its master's loop (it must not raise)."""
     from django.db import connections
     from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
 
     from caseloop.core import server
 
@@ -189,6 +192,24 @@ def _serve(*, host: str, port: int, workers: int | None, threads: int | None, ac
             from caseloop.config.wsgi import application
 
             return application
+
+        def run(self) -> None:
+            if every_second is None:
+                super().run()
+                return
+            looking_after = every_second
+
+            class LookingAfterArbiter(Arbiter):  # type: ignore[misc]  # gunicorn is untyped
+                def manage_workers(self) -> None:
+                    # the master's loop: after waiting up to a second for signals, it keeps its workers
+                    super().manage_workers()
+                    looking_after()
+
+            try:  # as gunicorn's own BaseApplication.run, with this arbiter
+                LookingAfterArbiter(self).run()
+            except RuntimeError as error:
+                print(f"\nError: {error}\n", file=sys.stderr, flush=True)
+                sys.exit(1)
 
     # the workers are forked from this process: none may inherit an open database connection (and
     # _before_fork closes any opened since, with the checkpoint thread's, before each fork)
@@ -615,13 +636,19 @@ def _serve_with_worker(*, host: str, port: int, workers: int | None) -> int:
 
     from caseloop.core import background
 
-    started = background.start_worker(Path(settings.DATA_DIR))
+    data_dir = Path(settings.DATA_DIR)
+    # the server's master starts it again should it end (killed, a crash): its loop calls check() each second
+    keeper = background.WorkerKeeper(lambda: background.start_worker(data_dir))
+    started = keeper.current
+    assert started is not None
     print(f"Background tasks and the minute checks run in process {started.process.pid} (log: {started.log}).",
           flush=True)  # fmt: skip
     try:
-        return _serve(host=host, port=port, workers=workers, threads=None, access_log=False)
+        return _serve(host=host, port=port, workers=workers, threads=None, access_log=False,
+                      every_second=keeper.check)  # fmt: skip
     finally:
-        background.stop_worker(started)  # in the process that started it only, not in a forked server worker
+        if keeper.current is not None:  # in the process that started it only, not in a forked server worker
+            background.stop_worker(keeper.current)
 
 
 def _is_loopback(host: str) -> bool:

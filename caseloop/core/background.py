@@ -19,6 +19,9 @@ PostgreSQL restart, a dropped connection, SQLite's lock held past the busy
 timeout): django-tasks' worker ends on such an error, and `run_task_worker`
 starts it again after a growing pause instead of leaving the queue unserved
 until someone notices (`RESTART_DELAYS`). A stop signal during the pause ends it.
+And a quickstart's worker that ends anyway (killed, out of memory, a crash)
+is started again by the server's master, which looks at it about once a
+second (`WorkerKeeper`), after the same growing pauses.
 """
 
 from __future__ import annotations
@@ -178,3 +181,60 @@ def stop_worker(started: StartedWorker, *, wait_s: float = STOP_WAIT_SECONDS) ->
             process.kill()
         process.wait(timeout=wait_s)
     return True
+
+
+class WorkerKeeper:
+    """The quickstart's task worker, started again whenever it ends, after growing pauses.
+
+    `check()` is called from the server's main loop (about once a second, in
+    the process that started the worker). It never raises: a failure to start
+    the worker is logged and tried again after the next pause, since an
+    exception there would stop the whole server. In production a process
+    supervisor does this job (README, "Running it for a team").
+    """
+
+    def __init__(self, start: Callable[[], StartedWorker], *, delays: Sequence[float] = RESTART_DELAYS,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self._start = start
+        self._delays = tuple(delays)
+        self._clock = clock
+        self.current: StartedWorker | None = start()
+        self.started_at = clock()
+        self.restarts = 0
+        self._failures = 0  # ends in a row, each with its pause; reset by a long healthy run
+        self._due: float | None = None  # when to start it again, while it is down
+
+    def check(self) -> None:
+        try:
+            self._check()
+        except Exception:  # never into gunicorn's loop, which would stop serving
+            logger.exception("Could not look after the task worker; trying again")
+
+    def _check(self) -> None:
+        now = self._clock()
+        if self._due is None:
+            if self.current is None or (status := self.current.process.poll()) is None:
+                return
+            if now - self.started_at >= HEALTHY_RUN_SECONDS:
+                self._failures = 0
+            delay = self._delays[min(self._failures, len(self._delays) - 1)]
+            self._failures += 1
+            self._due = now + delay
+            # the status is 0 when gunicorn's master reaped the child first (it waits on any child)
+            logger.error("The task worker (process %s) ended (status %s) after %.0f s; starting it again in "
+                         "%.0f s (its log: %s)", self.current.process.pid, status, now - self.started_at, delay,
+                         self.current.log)  # fmt: skip
+            return
+        if now < self._due:
+            return
+        self._due = None
+        self.started_at = now
+        try:
+            self.current = self._start()
+        except Exception:
+            self.current = None
+            self._due = now + self._delays[min(self._failures, len(self._delays) - 1)]
+            self._failures += 1
+            raise
+        self.restarts += 1
+        logger.warning("Started the task worker again, as process %s", self.current.process.pid)

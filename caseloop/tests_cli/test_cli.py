@@ -282,6 +282,28 @@ def test_serve_makes_the_write_gate_before_forking_and_frees_it_for_a_dead_worke
         writegate.uninstall()
 
 
+def test_serve_calls_every_second_from_the_masters_loop(monkeypatch: Any) -> None:
+    # the quickstart's worker keeper runs in gunicorn's main loop, after it keeps its own workers
+    from gunicorn.arbiter import Arbiter
+
+    from caseloop.core import server, writegate
+
+    calls: list[str] = []
+    monkeypatch.setattr(Arbiter, "manage_workers", lambda self: calls.append("workers"))
+
+    def run(self: Any) -> None:  # one turn of the master's loop, then leave as on Ctrl-C
+        self.manage_workers()
+
+    monkeypatch.setattr(Arbiter, "run", run)
+    monkeypatch.delenv(server.THREADS_ENV, raising=False)  # serve announces it; put back as it was afterwards
+    try:
+        assert cli._serve(host="127.0.0.1", port=8765, workers=1, threads=1, access_log=False,
+                          every_second=lambda: calls.append("keeper")) == 0  # fmt: skip
+    finally:
+        writegate.uninstall()
+    assert calls == ["workers", "keeper"]
+
+
 def test_serve_closes_every_sqlite_connection_before_each_fork(monkeypatch: Any, tmp_path: Any) -> None:
     # SQLite forbids carrying a connection across fork(): the master's own connections and its WAL
     # checkpoint thread's are closed before every worker is forked (the first ones and any replacement)

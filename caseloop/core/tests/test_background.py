@@ -165,3 +165,84 @@ def test_a_stop_signal_during_the_pause_ends_the_worker_and_other_errors_are_not
 
     with pytest.raises(KeyError):
         background.run_task_worker(bug, delays=(0.01,))
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _child(seconds: float) -> background.StartedWorker:
+    process = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])  # noqa: S603
+    return background.StartedWorker(process=process, owner_pid=os.getpid(), log=Path("worker.log"))
+
+
+def test_the_keeper_starts_an_ended_worker_again_after_growing_pauses(caplog: pytest.LogCaptureFixture) -> None:
+    clock = _Clock()
+    started: list[background.StartedWorker] = []
+
+    def start() -> background.StartedWorker:
+        started.append(_child(0 if len(started) < 3 else 60))  # three that end at once, then one that runs
+        return started[-1]
+
+    keeper = background.WorkerKeeper(start, delays=(1.0, 5.0), clock=clock)
+    try:
+        keeper.check()  # not ended yet, or just noticed: no new process before the pause
+        assert wait_for(lambda: started[0].process.poll() is not None)
+        keeper.check()
+        assert len(started) == 1 and "ended (status 0)" in caplog.text and "again in 1 s" in caplog.text
+        clock.now += 0.5
+        keeper.check()
+        assert len(started) == 1  # still pausing
+        clock.now += 0.6
+        keeper.check()
+        assert len(started) == 2 and keeper.restarts == 1 and keeper.current is started[1]
+        assert wait_for(lambda: started[1].process.poll() is not None)
+        keeper.check()
+        clock.now += 1.1
+        keeper.check()
+        assert len(started) == 2  # the second pause is longer
+        clock.now += 4
+        keeper.check()
+        assert len(started) == 3
+        clock.now += background.HEALTHY_RUN_SECONDS  # it ran long and well before it ended
+        assert wait_for(lambda: started[2].process.poll() is not None)
+        keeper.check()
+        clock.now += 1.1
+        keeper.check()
+        assert len(started) == 4  # back to the first pause
+        keeper.check()
+        assert len(started) == 4 and keeper.current is started[3]  # running: left alone
+    finally:
+        for worker in started:
+            worker.process.kill()
+            worker.process.wait()
+
+
+def test_a_keeper_that_cannot_start_the_worker_logs_and_tries_again(caplog: pytest.LogCaptureFixture) -> None:
+    clock = _Clock()
+    attempts: list[int] = []
+    first = _child(0)
+
+    def start() -> background.StartedWorker:
+        attempts.append(1)
+        if len(attempts) == 1:
+            return first
+        if len(attempts) == 2:
+            raise OSError("no more processes")
+        return _child(60)
+
+    keeper = background.WorkerKeeper(start, delays=(1.0,), clock=clock)
+    first.process.wait()
+    keeper.check()
+    clock.now += 1.1
+    keeper.check()  # the start fails: logged, never raised into the server's loop
+    assert keeper.current is None and "Could not look after the task worker" in caplog.text
+    clock.now += 1.1
+    keeper.check()
+    assert keeper.current is not None and len(attempts) == 3
+    keeper.current.process.kill()
+    keeper.current.process.wait()
