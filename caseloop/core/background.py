@@ -220,10 +220,11 @@ class WorkerKeeper:
             delay = self._delays[min(self._failures, len(self._delays) - 1)]
             self._failures += 1
             self._due = now + delay
-            # the status is 0 when gunicorn's master reaped the child first (it waits on any child)
-            logger.error("The task worker (process %s) ended (status %s) after %.0f s; starting it again in "
-                         "%.0f s (its log: %s)", self.current.process.pid, status, now - self.started_at, delay,
-                         self.current.log)  # fmt: skip
+            # gunicorn's master waits on any child, so it often reaps this one first and its status is lost
+            # (Popen then reads 0): only a status of its own is worth showing
+            how = f"ended with status {status}" if status else "ended"
+            logger.error("The task worker (process %s) %s after %.0f s; starting it again in %.0f s (its log: %s)",
+                         self.current.process.pid, how, now - self.started_at, delay, self.current.log)  # fmt: skip
             return
         if now < self._due:
             return
