@@ -144,26 +144,32 @@ def cached(tables: Sequence[str], load: Callable[[], T]) -> T:
     return value
 
 
-_keyed: dict[tuple[str, Callable[[Any], Any]], dict[Any, tuple[tuple[Any, ...], Any]]] = {}
+_keyed: dict[tuple[str, Callable[[Any], Any]], dict[Any, tuple[tuple[Any, ...], float, Any]]] = {}
 KEYED_LIMIT = 4096  # values kept per load function; past it they are all dropped and built again on use
 
 
-def cached_by(tables: Sequence[str], key: K, load: Callable[[K], T | None]) -> T | None:
+def cached_by(
+    tables: Sequence[str], key: K, load: Callable[[K], T | None], *, max_age_s: float | None = None
+) -> T | None:
     """`load(key)`, kept per key and rebuilt only when one of `tables` changed since it was built.
 
     For many small values of the same tables (an API token with its user):
     as `cached`, but a None result (nothing found) is never kept, so unknown
     keys cannot fill the cache, and a table that has no stamp yet (its
-    triggers not installed) is read on every call.
+    triggers not installed) is read on every call. With `max_age_s` a value
+    is also read again once it is that old, whatever the stamps say: a bound
+    on what a lost trigger (a table rebuilt by hand, outside `migrate`) could
+    keep stale.
     """
     for table in tables:
         assert table in _watched, f"{table} has no stamp: watch() it in its app's ready()"
     connection = connections[DEFAULT_DB_ALIAS]
     stamps = current_stamps(tables)
+    now = time.monotonic()
     entries = _keyed.get((str(connection.settings_dict["NAME"]), load))
     entry = entries.get(key) if entries is not None else None
-    if entry is not None and entry[0] == stamps:
-        found: T = entry[1]
+    if entry is not None and entry[0] == stamps and (max_age_s is None or now - entry[1] <= max_age_s):
+        found: T = entry[2]
         return found
     value = load(key)
     if value is not None and None not in stamps:
@@ -171,7 +177,7 @@ def cached_by(tables: Sequence[str], key: K, load: Callable[[K], T | None]) -> T
             entries = _keyed.setdefault((str(connection.settings_dict["NAME"]), load), {})
             if len(entries) >= KEYED_LIMIT:
                 entries.clear()
-            entries[key] = (stamps, value)
+            entries[key] = (stamps, now, value)
     return value
 
 

@@ -26,6 +26,9 @@ from caseloop.identity.errors import IdentityError, IdentityErrorCode
 from caseloop.identity.models import TOKEN_TABLES, ApiToken, LoginFailure, Membership, Team, User
 
 TOKEN_PREFIX = "cl_"  # noqa: S105  (the public prefix of every token, not a secret)
+# a kept token check is read again after this long even if no stamp changed (a lost trigger cannot keep a
+# revoked token working for longer); one read per token per process per minute
+TOKEN_KEPT_SECONDS = 60.0
 
 
 def _digest(secret: str) -> str:
@@ -115,7 +118,7 @@ def authenticate_token(plain: str) -> User | None:
     prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
     # every API request asks: the row is kept per process while the token and user tables are unchanged
     # (core.stamps), read otherwise with one prepared join (core.fastdb); each request builds its own instances
-    row = stamps.cached_by(TOKEN_TABLES, prefix, _token_row)
+    row = stamps.cached_by(TOKEN_TABLES, prefix, _token_row, max_age_s=TOKEN_KEPT_SECONDS)
     token = None if row is None else build_with(ApiToken, "user", row)
     if token is None or not hmac.compare_digest(token.digest, _digest(plain)):
         return None

@@ -84,3 +84,21 @@ def test_past_the_limit_the_kept_tokens_are_dropped_and_read_again(agent, monkey
     for token in issued:
         assert authenticate_token(token.plain) == agent
     assert ApiToken.objects.count() == 3
+
+
+def test_a_kept_token_is_read_again_after_a_minute_even_if_no_stamp_changed(agent, monkeypatch):
+    # should a trigger be lost (a table rebuilt by hand), a revoked token still stops working within a minute
+    from caseloop.identity import actions
+
+    issued = create_token(user=agent)
+    authenticate_token(issued.plain)
+    assert authenticate_token(issued.plain) == agent
+    with connection.cursor() as cursor:  # the revocation, with the stamp put back as if no trigger had fired
+        cursor.execute("SELECT stamp FROM core_table_stamp WHERE table_name = 'identity_apitoken'")
+        (stamp,) = cursor.fetchone()
+        cursor.execute("UPDATE identity_apitoken SET revoked_at = %s WHERE id = %s",
+                       ["2026-01-01 00:00:00", issued.token.pk])  # fmt: skip
+        cursor.execute("UPDATE core_table_stamp SET stamp = %s WHERE table_name = 'identity_apitoken'", [stamp])
+    assert authenticate_token(issued.plain) == agent  # kept: the stamps say nothing changed
+    monkeypatch.setattr(actions, "TOKEN_KEPT_SECONDS", 0.0)
+    assert authenticate_token(issued.plain) is None
