@@ -164,6 +164,12 @@ class Compliance:
         return self.met / total if total else None
 
 
+@dataclass(frozen=True, slots=True)
+class ComplianceReport:
+    teams: list[Compliance]
+    channels: list[Compliance]
+
+
 def compliance(actor: User, *, by: str, since: dt.datetime, until: dt.datetime) -> list[Compliance]:
     """SLA compliance per team or channel for cases opened in [since, until): targets met against missed.
 
@@ -174,14 +180,23 @@ def compliance(actor: User, *, by: str, since: dt.datetime, until: dt.datetime) 
     require_role(actor, Role.MANAGER, Role.ADMIN)
     if by not in ("team", "channel"):
         raise Invalid("by is team or channel.", field="by")
+    report = compliance_report(actor, since=since, until=until)
+    return report.teams if by == "team" else report.channels
+
+
+def compliance_report(actor: User, *, since: dt.datetime, until: dt.datetime) -> ComplianceReport:
+    """`compliance` per team and per channel at once, from one reading of the period's cases."""
+    require_role(actor, Role.MANAGER, Role.ADMIN)
     if since >= until:
         raise Invalid("since comes before until.", field="since")
-    # counted by the database, one row per group: a month of a busy desk is tens of thousands of cases, and
-    # reading each into Python took seconds (1.9 s for ~150,000 in a month); n_: the model has fields of those names
-    keys = ("case__team_id", "case__team__name") if by == "team" else ("case__channel",)
+    # counted by the database, one row per (team, channel): a month of a busy desk is tens of thousands of
+    # cases, and reading each into Python took seconds (1.9 s for ~150,000 in a month); both groupings are
+    # summed from the same rows, since every case of the period costs two index searches (its row, its
+    # clocks) and reading them once per grouping nearly doubled the page (367 → 250 ms with clocks on all of a
+    # million cases). n_: the model has fields of those names.
     rows = (
         CaseSla.objects.filter(case__created_at__gte=since, case__created_at__lt=until)
-        .values(*keys)
+        .values("case__team_id", "case__team__name", "case__channel")
         .order_by()
         .annotate(
             n_first_breached=Count("pk", filter=Q(first_response_breached=True)),
@@ -193,22 +208,27 @@ def compliance(actor: User, *, by: str, since: dt.datetime, until: dt.datetime) 
             n_next_breached=Coalesce(Sum("next_responses_breached"), 0),
         )
     )  # fmt: skip
-    groups: dict[str, Compliance] = {}
+    teams: dict[str, Compliance] = {}
+    channels: dict[str, Compliance] = {}
     labels = dict(Channel.choices)
     for r in rows:
-        if by == "team":
-            key = str(r["case__team_id"] or "")
-            label = r["case__team__name"] or "No team"
-        else:
-            key = r["case__channel"]
-            label = str(labels.get(key, key))
-        group = groups.setdefault(key, Compliance(key=key, label=label))
-        group.first_met += r["n_first_met"]
-        group.first_breached += r["n_first_breached"]
-        group.next_met += r["n_next_met"]
-        group.next_breached += r["n_next_breached"]
-        group.resolution_met += r["n_resolution_met"]
-        group.resolution_breached += r["n_resolution_breached"]
+        team_key = str(r["case__team_id"] or "")
+        channel_key = r["case__channel"]
+        for group in (
+            teams.setdefault(team_key, Compliance(key=team_key, label=r["case__team__name"] or "No team")),
+            channels.setdefault(channel_key, Compliance(key=channel_key, label=str(labels.get(channel_key,
+                                                                                            channel_key)))),
+        ):  # fmt: skip
+            group.first_met += r["n_first_met"]
+            group.first_breached += r["n_first_breached"]
+            group.next_met += r["n_next_met"]
+            group.next_breached += r["n_next_breached"]
+            group.resolution_met += r["n_resolution_met"]
+            group.resolution_breached += r["n_resolution_breached"]
+    return ComplianceReport(teams=_settled(teams), channels=_settled(channels))
+
+
+def _settled(groups: dict[str, Compliance]) -> list[Compliance]:
     for group in groups.values():
         group.met = group.first_met + group.next_met + group.resolution_met
         group.breached = group.first_breached + group.next_breached + group.resolution_breached

@@ -59,13 +59,14 @@ def compliance(request: StaffRequest) -> HttpResponseBase:
     days = parsed(_PeriodForm(request.GET)).get("days") or 30
     until = clock.now()
     since = until - dt.timedelta(days=days)
+    report = selectors.compliance_report(request.user, since=since, until=until)
     return render(
         request,
         "sla/compliance.html",
         {
             "days": days,
-            "teams": selectors.compliance(request.user, by="team", since=since, until=until),
-            "channels": selectors.compliance(request.user, by="channel", since=since, until=until),
+            "teams": report.teams,
+            "channels": report.channels,
             "policies": list(selectors.policies_visible_to(request.user)),
         },
     )
