@@ -138,6 +138,15 @@ class Case(models.Model):
             models.Index(fields=["organization"], name="case_organization", condition=Q(organization__isnull=False)),
             models.Index(fields=["site"], name="case_site", condition=Q(site__isnull=False)),
             models.Index(fields=["asset"], name="case_asset", condition=Q(asset__isnull=False)),
+            # the managers' team overview counts open cases per team and assignee (with the waiting ones
+            # and the oldest): read from this index alone, in its order, instead of every open case's row
+            # (1M cases, 95,000 open: the page 178 → 18 ms); only open cases are in it, and an in-process
+            # create measured about 1 % dearer with it (1.74 → 1.75 ms, 3 alternating pairs)
+            models.Index(
+                fields=["team", "assignee", "status", "created_at"],
+                name="case_open_load",
+                condition=Q(is_open=True),  # a bare `WHERE "is_open"`, as workload() asks: no parameter
+            ),
         ]
 
     def __str__(self) -> str:

@@ -406,3 +406,33 @@ def test_a_page_of_cases_carries_each_cases_tag_names_sorted_from_one_query(agen
     assert len(tag_reads) == 1  # all the page's tags at once, not a query (or a queryset) per case
     names = {c.pk: c.tag_names for c in page.cases}  # type: ignore[attr-defined]
     assert names == {untagged.pk: [], tagged.pk: ["brass", "zinc"], other.pk: ["brass"]}
+
+
+def test_the_team_overview_counts_from_the_open_cases_own_index(agent):
+    # only open cases are in it, with every column the overview groups and counts: on SQLite, once
+    # ANALYZE has seen it (its migration runs it), the GROUP BY reads the index alone, in its order
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseloop.cases.selectors import workload
+    from caseloop.testing.factories import make_team
+
+    teams = [make_team("Doors"), make_team("Gates")]
+    for n in range(40):
+        case = make_case(team=teams[n % 2], assignee=agent if n % 3 else None)
+        if n % 4 == 0:
+            change_status(actor=agent, case=case, status=CaseStatus.SOLVED)
+    indexes = connection.introspection.get_constraints(connection.cursor(), "cases_case")
+    assert indexes["case_open_load"]["columns"] == ["team_id", "assignee_id", "status", "created_at"]
+    if connection.vendor != "sqlite":  # PostgreSQL plans from its own statistics; a few rows are a table scan
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_case")
+    with CaptureQueriesContext(connection) as captured:
+        workload()
+    (sql,) = [q["sql"] for q in captured.captured_queries]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = " ".join(str(row[3]) for row in cursor.fetchall())
+    assert "USING COVERING INDEX case_open_load" in plan or "USING INDEX case_open_load" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
