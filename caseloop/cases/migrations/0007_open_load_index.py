@@ -10,7 +10,6 @@ for a term it can match when planning, never for a bound parameter.
 
 from typing import Any
 
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -21,12 +20,8 @@ def analyze_on_sqlite(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("cases", "0006_lean_indexes"),
-        ("customers", "0003_contact_name_search"),
-        ("identity", "0002_web_workspace"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    # 0006 already depends on the apps the indexed foreign keys point to
+    dependencies = [("cases", "0006_lean_indexes")]
 
     operations = [
         migrations.AddIndex(
