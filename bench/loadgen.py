@@ -52,6 +52,9 @@ class LoadResult:
     statuses: dict[int, int]
     first_error: str | None  # status and the start of the body of the first failure, to tell what broke
     latencies_ms: tuple[float, ...] = ()  # every timed request's latency, to pool several measurements
+    # CPU seconds used in the timed phase by the server (its `cpu_clock`) and by this load generator; None: unknown
+    server_cpu_s: float | None = None
+    client_cpu_s: float | None = None
 
 
 class _Client:
@@ -91,8 +94,13 @@ def run_load(
     duration_s: float,
     warmup_requests: int = 0,
     timeout_s: float = 30.0,
+    cpu_clock: Callable[[], float | None] | None = None,
 ) -> LoadResult:
-    """Send requests from `concurrency` threads and measure each one on the client."""
+    """Send requests from `concurrency` threads and measure each one on the client.
+
+    `cpu_clock` (the server's CPU seconds so far, e.g. `servers.process_tree_cpu_seconds`)
+    is read when the timed phase starts and when it ends, as is this process's own CPU.
+    """
     if host not in LOOPBACK:
         raise ValueError(f"the benchmark talks to loopback only, not {host!r}")
     if concurrency < 1 or max_requests < 1 or duration_s <= 0:
@@ -103,9 +111,13 @@ def run_load(
     statuses: Counter[int] = Counter()
     first_error: list[str] = []
     clock = {"began": 0.0, "deadline": 0.0}
+    server_cpu_at_start: list[float | None] = [None]
+    client_cpu_at_start = [0.0]
 
     def start_clock() -> None:
         # runs once, before any thread is released: the timed phase starts when all have warmed up
+        server_cpu_at_start[0] = cpu_clock() if cpu_clock else None
+        client_cpu_at_start[0] = time.process_time()
         clock["began"] = time.perf_counter()
         clock["deadline"] = clock["began"] + duration_s
 
@@ -167,10 +179,15 @@ def run_load(
     for thread in threads:
         thread.join(timeout=duration_s + timeout_s + 5)
     elapsed = time.perf_counter() - clock["began"]
+    client_cpu = time.process_time() - client_cpu_at_start[0]
+    server_now = cpu_clock() if cpu_clock else None
+    server_then = server_cpu_at_start[0]
     errors = sum(n for status, n in statuses.items() if not 200 <= status < 300)
     return LoadResult(
         summary=summarise(latencies, errors=errors, elapsed_s=elapsed),
         statuses=dict(statuses),
         first_error=first_error[0] if first_error else None,
         latencies_ms=tuple(latencies),
+        server_cpu_s=server_now - server_then if server_now is not None and server_then is not None else None,
+        client_cpu_s=client_cpu,
     )

@@ -27,6 +27,9 @@ class Row:
     target: str = ""  # human-readable, e.g. "p99 < 50 ms"
     passed: bool | None = None  # None: no target for this row
     note: str = ""
+    # CPU milliseconds per request in the timed phase: the server's processes together, and the load generator
+    server_cpu_ms: float = math.nan
+    client_cpu_ms: float = math.nan
 
 
 @dataclass(slots=True)
@@ -88,16 +91,18 @@ def _verdict(passed: bool | None) -> str:
 
 def format_table(rows: Sequence[Row]) -> str:
     """A Markdown table: readable in a terminal and pasteable into docs/performance.md."""
-    header = ["operation", "conc.", "requests", "errors", "throughput/s", "p50 ms", "p99 ms", "target", "result"]
+    header = ["operation", "conc.", "requests", "errors", "throughput/s", "p50 ms", "p99 ms", "server CPU ms",
+              "client CPU ms", "target", "result"]  # fmt: skip
     lines = [header]
     for row in rows:
         s = row.summary
         lines.append([
             row.operation + (f" ({row.note})" if row.note else ""), str(row.concurrency), f"{s.requests:,}",
-            str(s.errors), f"{s.throughput:,.0f}", _ms(s.p50_ms), _ms(s.p99_ms), row.target, _verdict(row.passed),
+            str(s.errors), f"{s.throughput:,.0f}", _ms(s.p50_ms), _ms(s.p99_ms), _ms(row.server_cpu_ms),
+            _ms(row.client_cpu_ms), row.target, _verdict(row.passed),
         ])  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    numeric = {1, 2, 3, 4, 5, 6}
+    numeric = {1, 2, 3, 4, 5, 6, 7, 8}
 
     def render(cells: list[str]) -> str:
         padded = [
@@ -153,6 +158,15 @@ def format_split(split: dict[str, Any]) -> str:
             f"- to reach {split['target']:.0%} of the framework at c={split['concurrency']} ({rate}: "
             f"{split['machine_ms']:.2f} ms of the machine per request), that work could take {budget:.2f} ms"
             + (" (out of reach even with none)" if budget < 0 else "")
+        )
+    if "over_http" in split:
+        http = split["over_http"]
+        lines.append(
+            f"- over HTTP at c={http['concurrency']}, server CPU per request (all its processes): create "
+            f"{http['create_ms']:.2f} ms, framework {http['framework_ms']:.2f} ms; beyond their in-process cost "
+            f"create +{http['create_ms'] - create['request_cpu_ms']:.2f} ms, framework "
+            f"+{http['framework_ms'] - http['framework_inproc_ms']:.2f} ms (the server, WSGI and the kernel cost both "
+            f"alike; the rest of the create's is what it pays for sharing the database with concurrent writers)"
         )
     if "ceiling" in split:
         lines.append(f"- with no Python work at all, only its SQL added to the framework's request, a create could "

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -52,7 +54,7 @@ from bench.report import (
     ratio,
     write_json,
 )
-from bench.servers import HOST, caseloop_command, free_port, running
+from bench.servers import HOST, caseloop_command, free_port, process_tree_cpu_seconds, running
 from bench.stats import Summary, pooled
 
 REPO = Path(__file__).resolve().parent.parent
@@ -260,7 +262,13 @@ def working_copy(options: Options) -> Path:
 
 # --- measuring ---------------------------------------------------------------------------
 def measure(
-    options: Options, port: int, make: Callable[[int], Request], concurrency: int, *, warmup: int
+    options: Options,
+    port: int,
+    make: Callable[[int], Request],
+    concurrency: int,
+    *,
+    warmup: int,
+    server_pid: int | None = None,
 ) -> LoadResult:
     result = run_load(
         host=HOST,
@@ -270,6 +278,7 @@ def measure(
         max_requests=options.max_requests,
         duration_s=options.duration_s,
         warmup_requests=warmup,
+        cpu_clock=(lambda: process_tree_cpu_seconds(server_pid)) if server_pid is not None else None,
     )
     s = result.summary
     say(
@@ -332,24 +341,25 @@ def measure_caseloop(options: Options, report: Report, run_dir: Path, picks: dic
                    stdout=subprocess.DEVNULL)  # fmt: skip
     command = caseloop_command("serve", "--host", HOST, "--port", str(port))
     say(f"starting {' '.join(command[-5:])} on {HOST}:{port} (log: {log}) …")
-    with running(command, port=port, env=env, log=log, ready_path="/api/v1/health", cwd=REPO):
+    with running(command, port=port, env=env, log=log, ready_path="/api/v1/health", cwd=REPO) as server:
         for operation, make, limit in read_measurements(picks, token):
             for concurrency in options.read_concurrency:
                 say(f"{operation} …")
-                result = measure(options, port, make, concurrency, warmup=30)
+                result = measure(options, port, make, concurrency, warmup=30, server_pid=server.pid)
                 target, met = latency_target(result.summary, p99_limit_ms=limit)
                 passed: bool | None = met
                 if concurrency > 1:
                     # the targets are one user's wait; with more requests in flight than cores the
                     # p99 includes queueing, shown for information
                     target, passed = "(c=1 target)", None
-                report.add(Row(operation=operation, concurrency=concurrency, summary=result.summary, target=target,
-                               passed=passed))  # fmt: skip
-        with framework_server(options, run_dir) as framework_port:
-            measure_writes(options, report, port, framework_port, picks, token)
+                row = Row(operation=operation, concurrency=concurrency, summary=result.summary, target=target,
+                          passed=passed)  # fmt: skip
+                report.add(with_cpu(row, [result]))
+        with framework_server(options, run_dir) as framework:
+            measure_writes(options, report, (port, server.pid), framework, picks, token)
 
 
-def measure_writes(options: Options, report: Report, port: int, framework_port: int | None,
+def measure_writes(options: Options, report: Report, server: tuple[int, int], framework: tuple[int, int] | None,
                    picks: dict[str, Any], token: str) -> None:  # fmt: skip
     """Creates, and the framework limit beside them, in rounds measured back to back.
 
@@ -358,6 +368,7 @@ def measure_writes(options: Options, report: Report, port: int, framework_port: 
     do not make a fair ratio. Each round measures the two one after the other
     (the order swaps every round); the table shows each side pooled over the
     rounds, and the target is judged on the median of the rounds' ratios.
+    `server` and `framework` are each a (port, process id).
     """
     run_id = dt.datetime.now(dt.UTC).astimezone().strftime("%H%M%S")
 
@@ -366,25 +377,38 @@ def measure_writes(options: Options, report: Report, port: int, framework_port: 
 
     for concurrency in options.create_concurrency:
         creates: list[LoadResult] = []
-        framework: list[LoadResult] = []
+        bare: list[LoadResult] = []
         for round_number in range(options.rounds):
-            steps: list[tuple[str, int, RequestFactory, list[LoadResult]]] = [
-                ("create a case with its first message", port,
+            steps: list[tuple[str, tuple[int, int], RequestFactory, list[LoadResult]]] = [
+                ("create a case with its first message", server,
                  create_request(picks, token, f"{run_id}c{concurrency}r{round_number}"), creates),
             ]  # fmt: skip
-            if framework_port is not None:
-                steps.append(("framework limit: bare insert", framework_port, framework_request, framework))
+            if framework is not None:
+                steps.append(("framework limit: bare insert", framework, framework_request, bare))
             if round_number % 2:
                 steps.reverse()
-            for what, target_port, make, results in steps:
+            for what, (target_port, pid), make, results in steps:
                 say(f"{what} (round {round_number + 1} of {options.rounds}) …")
-                results.append(measure(options, target_port, make, concurrency, warmup=10))
-        report.add(Row(operation=CREATE, concurrency=concurrency, summary=_pool(creates)))
-        if framework:
-            report.add(Row(operation=FRAMEWORK, concurrency=concurrency, summary=_pool(framework)))
+                results.append(measure(options, target_port, make, concurrency, warmup=10, server_pid=pid))
+        report.add(with_cpu(Row(operation=CREATE, concurrency=concurrency, summary=_pool(creates)), creates))
+        if bare:
+            report.add(with_cpu(Row(operation=FRAMEWORK, concurrency=concurrency, summary=_pool(bare)), bare))
             report.paired_ratios[concurrency] = [
-                ratio(c.summary, f.summary) for c, f in zip(creates, framework, strict=True)
+                ratio(c.summary, f.summary) for c, f in zip(creates, bare, strict=True)
             ]
+
+
+def with_cpu(row: Row, results: list[LoadResult]) -> Row:
+    """`row` with the server's and the load generator's CPU milliseconds per request over `results` (NaN: unknown)."""
+    requests = sum(r.summary.requests for r in results)
+
+    def per_request(spent: list[float | None]) -> float:
+        if not requests or any(s is None for s in spent):
+            return math.nan
+        return sum(s for s in spent if s is not None) / requests * 1000
+
+    return dataclasses.replace(row, server_cpu_ms=per_request([r.server_cpu_s for r in results]),
+                               client_cpu_ms=per_request([r.client_cpu_s for r in results]))  # fmt: skip
 
 
 def _pool(results: list[LoadResult]) -> Summary:
@@ -442,8 +466,8 @@ def framework_command(port: int, database_url: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def framework_server(options: Options, run_dir: Path) -> Iterator[int | None]:
-    """The bare framework project served beside caseloop (its port), or None with --skip-limits."""
+def framework_server(options: Options, run_dir: Path) -> Iterator[tuple[int, int] | None]:
+    """The bare framework project served beside caseloop (its port and process id), or None with --skip-limits."""
     if options.skip_limits:
         yield None
         return
@@ -455,8 +479,8 @@ def framework_server(options: Options, run_dir: Path) -> Iterator[int | None]:
     log = directory / "server.log"
     say(f"framework limit: bare django-ninja insert endpoint on {HOST}:{port}, beside caseloop …")
     command = framework_command(port, options.database_url)
-    with running(command, port=port, env=env, log=log, ready_path="/health", cwd=REPO):
-        yield port
+    with running(command, port=port, env=env, log=log, ready_path="/health", cwd=REPO) as process:
+        yield port, process.pid
 
 
 def measure_storage(options: Options, report: Report, run_dir: Path) -> None:
@@ -493,12 +517,8 @@ def judge(options: Options, report: Report) -> None:
             paired = report.paired_ratios.get(concurrency)
             judged = median(paired) if paired else share  # rounds measured back to back, when there are some
             passed = create.summary.errors == 0 and judged >= CREATE_SHARE_OF_FRAMEWORK
-            report.rows[report.rows.index(create)] = Row(
-                operation=create.operation,
-                concurrency=concurrency,
-                summary=create.summary,
-                target=f">= {CREATE_SHARE_OF_FRAMEWORK:.0%} of framework",
-                passed=passed,
+            report.rows[report.rows.index(create)] = dataclasses.replace(
+                create, target=f">= {CREATE_SHARE_OF_FRAMEWORK:.0%} of framework", passed=passed
             )
     framework_top = report.find(FRAMEWORK, top)
     if framework_top is not None and "framework" in report.split and framework_top.summary.throughput > 0:
@@ -513,6 +533,13 @@ def judge(options: Options, report: Report) -> None:
             ceiling=ceiling(framework_rate=rate, cores=cores, create_sql_ms=report.split["create"]["sql_cpu_ms"],
                             row_sql_ms=report.split["framework"]["sql_cpu_ms"]),
         )  # fmt: skip
+    create_top = report.find(CREATE, top)
+    if (create_top is not None and framework_top is not None and "framework" in report.split
+            and not math.isnan(create_top.server_cpu_ms) and not math.isnan(framework_top.server_cpu_ms)):  # fmt: skip
+        report.split["over_http"] = {
+            "concurrency": top, "create_ms": create_top.server_cpu_ms, "framework_ms": framework_top.server_cpu_ms,
+            "framework_inproc_ms": report.split["framework"]["request_cpu_ms"],
+        }  # fmt: skip
     storage_top = _storage_row(report, top)
     if framework_top is not None and storage_top is not None:
         report.ratios[f"framework/storage at c={top}"] = ratio(framework_top.summary, storage_top.summary)

@@ -23,6 +23,39 @@ def free_port() -> int:
         return port
 
 
+def process_tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by `pid` and every process below it; None where /proc has none.
+
+    A server's master and its workers together: what serving cost the machine,
+    to set beside the in-process cost of the same request. Processes that
+    ended within a measurement drop out of the sum, so it is read around a
+    steady load, never across a restart.
+    """
+    proc = Path("/proc")
+    if not (proc / str(pid) / "stat").exists():
+        return None
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # the command name (field 2) is in parentheses and may hold spaces: split after its last ")"
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # ended while being read
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(used.get(member, 0.0) for member in tree)
+
+
 def caseloop_command(*args: str) -> list[str]:
     """The `caseloop` console script of this interpreter's environment, as the README runs it."""
     script = Path(sys.executable).parent / "caseloop"

@@ -46,7 +46,15 @@ def test_ratio_of_throughputs_and_missing_rows() -> None:
 
 def test_table_has_one_line_per_row_with_verdicts() -> None:
     rows = [
-        Row("case", 1, summarise([2.0, 4.0], errors=0, elapsed_s=0.5), target="p99 < 50 ms", passed=True),
+        Row(
+            "case",
+            1,
+            summarise([2.0, 4.0], errors=0, elapsed_s=0.5),
+            target="p99 < 50 ms",
+            passed=True,
+            server_cpu_ms=3.3,
+            client_cpu_ms=0.4,
+        ),
         Row("search", 4, summarise([150.0], errors=0, elapsed_s=1.0), target="p99 < 100 ms", passed=False),
         Row("storage", 8, summarise([0.02], errors=0, elapsed_s=1.0)),
     ]
@@ -57,9 +65,10 @@ def test_table_has_one_line_per_row_with_verdicts() -> None:
 
     assert len(lines) == 5
     assert cells(lines[0])[0] == "operation"
-    assert cells(lines[2]) == ["case", "1", "2", "0", "4", "3.0", "4.0", "p99 < 50 ms", "pass"]
-    assert cells(lines[3]) == ["search", "4", "1", "0", "1", "150.0", "150.0", "p99 < 100 ms", "FAIL"]
-    assert cells(lines[4]) == ["storage", "8", "1", "0", "1", "0.02", "0.02", "", ""]
+    assert cells(lines[0])[7:9] == ["server CPU ms", "client CPU ms"]
+    assert cells(lines[2]) == ["case", "1", "2", "0", "4", "3.0", "4.0", "3.3", "0.40", "p99 < 50 ms", "pass"]
+    assert cells(lines[3]) == ["search", "4", "1", "0", "1", "150.0", "150.0", "-", "-", "p99 < 100 ms", "FAIL"]
+    assert cells(lines[4]) == ["storage", "8", "1", "0", "1", "0.02", "0.02", "-", "-", "", ""]
 
 
 def test_json_has_no_nan() -> None:
