@@ -166,7 +166,8 @@ def format_split(split: dict[str, Any]) -> str:
             f"{http['create_ms']:.2f} ms, framework {http['framework_ms']:.2f} ms; beyond their in-process cost "
             f"create +{http['create_ms'] - create['request_cpu_ms']:.2f} ms, framework "
             f"+{http['framework_ms'] - http['framework_inproc_ms']:.2f} ms (the server, WSGI and the kernel cost both "
-            f"alike; the rest of the create's is what it pays for sharing the database with concurrent writers)"
+            f"alike; the rest of the create's comes from running among other processes: their commits drop its page "
+            f"cache, and a larger working set runs cold after each wait)"
         )
     if "ceiling" in split:
         lines.append(f"- with no Python work at all, only its SQL added to the framework's request, a create could "
