@@ -22,6 +22,8 @@ from typing import Any, Generic, TypeVar
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
+from caseloop.core.db.prepared import KEY_LOOKUP
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -215,6 +217,7 @@ def _select_sql(model: type[models.Model], keys: tuple[str, ...]) -> tuple[str, 
     columns = ", ".join(quote(f.column) for f in fields)
     sql = f"SELECT {columns} FROM {quote(model._meta.db_table)}"  # noqa: S608  (names from _meta)
     if keys:
+        sql = KEY_LOOKUP + sql  # a unique key, so one plan fits every value (core.db.prepared)
         where = " AND ".join(f"{quote(_column(model, k))} = %s" for k in keys)
         sql += f" WHERE {where} LIMIT 1"
     else:
@@ -262,7 +265,7 @@ def _joined_sql(model: type[models.Model], relation: str, keys: tuple[str, ...])
     columns += [f"b.{quote(f.column)}" for f in other._meta.concrete_fields]
     where = " AND ".join(f"a.{quote(_column(model, k))} = %s" for k in keys)
     sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} a "  # noqa: S608  (names from _meta)
+        f"{KEY_LOOKUP}SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} a "  # noqa: S608  (names from _meta)
         f"JOIN {quote(other._meta.db_table)} b ON b.{quote(_pk_column(other))} = a.{quote(field.column)} "
         f"WHERE {where} LIMIT 1"
     )
@@ -309,7 +312,7 @@ def _values_sql(model: type[models.Model], columns: tuple[str, ...], keys: tuple
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     selected = ", ".join(quote(_column(model, c)) for c in columns)
     where = " AND ".join(f"{quote(_column(model, k))} = %s" for k in keys)
-    return f"SELECT {selected} FROM {quote(model._meta.db_table)} WHERE {where} LIMIT 1"  # noqa: S608  (from _meta)
+    return f"{KEY_LOOKUP}SELECT {selected} FROM {quote(model._meta.db_table)} WHERE {where} LIMIT 1"  # noqa: S608
 
 
 def values_by(model: type[models.Model], columns: Sequence[str], **equals: str | int) -> tuple[Any, ...] | None:

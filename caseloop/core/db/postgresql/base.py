@@ -22,6 +22,7 @@ from psycopg.abc import Loader
 from psycopg.pq import Format
 
 from caseloop.core.db.counting import CountsTransactions
+from caseloop.core.db.prepared import may_prepare
 
 _TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 _JSONB_OID = psycopg.adapters.types["jsonb"].oid
@@ -43,7 +44,29 @@ def compiled_loaders() -> dict[int, type[Loader]] | None:
 _COMPILED = compiled_loaders()
 
 
+_ServerBindingCursor: Any = base.ServerBindingCursor  # type: ignore[attr-defined]  # missing from django-stubs
+
+
+class SelectivelyPreparingCursor(_ServerBindingCursor):  # type: ignore[misc]
+    """Parameters bound on the server; only statements whose plan cannot depend on them may be prepared.
+
+    psycopg prepares a statement once it has run `prepare_threshold` times on
+    the connection, unless told not to; `core.db.prepared` says which may be.
+    """
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **kwargs: Any) -> Any:
+        if prepare is None and not (isinstance(query, str) and may_prepare(query)):
+            prepare = False
+        return super().execute(query, params, prepare=prepare, **kwargs)
+
+
 class DatabaseWrapper(CountsTransactions, base.DatabaseWrapper):
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        if params.get("cursor_factory") is _ServerBindingCursor:
+            params["cursor_factory"] = SelectivelyPreparingCursor
+        return params
+
     def create_cursor(self, name: str | None = None) -> Any:
         cursor = super().create_cursor(name)
         # Registered per cursor: Django checks the connection's own timestamptz loader for the time zone it
