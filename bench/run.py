@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from bench import storage
 from bench.loadgen import LoadResult, Request, RequestFactory, get, json_request, run_load
@@ -98,7 +98,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--keep-run-copy",
         action="store_true",
-        help="SQLite: reuse the working copy of the previous run instead of copying the seeded data afresh",
+        help="reuse the working copy of the previous run instead of copying the seeded data afresh",
     )
     parser.add_argument(
         "--quiet-wait", type=float, default=120, help="seconds to wait at most for a load average below 1"
@@ -237,27 +237,72 @@ def _checkpoint(database: Path) -> None:
         conn.close()
 
 
-def working_copy(options: Options) -> Path:
-    """The data the run writes to: a fresh copy of the seed (SQLite), or the seeded database itself (PostgreSQL)."""
+def run_database_url(seed_url: str) -> str:
+    """The working copy's database beside the seeded one: the same server, the seed's name + `_run`."""
+    parts = urlsplit(seed_url)
+    name = parts.path.lstrip("/")
+    if not name:
+        raise SystemExit(f"{seed_url} names no database")
+    return parts._replace(path=f"/{name}_run").geturl()
+
+
+def _database_name(url: str) -> str:
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+def copy_postgres_database(seed_url: str, run_url: str, *, keep: bool = False) -> None:
+    """Make `run_url`'s database a fresh copy of `seed_url`'s (PostgreSQL's `CREATE DATABASE … TEMPLATE`).
+
+    A template may have no other session while it is copied; the seed's own
+    sessions are the benchmark's (a server or worker of an interrupted run),
+    so they are ended first. With `keep`, an existing copy is used as it is.
+    """
+    import psycopg
+    from psycopg import sql
+
+    seed, run = _database_name(seed_url), _database_name(run_url)
+    with psycopg.connect(seed_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [run]).fetchone() is not None
+        if keep and exists:
+            return
+        for name in (seed, run):
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = %s AND pid <> pg_backend_pid()", [name])  # fmt: skip
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(run)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(run), sql.Identifier(seed)))
+
+
+def working_copy(options: Options) -> tuple[Path, Options]:
+    """The data the run writes to, a fresh copy of the seed, and the options that point at it.
+
+    SQLite: the database file copied into <data dir>/run. PostgreSQL: the seeded
+    database copied into a database of its own (`run_database_url`), so every run
+    starts from the same N cases instead of the seed growing by each run's creates.
+    """
     seed_dir = options.data_dir / "seed"
     # the code moves on while a seed is kept: bring its schema up to date once, before copying it
     started = time.perf_counter()
     subprocess.run(caseloop_command("migrate"), env=caseloop_env(options, seed_dir), cwd=REPO, check=True,
                    timeout=3600, stdout=subprocess.DEVNULL)  # fmt: skip
     say(f"seed schema up to date ({time.perf_counter() - started:.0f} s)")
-    if options.postgres:
-        return seed_dir
     run_dir = options.data_dir / "run"
-    if options.keep_run_copy and (run_dir / "caseloop.sqlite3").exists():
-        return run_dir
-    if run_dir.exists():
+    if options.postgres:
+        run_options = dataclasses.replace(options, database_url=run_database_url(options.database_url))
+        say(f"copying the seeded database to {_database_name(run_options.database_url)} …")
+        copy_postgres_database(options.database_url, run_options.database_url, keep=options.keep_run_copy)
+    else:
+        run_options = options
+        if options.keep_run_copy and (run_dir / "caseloop.sqlite3").exists():
+            return run_dir, run_options
+        say("copying the seeded database to a fresh working copy …")
+    if run_dir.exists() and not (options.keep_run_copy and options.postgres):
         shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
-    say("copying the seeded database to a fresh working copy …")
-    _checkpoint(seed_dir / "caseloop.sqlite3")
-    shutil.copy2(seed_dir / "caseloop.sqlite3", run_dir / "caseloop.sqlite3")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not options.postgres:
+        _checkpoint(seed_dir / "caseloop.sqlite3")
+        shutil.copy2(seed_dir / "caseloop.sqlite3", run_dir / "caseloop.sqlite3")
     shutil.copy2(seed_dir / "secret_key", run_dir / "secret_key")
-    return run_dir
+    return run_dir, run_options
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -576,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.seed_only:
         return 0
     picks = seed_info["picks"]
-    run_dir = working_copy(options)
+    run_dir, options = working_copy(options)
     token = inproc(options, run_dir, "token")["token"]
     counts = inproc(options, run_dir, "count")
     report = Report(context=machine_context(options, counts, seed_info))
