@@ -191,6 +191,29 @@ class _PostgresSearch(_Backend):
                 parts.append(word + (":*" if term.endswith("*") else ""))
         return " & ".join(parts)
 
+    @staticmethod
+    def hits_sql(table: str, text_column: str, extra_where: str) -> str:
+        """The newest `RECENT_WINDOW` matches, the best `limit` of them by rank, each with its snippet.
+
+        Parameters: the query text three times around `extra_where`'s own: (query, query, *extra,
+        window, limit, query). The query is written out where it is used, not computed once in a CTE:
+        only a `to_tsquery` of a known value lets the planner read the word's frequency from the
+        column's statistics. A common word is then found by walking the primary key backwards until
+        the window is full (5 ms at 100k messages) instead of reading every message that has it (110
+        ms for 88,000); a rare one still comes from the GIN index.
+        """
+        case_column = "id" if table == "cases_case" else "case_id"
+        query = "to_tsquery('english', %s)"
+        return (
+            f"WITH recent AS (SELECT t.id, t.{case_column} AS case_id, ts_rank(t.search_vector, {query}) AS rank "
+            f"FROM {table} t WHERE t.search_vector @@ {query}{extra_where} "
+            f"ORDER BY t.id DESC LIMIT %s), "
+            f"best AS (SELECT * FROM recent ORDER BY rank DESC, id DESC LIMIT %s) "
+            f"SELECT best.id, best.rank, ts_headline('english', t.{text_column}, {query}, "
+            f'\'StartSel="\x02", StopSel="\x03", MaxWords=35, MinWords=15\'), best.case_id '
+            f"FROM best JOIN {table} t ON t.id = best.id ORDER BY best.rank DESC, best.id DESC"
+        )
+
     def _run(
         self,
         table: str,
@@ -200,18 +223,9 @@ class _PostgresSearch(_Backend):
         tsq: str,
         limit: int,
     ) -> list[tuple[int, float, str, int]]:
-        case_column = "id" if table == "cases_case" else "case_id"
         with self.conn.cursor() as cursor:
             cursor.execute(
-                f"WITH q AS (SELECT to_tsquery('english', %s) AS query), "
-                f"recent AS (SELECT t.id, t.{case_column} AS case_id, ts_rank(t.search_vector, q.query) AS rank "
-                f"FROM {table} t, q WHERE t.search_vector @@ q.query{extra_where} "
-                f"ORDER BY t.id DESC LIMIT %s), "
-                f"best AS (SELECT * FROM recent ORDER BY rank DESC, id DESC LIMIT %s) "
-                f"SELECT best.id, best.rank, ts_headline('english', t.{text_column}, q.query, "
-                f'\'StartSel="\x02", StopSel="\x03", MaxWords=35, MinWords=15\'), best.case_id '
-                f"FROM best JOIN {table} t ON t.id = best.id, q ORDER BY best.rank DESC, best.id DESC",
-                [tsq, *params, RECENT_WINDOW, limit],
+                self.hits_sql(table, text_column, extra_where), [tsq, tsq, *params, RECENT_WINDOW, limit, tsq]
             )
             return [(int(r[0]), float(r[1]), str(r[2]), int(r[3])) for r in cursor.fetchall()]
 
