@@ -151,10 +151,10 @@ def _database() -> dict[str, Any]:
         config: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=600))
         if config["ENGINE"] == "django.db.backends.postgresql":
             config["ENGINE"] = "caseloop.core.db.postgresql"  # Django's, reading with compiled loaders
-            # Parameters sent apart from the SQL, and a statement run five times prepared on its connection:
-            # the server then parses and plans a create's statements once per connection, not once per
-            # request (about half of PostgreSQL's CPU per create, ADR 0073). A pooler in transaction mode
-            # without prepared-statement support (PgBouncer before 1.21) needs CASELOOP_DATABASE_PREPARE=off.
+            # Parameters sent apart from the SQL; a statement whose plan cannot vary (core.db.prepared says
+            # which) is prepared on its connection after five runs, so the server plans a create's statements
+            # once per connection, not per request (half of PostgreSQL's CPU per create, ADR 0073). A pooler
+            # in transaction mode without prepared statements (PgBouncer < 1.21): CASELOOP_DATABASE_PREPARE=off.
             options = config.setdefault("OPTIONS", {})
             options.setdefault("server_side_binding", True)
             if _env_bool("CASELOOP_DATABASE_PREPARE", True):
