@@ -295,6 +295,8 @@ def working_copy(options: Options) -> tuple[Path, Options]:
         if options.keep_run_copy and (run_dir / "caseloop.sqlite3").exists():
             return run_dir, run_options
         say("copying the seeded database to a fresh working copy …")
+    # SQLite reaches here only for a fresh copy: its old folder goes, -wal and -shm files included (beside a
+    # new database file they would corrupt it); a kept PostgreSQL copy keeps its folder (attachments) too
     if run_dir.exists() and not (options.keep_run_copy and options.postgres):
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
