@@ -17,7 +17,7 @@ from pydantic import PrivateAttr, model_validator
 
 from caseloop.cases.choices import CaseSort, CaseStatus, Channel, CustomFieldType, Direction, Priority
 from caseloop.core.pagination import PageQuery
-from caseloop.core.schemas import Id, InSchema, Text
+from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.identity.schemas import Ref
 
 MAX_SUBJECT = 300
@@ -26,7 +26,7 @@ MAX_ATTACHMENTS = 20
 
 
 # --- cases -------------------------------------------------------------------------------
-class CaseOut(Schema):
+class CaseOut(OutSchema):
     id: int
     number: str = Field(description="the human number, e.g. CL-10234")
     subject: str
@@ -161,13 +161,13 @@ class CaseQuery(PageQuery):
 
 
 # --- messages ------------------------------------------------------------------------------
-class AuthorOut(Schema):
+class AuthorOut(OutSchema):
     kind: Literal["user", "contact", "system"]
     id: int | None
     name: str
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(OutSchema):
     id: int
     filename: str
     content_type: str
@@ -188,7 +188,7 @@ class AttachmentOut(Schema):
         return str(obj.attachment.sha256)
 
 
-class MessageOut(Schema):
+class MessageOut(OutSchema):
     id: int
     case_id: int
     direction: Direction
@@ -228,7 +228,7 @@ class SearchQuery(Schema):
     limit: int = Field(20, ge=1, le=50)
 
 
-class SearchHitOut(Schema):
+class SearchHitOut(OutSchema):
     case_id: int
     number: str
     subject: str
@@ -237,12 +237,12 @@ class SearchHitOut(Schema):
     rank: float
 
 
-class SearchOut(Schema):
+class SearchOut(OutSchema):
     items: list[SearchHitOut]
 
 
 # --- custom fields ---------------------------------------------------------------------------
-class CustomFieldOut(Schema):
+class CustomFieldOut(OutSchema):
     id: int
     key: str
     label: str

@@ -18,6 +18,7 @@ from ninja import Field, Schema
 
 from caseloop.core.cursor import CursorErrorCode, decode_cursor, encode_cursor
 from caseloop.core.errors import DomainError
+from caseloop.core.schemas import OutSchema
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
@@ -33,7 +34,7 @@ class PageQuery(Schema):
     cursor: str | None = Field(None, description="The `next_cursor` of the previous page.")
 
 
-class PageOut(Schema, Generic[T]):
+class PageOut(OutSchema, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 

@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from ninja import Field, Schema
+from ninja import Field
 
 from caseloop.core.pagination import PageQuery
-from caseloop.core.schemas import Id, InSchema, Text
+from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.customers.choices import (
     AssetStatus,
     CustomerTier,
@@ -30,7 +30,7 @@ def _staff_only(value: str, context: Any) -> str:
 
 
 # --- organizations ------------------------------------------------------------------
-class OrganizationOut(Schema):
+class OrganizationOut(OutSchema):
     id: int
     name: str
     kind: OrganizationKind
@@ -76,13 +76,13 @@ class IdentityIn(InSchema):
     is_primary: bool = False
 
 
-class IdentityOut(Schema):
+class IdentityOut(OutSchema):
     kind: IdentityKind
     value: str
     is_primary: bool
 
 
-class ContactOut(Schema):
+class ContactOut(OutSchema):
     id: int
     name: str
     organization_id: int | None
@@ -137,7 +137,7 @@ class MergeIn(InSchema):
 # --- sites ------------------------------------------------------------------------------
 
 
-class SiteOut(Schema):
+class SiteOut(OutSchema):
     id: int
     name: str
     address_line1: str
@@ -195,7 +195,7 @@ class RelationIn(InSchema):
     ends_previous: bool = Field(True, description="a new owner ends the current owner's tie on valid_from")
 
 
-class RelationOut(Schema):
+class RelationOut(OutSchema):
     id: int
     site_id: int
     contact_id: int
@@ -205,7 +205,7 @@ class RelationOut(Schema):
 
 
 # --- assets -------------------------------------------------------------------------------
-class AssetOut(Schema):
+class AssetOut(OutSchema):
     id: int
     name: str
     site_id: int | None
@@ -264,14 +264,14 @@ class OrderLineIn(InSchema):
     sku: Text = Field("", max_length=64)
 
 
-class OrderLineOut(Schema):
+class OrderLineOut(OutSchema):
     sku: str
     description: str
     quantity: int
     unit_price: Decimal
 
 
-class OrderOut(Schema):
+class OrderOut(OutSchema):
     id: int
     reference: str
     contact_id: int | None
@@ -316,12 +316,12 @@ class OrdersImportIn(InSchema):
                       description="a CSV export, one order a row (columns: docs/api.md, Orders)")  # fmt: skip
 
 
-class ImportErrorOut(Schema):
+class ImportErrorOut(OutSchema):
     line: int = Field(description="the line of the file (1 is the header)")
     message: str
 
 
-class OrdersImportOut(Schema):
+class OrdersImportOut(OutSchema):
     created: int
     already_there: int = Field(description="rows whose reference is stored already (skipped)")
     errors: list[ImportErrorOut]

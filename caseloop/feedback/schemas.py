@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from caseloop.cases.choices import Channel
-from caseloop.core.schemas import Id, InSchema, Text
+from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.feedback.choices import (
     Expectation,
     FollowUpMethod,
@@ -21,7 +21,7 @@ from caseloop.feedback.choices import (
 )
 
 
-class AnswerOut(Schema):
+class AnswerOut(OutSchema):
     expectations: Expectation | None
     ces: int | None = Field(description="customer effort, 1 (very hard) to 7 (very easy)")
     csat: int | None = Field(description="satisfaction, 1 to 5")
@@ -31,7 +31,7 @@ class AnswerOut(Schema):
     updated_at: dt.datetime
 
 
-class SurveyOut(Schema):
+class SurveyOut(OutSchema):
     id: int
     case_id: int
     contact_id: int
@@ -66,7 +66,7 @@ class SurveyListQuery(Schema):
     case: str = Field(description="the case: its id or number (CL-10234)")
 
 
-class SurveyRuleOut(Schema):
+class SurveyRuleOut(OutSchema):
     id: int
     name: str
     is_active: bool
@@ -97,7 +97,7 @@ class SurveyRulePatch(InSchema):
     is_active: bool | None = None
 
 
-class FollowUpOut(Schema):
+class FollowUpOut(OutSchema):
     id: int
     case_id: int
     contact_id: int
@@ -122,7 +122,7 @@ class CallResultIn(InSchema):
     note: Text = Field("", max_length=5000)
 
 
-class KudosOut(Schema):
+class KudosOut(OutSchema):
     id: int
     user_id: int
     case_id: int | None
@@ -138,7 +138,7 @@ class KudosQuery(Schema):
     cursor: str | None = None
 
 
-class ThankYouOut(Schema):
+class ThankYouOut(OutSchema):
     id: int
     case_id: int
     contact_id: int
@@ -163,7 +163,7 @@ class OptOutIn(InSchema):
     reason: Text = Field(min_length=1, max_length=300)
 
 
-class OptOutOut(Schema):
+class OptOutOut(OutSchema):
     contact_id: int
     reason: str
     created_at: dt.datetime

@@ -8,24 +8,25 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from caseloop.core.pagination import PageQuery
+from caseloop.core.schemas import OutSchema
 from caseloop.identity.choices import Role
 
 
-class Ref(Schema):
+class Ref(OutSchema):
     """A pointer to a person or a team, with the name to show."""
 
     id: int
     name: str
 
 
-class TeamOut(Schema):
+class TeamOut(OutSchema):
     id: int
     name: str
     slug: str
     description: str
 
 
-class UserOut(Schema):
+class UserOut(OutSchema):
     id: int
     username: str
     name: str
@@ -41,7 +42,7 @@ class MeOut(UserOut):
     contact_id: int | None = Field(description="the contact a customer or partner speaks for")
 
 
-class TokenOut(Schema):
+class TokenOut(OutSchema):
     id: int
     name: str
     prefix: str

@@ -6,10 +6,11 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from caseloop.core.schemas import OutSchema
 from caseloop.insights.choices import Dimension
 
 
-class EstimateOut(Schema):
+class EstimateOut(OutSchema):
     value: float = Field(description="a share as a fraction 0..1, NPS as -1..1, CES as a mean 1..7")
     low: float = Field(description="lower end of the 95% interval")
     high: float = Field(description="upper end of the 95% interval")
@@ -17,7 +18,7 @@ class EstimateOut(Schema):
     small: bool = Field(description="fewer than 30 observations")
 
 
-class FiguresOut(Schema):
+class FiguresOut(OutSchema):
     cases: int
     sla_compliance: EstimateOut | None
     promises_kept: EstimateOut | None
@@ -33,30 +34,30 @@ class FiguresOut(Schema):
     came_back_180d: EstimateOut | None
 
 
-class SegmentOut(Schema):
+class SegmentOut(OutSchema):
     dimension: str
     key: str
     label: str
     figures: FiguresOut
 
 
-class PeriodOut(Schema):
+class PeriodOut(OutSchema):
     start: dt.date
     end: dt.date
 
 
-class FreshnessOut(Schema):
+class FreshnessOut(OutSchema):
     as_of: dt.datetime | None = Field(description="the figures are as of this moment; null: never computed")
     minutes_old: int | None
     interval_minutes: int
 
 
-class MeasuredOut(Schema):
+class MeasuredOut(OutSchema):
     sla: bool = Field(description="false: SLA compliance is not measured in this installation")
     promises: bool = Field(description="false: promises are not measured in this installation")
 
 
-class SegmentsOut(Schema):
+class SegmentsOut(OutSchema):
     period: PeriodOut
     freshness: FreshnessOut
     measured: MeasuredOut
@@ -65,38 +66,38 @@ class SegmentsOut(Schema):
     segments: list[SegmentOut]
 
 
-class WeekOut(Schema):
+class WeekOut(OutSchema):
     week_starting: dt.date
     figures: FiguresOut
 
 
-class TrendOut(Schema):
+class TrendOut(OutSchema):
     period: PeriodOut
     freshness: FreshnessOut
     segment: SegmentOut
     weeks: list[WeekOut]
 
 
-class RetentionOut(Schema):
+class RetentionOut(OutSchema):
     period: PeriodOut
     freshness: FreshnessOut
     by_outcome: list[SegmentOut]
     by_promise: list[SegmentOut]
 
 
-class CaseRef(Schema):
+class CaseRef(OutSchema):
     id: int
     number: str
     subject: str
 
 
-class AlarmOut(Schema):
+class AlarmOut(OutSchema):
     segment: SegmentOut
     reasons: list[str]
     cases: list[CaseRef] = Field(description="the newest cases with a poor outcome behind it")
 
 
-class AlarmsOut(Schema):
+class AlarmsOut(OutSchema):
     period: PeriodOut
     freshness: FreshnessOut
     measured: MeasuredOut
@@ -123,7 +124,7 @@ class CasesQuery(Schema):
     cursor: str | None = Field(None, description="The `next_cursor` of the previous page.")
 
 
-class CaseBehindOut(Schema):
+class CaseBehindOut(OutSchema):
     case_id: int
     number: str
     subject: str
@@ -138,7 +139,7 @@ class CaseBehindOut(Schema):
     repeat_contact_at: dt.datetime | None
 
 
-class CasesBehindOut(Schema):
+class CasesBehindOut(OutSchema):
     period: PeriodOut
     freshness: FreshnessOut
     items: list[CaseBehindOut]

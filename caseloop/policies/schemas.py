@@ -13,7 +13,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from caseloop.cases.choices import CaseStatus
-from caseloop.core.schemas import Id, InSchema, Text
+from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.identity.choices import Role
 from caseloop.identity.schemas import Ref
 from caseloop.policies.choices import (
@@ -29,7 +29,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-class RuleOut(Schema):
+class RuleOut(OutSchema):
     id: int
     name: str
     explanation: str
@@ -70,19 +70,19 @@ class AttemptIn(InSchema):
     to_status: CaseStatus | None = None
 
 
-class RuleHitOut(Schema):
+class RuleHitOut(OutSchema):
     id: int
     name: str
     explanation: str
 
 
-class VerdictOut(Schema):
+class VerdictOut(OutSchema):
     allowed: bool = Field(description="true: nothing trips; the action can go ahead as it is")
     refusals: list[RuleHitOut] = Field(description="integrity rules: the action will be refused")
     guidelines: list[RuleHitOut] = Field(description="guidelines: the action needs a written reason")
 
 
-class OverrideOut(Schema):
+class OverrideOut(OutSchema):
     id: int
     rule: Ref
     case_id: int
@@ -101,26 +101,26 @@ class OverrideOut(Schema):
         return {"id": obj.actor_id, "name": obj.actor.name}
 
 
-class SurveyOutcomeOut(Schema):
+class SurveyOutcomeOut(OutSchema):
     answered: int = Field(description="surveys whose headline (expectations) was answered")
     met_or_exceeded: int
     met_rate: float | None = Field(description="share of the answered surveys that met or exceeded expectations")
     mean_ces: float | None = Field(description="mean customer effort score (1-7) of the answers that gave one")
 
 
-class OutcomeOut(Schema):
+class OutcomeOut(OutSchema):
     cases: int = Field(description="cases solved at least once")
     reopened: int
     reopen_rate: float | None
     surveys: SurveyOutcomeOut | None = Field(description="survey results; null when surveys are not measured")
 
 
-class CountOut(Schema):
+class CountOut(OutSchema):
     name: str
     count: int
 
 
-class RuleReviewOut(Schema):
+class RuleReviewOut(OutSchema):
     rule: Ref
     kind: RuleKind
     overrides: int
@@ -136,7 +136,7 @@ class PeriodQuery(Schema):
     until: dt.datetime
 
 
-class LimitOut(Schema):
+class LimitOut(OutSchema):
     id: int
     action: ConcessionKind
     role: str
@@ -167,7 +167,7 @@ class LimitIn(InSchema):
     currency: str = Field("", max_length=3, description="empty: the installation's currency; none for discounts")
 
 
-class AuthorityOut(Schema):
+class AuthorityOut(OutSchema):
     kind: ConcessionKind
     per_case: str | None = Field(description="null: no authority (everything needs approval)")
     per_period: str | None
@@ -188,7 +188,7 @@ class ConcessionIn(InSchema):
     tell_customer: bool = Field(False, description="tell the customer when the answer will come")
 
 
-class ApprovalOut(Schema):
+class ApprovalOut(OutSchema):
     id: int
     concession_id: int
     case_id: int
@@ -217,7 +217,7 @@ class ApprovalOut(Schema):
         return {"id": obj.decided_by_id, "name": obj.decided_by.name} if obj.decided_by_id else None
 
 
-class ConcessionOut(Schema):
+class ConcessionOut(OutSchema):
     id: int
     case_id: int
     kind: ConcessionKind
@@ -273,7 +273,7 @@ class ApprovalQuery(Schema):
     state: ApprovalState | None = None
 
 
-class TurnaroundOut(Schema):
+class TurnaroundOut(OutSchema):
     approver: Ref
     decided: int
     escalated: int = Field(description="requests that reached them and were missed")

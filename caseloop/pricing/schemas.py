@@ -8,7 +8,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from caseloop.core.schemas import InSchema, Text
+from caseloop.core.schemas import InSchema, OutSchema, Text
 from caseloop.pricing.choices import ItemKind, QuoteState
 
 
@@ -16,7 +16,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-class PublicPriceOut(Schema):
+class PublicPriceOut(OutSchema):
     sku: str
     name: str
     description: str
@@ -33,7 +33,7 @@ class PriceBookQuery(Schema):
     q: str = Field("", max_length=100, description="part of a name, or an exact SKU")
 
 
-class PriceOut(Schema):
+class PriceOut(OutSchema):
     id: int
     amount: str
     currency: str
@@ -46,7 +46,7 @@ class PriceOut(Schema):
         return _money(obj.amount)
 
 
-class ItemOut(Schema):
+class ItemOut(OutSchema):
     id: int
     sku: str
     name: str
@@ -104,7 +104,7 @@ class QuoteIn(InSchema):
     ask_approval: bool = False
 
 
-class QuoteLineOut(Schema):
+class QuoteLineOut(OutSchema):
     sku: str
     description: str
     quantity: int
@@ -124,7 +124,7 @@ class QuoteLineOut(Schema):
         return _money(obj.line_total)
 
 
-class QuoteOut(Schema):
+class QuoteOut(OutSchema):
     id: int
     case_id: int
     state: QuoteState

@@ -8,12 +8,12 @@ from typing import Any
 from ninja import Field, Schema
 
 from caseloop.core.pagination import PageQuery
-from caseloop.core.schemas import Id, InSchema, Text
+from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.identity.schemas import Ref
 from caseloop.promises.choices import NoticeKind, PromiseKind, PromiseState
 
 
-class PromiseOut(Schema):
+class PromiseOut(OutSchema):
     id: int
     case_id: int
     contact_id: int
@@ -77,7 +77,7 @@ class KeptRateQuery(Schema):
     until: dt.datetime
 
 
-class KeptRateOut(Schema):
+class KeptRateOut(OutSchema):
     key: str
     label: str
     kept: int
@@ -85,7 +85,7 @@ class KeptRateOut(Schema):
     rate: float | None = Field(description="kept / (kept + broken); null when none was due")
 
 
-class NoticeOut(Schema):
+class NoticeOut(OutSchema):
     id: int
     kind: NoticeKind
     summary: str

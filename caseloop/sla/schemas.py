@@ -7,12 +7,12 @@ import datetime as dt
 from ninja import Field, Schema
 
 from caseloop.cases.choices import Channel, Priority
-from caseloop.core.schemas import Id, InSchema, Text
+from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.customers.choices import CustomerTier
 from caseloop.sla.choices import SlaState
 
 
-class CalendarOut(Schema):
+class CalendarOut(OutSchema):
     id: int
     name: str
     time_zone: str
@@ -27,7 +27,7 @@ class CalendarIn(InSchema):
     holidays: list[str] = Field(default_factory=list)
 
 
-class PolicyOut(Schema):
+class PolicyOut(OutSchema):
     id: int
     name: str
     position: int
@@ -74,7 +74,7 @@ class PolicyPatch(InSchema):
     promise_first_response: bool | None = None
 
 
-class CaseSlaOut(Schema):
+class CaseSlaOut(OutSchema):
     case_id: int
     policy: str
     state: SlaState
@@ -98,7 +98,7 @@ class ComplianceQuery(Schema):
     until: dt.datetime
 
 
-class ComplianceOut(Schema):
+class ComplianceOut(OutSchema):
     key: str
     label: str
     met: int

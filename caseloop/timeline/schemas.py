@@ -6,20 +6,20 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from ninja import Field, Schema
+from ninja import Field
 
 from caseloop.core.pagination import PageQuery
-from caseloop.core.schemas import Text
+from caseloop.core.schemas import OutSchema, Text
 from caseloop.identity.schemas import Ref
 from caseloop.timeline.choices import SubjectKind
 
 
-class SubjectOut(Schema):
+class SubjectOut(OutSchema):
     kind: SubjectKind
     id: int
 
 
-class TimelineEventOut(Schema):
+class TimelineEventOut(OutSchema):
     id: int
     event_id: UUID = Field(description="shared by the rows of one happening on its several subjects")
     kind: str
