@@ -7,14 +7,18 @@ same request is replayed, a stored key for another request is refused, and an
 unknown key is claimed. After rendering, a successful answer is stored in the
 same transaction as the create itself, so either both are committed or
 neither. A failed answer is not stored (it wrote nothing) and a retry runs
-again. Two concurrent first tries meet at the unique (user, key) constraint;
-the loser's transaction is rolled back and it answers as a retry would.
+again. An answer marked `Cache-Control: no-store` (one that shows a secret
+once, such as a new API token) is never written down: its key keeps a refusal
+that says what was made, and a retry gets that refusal, not the secret. Two
+concurrent first tries meet at the unique (user, key) constraint; the loser's
+transaction is rolled back and it answers as a retry would.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +30,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from caseloop.api.models import IdempotencyKey
-from caseloop.api.problems import problem_response
+from caseloop.api.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_response
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, ErrorCode
 from caseloop.identity.models import User
@@ -44,6 +48,7 @@ class IdempotencyErrorCode(ErrorCode):
     KEY_REUSED = "idempotency_key_reused"
     BAD_KEY = "bad_idempotency_key"
     KEY_IN_USE = "idempotency_key_in_use"
+    ANSWER_NOT_KEPT = "idempotent_answer_not_kept"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,8 @@ def _request_hash(request: HttpRequest) -> str:
 
 
 def _replay(stored: IdempotencyKey) -> HttpResponse:
-    response = HttpResponse(stored.body, status=stored.status, content_type="application/json; charset=utf-8")
+    content_type = PROBLEM_CONTENT_TYPE if stored.status >= 400 else "application/json; charset=utf-8"
+    response = HttpResponse(stored.body, status=stored.status, content_type=content_type)
     if stored.location:
         response["Location"] = stored.location
     response[REPLAY_HEADER] = "true"
@@ -114,6 +120,24 @@ def within_view(view_func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _what_to_keep(response: HttpResponse) -> tuple[int, str]:
+    """The status and body a retry will get: the answer itself, or a refusal in place of a secret shown once."""
+    body = response.content.decode("utf-8")
+    if "no-store" not in response.get("Cache-Control", ""):
+        return response.status_code, body
+    made = ""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("id"), int):
+        made = f" (id {answer['id']})"
+    detail = (f"The first request with this Idempotency-Key succeeded{made}, but its answer showed a secret once "
+              "and was not kept. Nothing new was made; revoke what was made if its secret was lost, and ask again "
+              "with a new key.")  # fmt: skip
+    return 409, json.dumps(problem_body(status=409, code=IdempotencyErrorCode.ANSWER_NOT_KEPT, detail=detail))
+
+
 def around_operation(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """One transaction for the create and its stored answer (ninja "view" mode: wraps `Operation.run`)."""
 
@@ -129,9 +153,9 @@ def around_operation(run: Callable[..., HttpResponseBase]) -> Callable[..., Http
                     # the error was answered already; whatever the request wrote goes, so a retry starts clean
                     transaction.set_rollback(True)
                 elif claim is not None and isinstance(response, HttpResponse):
+                    status, body = _what_to_keep(response)
                     IdempotencyKey.objects.create(
-                        user=claim.user, key=claim.key, request_hash=claim.request_hash,
-                        status=response.status_code, body=response.content.decode("utf-8"),
+                        user=claim.user, key=claim.key, request_hash=claim.request_hash, status=status, body=body,
                         location=response.get("Location", "")[:500], created_at=clock.now(),
                     )  # fmt: skip
         except IntegrityError:

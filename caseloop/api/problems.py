@@ -52,9 +52,10 @@ def problem_type(code: str) -> str:
     return f"urn:caseloop:problem:{code}"
 
 
-def problem_response(
+def problem_body(
     *, status: int, code: str, detail: str, errors: Sequence[dict[str, str]] | None = None
-) -> HttpResponse:
+) -> dict[str, Any]:
+    """An RFC 9457 problem document."""
     body: dict[str, Any] = {
         "type": problem_type(code),
         "title": HTTPStatus(status).phrase,
@@ -64,6 +65,13 @@ def problem_response(
     }
     if errors:
         body["errors"] = list(errors)
+    return body
+
+
+def problem_response(
+    *, status: int, code: str, detail: str, errors: Sequence[dict[str, str]] | None = None
+) -> HttpResponse:
+    body = problem_body(status=status, code=code, detail=detail, errors=errors)
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
 from caseloop.core.pagination import Page, PageOut, PageQuery, page_of
@@ -43,8 +43,10 @@ def list_tokens(request: HttpRequest, page: Query[PageQuery]) -> Page[Any]:
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token for myself")
-def create_my_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
+def create_my_token(request: HttpRequest, payload: TokenIn, response: HttpResponse) -> Status[dict[str, Any]]:
     issued = create_token(user=actor_of(request), name=payload.name.strip() or "default")
+    # the secret is shown this once: no cache (nor a stored Idempotency-Key answer) may keep it
+    response["Cache-Control"] = "no-store"
     token = issued.token
     return Status(201, {
         "id": token.pk, "name": token.name, "prefix": token.prefix, "created_at": token.created_at,

@@ -150,3 +150,18 @@ def test_two_concurrent_first_tries_make_one_case():
     assert sorted(a.status_code for a in answers) == [201, 201]
     assert answers[0].json() == answers[1].json()
     assert Case.objects.count() == 1 and IdempotencyKey.objects.count() == 1
+
+
+def test_a_new_tokens_secret_is_never_stored_and_a_retry_is_told_what_was_made(agent):
+    api = ApiClient(agent)
+    first = api.post("/tokens", {"name": "ci"}, headers={"Idempotency-Key": "tok-1"})
+    assert first.status_code == 201 and first["Cache-Control"] == "no-store"
+    secret = first.json()["token"]
+    stored = IdempotencyKey.objects.get(key="tok-1")
+    assert secret not in stored.body and stored.status == 409
+    retry = api.post("/tokens", {"name": "ci"}, headers={"Idempotency-Key": "tok-1"})
+    assert retry.status_code == 409 and retry["Content-Type"] == "application/problem+json"
+    assert retry["Idempotent-Replayed"] == "true" and secret not in retry.content.decode()
+    problem = retry.json()
+    assert problem["code"] == "idempotent_answer_not_kept" and f"id {first.json()['id']}" in problem["detail"]
+    assert agent.api_tokens.count() == 2  # the fixture's token and the one made once; the retry made none
