@@ -23,7 +23,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from caseloop.core.errors import DomainError
-from caseloop.core.strictjson import UnstorableValue
+from caseloop.core.strictjson import RefusedDocument
 
 logger = logging.getLogger("caseloop.api")
 
@@ -115,7 +115,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     cause = exc.__cause__
     if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
         return problem_response(status=400, code="invalid_utf8", detail="The request body is not valid UTF-8.")
-    if exc.status_code == 400 and isinstance(cause, UnstorableValue):
+    if exc.status_code == 400 and isinstance(cause, RefusedDocument):
         return problem_response(status=400, code=cause.code, detail=str(cause))
     if exc.status_code == 400 and cause is not None:
         return problem_response(status=400, code="malformed_json", detail="The request body is not valid JSON.")

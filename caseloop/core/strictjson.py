@@ -6,6 +6,10 @@ alone is no character; UTF-8 cannot encode it, so the driver fails on either
 database), both only as \\u escapes, and a number beyond a double's range
 (1e999 reads as infinity). They are refused here, at the door, with an error
 of their own, instead of failing the write later.
+
+A key given twice in one object is refused too: Python's parser keeps the last
+value silently, so `{"direction": "note", …, "direction": "inbound"}` would turn
+an internal note into a message the customer sees without anyone noticing.
 """
 
 from __future__ import annotations
@@ -15,7 +19,17 @@ import math
 from typing import Any
 
 
-class UnstorableValue(ValueError):
+class RefusedDocument(ValueError):
+    """Valid JSON that caseloop refuses to read; `code` names why."""
+
+    code = "refused_document"
+
+
+class DuplicateKey(RefusedDocument):
+    code = "duplicate_key"
+
+
+class UnstorableValue(RefusedDocument):
     """The document holds a value no database column can store."""
 
     code = "unstorable_value"
@@ -44,6 +58,17 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(f"The key {key[:60]!r} appears twice in one object.")
+            seen.add(key)
+    return obj
+
+
 def _refuse_unstorable(value: Any) -> None:
     stack = [value]
     while stack:
@@ -66,12 +91,14 @@ def _refuse_unstorable(value: Any) -> None:
 
 
 def loads(raw: bytes | str) -> Any:
-    """The document in `raw`; ValueError (UnicodeDecodeError, JSONDecodeError, UnstorableValue) when refused.
+    """The document in `raw`; ValueError (UnicodeDecodeError, JSONDecodeError, RefusedDocument) when refused.
 
     Bytes are decoded as UTF-8 first: json.loads on bytes would also guess UTF-16 or 32.
     """
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    data = json.loads(
+        text, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_object_without_repeats
+    )
     # a \u escape is the only way JSON carries NUL or a lone surrogate: most documents skip the walk
     lowered = text.lower() if "\\u" in text else ""
     if "\\u0000" in lowered or "\\ud" in lowered:

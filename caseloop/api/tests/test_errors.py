@@ -66,6 +66,8 @@ def test_unknown_route_and_wrong_method(agent):
         (b"\xff\xfe\x00{", 400, "invalid_utf8"),
         (b'{"subject": "caf\xe9"}', 400, "invalid_utf8"),
         (b'{"subject": NaN}', 400, "malformed_json"),
+        (b'{"subject": "a", "requester": {"email": "a@example.com"}, "subject": "b"}', 400, "duplicate_key"),
+        (b'{"subject": "a", "requester": {"email": "a@example.com", "email": "b@example.com"}}', 400, "duplicate_key"),
         (b'{"subject": "a\\u0000b", "requester": {"email": "a@example.com"}}', 400, "nul_in_text"),
         (b'{"subject": "a\\ud800b", "requester": {"email": "a@example.com"}}', 400, "lone_surrogate_in_text"),
         (

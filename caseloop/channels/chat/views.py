@@ -173,7 +173,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
         raise ChatError(ChatErrorCode.TOO_LONG, "The request is too large.", status=413)
     try:
         data = strictjson.loads(request.body or b"{}")
-    except strictjson.UnstorableValue as exc:
+    except strictjson.RefusedDocument as exc:
         raise Invalid(str(exc)) from exc
     except ValueError as exc:  # not UTF-8, or not JSON
         raise Invalid("The request body is not JSON.") from exc

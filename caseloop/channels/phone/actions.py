@@ -64,7 +64,7 @@ def parse_definition(text: str) -> Any:
                          field="definition")  # fmt: skip
     try:
         return strictjson.loads(text)
-    except strictjson.UnstorableValue as exc:
+    except strictjson.RefusedDocument as exc:
         raise PhoneError(PhoneErrorCode.IVR_NOT_JSON, str(exc), field="definition") from exc
     except ValueError as exc:
         raise PhoneError(PhoneErrorCode.IVR_NOT_JSON, f"The definition is not valid JSON: {exc}.",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from caseloop.core.strictjson import LoneSurrogateInText, NulInText, NumberOutOfRange, loads
+from caseloop.core.strictjson import DuplicateKey, LoneSurrogateInText, NulInText, NumberOutOfRange, loads
 
 
 def test_ordinary_documents_and_escaped_pairs_read_as_usual():
@@ -33,3 +33,20 @@ def test_nul_and_half_a_surrogate_pair_are_refused_wherever_they_are(raw, error)
 def test_not_json_or_not_utf8_is_a_value_error(raw):
     with pytest.raises(ValueError, match=r"JSON|utf-8|Expecting"):
         loads(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"direction": "note", "body_text": "a", "direction": "inbound"}',  # the last would win: a note made public
+        b'{"a": [{"b": 1, "c": 2, "b": 1}]}',  # at any depth, even with the same value
+        b'{"\\u0061": 1, "a": 2}',  # the same key, written as an escape once
+    ],
+)
+def test_a_key_given_twice_in_one_object_is_refused(raw):
+    with pytest.raises(DuplicateKey, match="appears twice"):
+        loads(raw)
+
+
+def test_the_same_key_in_different_objects_is_fine():
+    assert loads(b'{"a": {"x": 1}, "b": {"x": 2}}') == {"a": {"x": 1}, "b": {"x": 2}}
