@@ -10,14 +10,23 @@ from django.db.models import Manager, QuerySet
 from django.db.models.fields.files import FieldFile
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import AfterValidator, ConfigDict, Field, ModelWrapValidatorHandler, ValidationInfo, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ModelWrapValidatorHandler, ValidationInfo, model_validator
 
 from caseloop.core.errors import Invalid
 
 # Database keys are 64-bit; a larger number could never name a row, and SQLite
 # would fail converting it, so it is refused as invalid input instead.
 MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    # pydantic reads true as 1 wherever an int is asked for: {"id": true} named contact 1
+    if isinstance(value, bool):
+        raise ValueError("an id is a number, not true or false")
+    return value
+
+
+Id = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=MAX_ID)]
 
 
 def _no_nul(value: str) -> str:

@@ -82,6 +82,7 @@ def test_unknown_route_and_wrong_method(agent):
         ),
         (b'{"subject": "x", "requester": {"email": "a@example.com"}, "priority": 1e999}', 400, "number_out_of_range"),
         (b"[1, 2, 3]", 422, "validation_error"),
+        (b'{"subject": "x", "requester": {"id": true}}', 422, "validation_error"),  # lax pydantic: contact 1
         (b'"just a string"', 422, "validation_error"),
         (b"null", 422, "validation_error"),
         (b"[" * 100_000, 400, "malformed_json"),

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError, field_validator
 
-from caseloop.core.schemas import InSchema
+from caseloop.core.schemas import Id, InSchema
 
 calls: list[str] = []
 
@@ -54,3 +54,19 @@ def test_an_object_is_still_read_by_its_attributes():
     calls.clear()
     inner = InnerIn.model_validate(SimpleNamespace(code="c"))
     assert inner.code == "c"
+
+
+class PointerIn(InSchema):
+    id: Id
+    ids: list[Id] = []
+
+
+@pytest.mark.parametrize("body", [{"id": True}, {"id": False}, {"id": 3, "ids": [2, True]}])
+def test_true_or_false_is_not_an_id(body):
+    # lax pydantic reads true as 1: a requester {"id": true} opened a case for contact 1
+    with pytest.raises(ValidationError, match="not true or false"):
+        PointerIn.model_validate(body)
+
+
+def test_a_number_is_an_id():
+    assert PointerIn.model_validate({"id": 7, "ids": [1, 2]}).ids == [1, 2]
