@@ -30,12 +30,9 @@ from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.errors import TimelineError, TimelineErrorCode
 from caseloop.timeline.models import TimelineEvent
 from caseloop.timeline.schemas import TimelineEventOut, TimelineQuery
-from caseloop.timeline.selectors import OUTSIDE_SAFE_KINDS, parse_subject, timeline_page
+from caseloop.timeline.selectors import outside_kinds, parse_subject, timeline_page
 
 router = Router()
-
-# what only staff read on a timeline
-STAFF_ONLY_KINDS = ("note.added",)
 
 
 def _visible_subject_ids(actor: User, kind: SubjectKind, ident: int) -> list[int]:
@@ -61,20 +58,18 @@ def read_timeline(request: HttpRequest, params: Query[TimelineQuery]) -> Page[Ti
     if not 1 <= ident <= MAX_ID:
         raise TimelineError(TimelineErrorCode.BAD_SUBJECT, "That subject id is out of range.", status=400)
     ids = _visible_subject_ids(actor, kind, ident)
-    staff = actor.is_staff_member
-    hidden = () if staff else STAFF_ONLY_KINDS
-    # a site, an asset or an organization gathers other people's cases (the previous owner's, a
-    # colleague's, work not attributed to this partner): outside the company, only the service
-    # kinds, and only of cases the caller may see (as the portal shows them)
-    shared = not staff and kind in (SubjectKind.SITE, SubjectKind.ASSET, SubjectKind.ORGANIZATION)
-    only = OUTSIDE_SAFE_KINDS if shared else ()
-    within = cases_visible_to(actor).values("pk") if shared else None
+    # outside the company (a customer, a partner) only an allow-list of kinds, on every subject, and
+    # only of cases the caller may see: a contact's history holds cases the caller may not see (not
+    # attributed to this partner), a site's the previous owner's. Staff read everything.
+    outside = not actor.is_staff_member
+    only = sorted(outside_kinds(kind)) if outside else None
+    within = cases_visible_to(actor).values("pk") if outside else None
     # a partner reads a customer's site for the work there, not the site's own events (other equipment, owners)
     caseless = not (actor.role == Role.PARTNER and kind == SubjectKind.SITE)
 
     def fetch(before_id: int | None, limit: int) -> list[Any]:
         return timeline_page(subject_kind=kind, subject_ids=ids, before_id=before_id, limit=limit,
-                             exclude_kinds=hidden, only_kinds=tuple(only), within_cases=within,
+                             only_kinds=only, within_cases=within,
                              caseless=caseless)  # fmt: skip
 
     return page_of_rows(fetch, key=lambda event: int(event.pk), cursor=params.cursor, limit=params.limit)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from caseloop.timeline.actions import record_audit, record_event
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.errors import TimelineErrorCode
 from caseloop.timeline.models import AuditEntry, TimelineEvent
-from caseloop.timeline.selectors import parse_subject, timeline_page
+from caseloop.timeline.selectors import OUTSIDE_SAFE_KINDS, outside_kinds, parse_subject, timeline_page
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,23 @@ def test_bad_subject_is_a_400(raw):
 
 def test_good_subject_parses():
     assert parse_subject("asset:42") == (SubjectKind.ASSET, 42)
+
+
+def test_an_empty_allow_list_keeps_nothing_and_none_keeps_everything():
+    record_event(kind="case.opened", summary="o", subjects=[(SubjectKind.CASE, 9)])
+    record_event(kind="note.added", summary="n", subjects=[(SubjectKind.CASE, 9)])
+    read = functools.partial(timeline_page, subject_kind=SubjectKind.CASE, subject_ids=[9])
+    assert [e.kind for e in read(only_kinds=None)] == ["note.added", "case.opened"]
+    assert [e.kind for e in read(only_kinds=["case.opened"])] == ["case.opened"]
+    assert read(only_kinds=[]) == []
+
+
+def test_outsiders_read_the_conversation_only_on_a_case_or_a_contact():
+    conversation = {"message.received", "message.sent"}
+    for kind in (SubjectKind.CASE, SubjectKind.CONTACT):
+        assert outside_kinds(kind) == OUTSIDE_SAFE_KINDS | conversation
+    for kind in (SubjectKind.SITE, SubjectKind.ASSET, SubjectKind.ORGANIZATION):
+        assert outside_kinds(kind) == OUTSIDE_SAFE_KINDS
+    internal = {"note.added", "case.assigned", "case.updated", "promise.made", "policy.overridden",
+                "approval.requested", "site.relation_started", "contact.created"}  # fmt: skip
+    assert not internal & (OUTSIDE_SAFE_KINDS | conversation)
