@@ -10,7 +10,15 @@ from django.db.models import Manager, QuerySet
 from django.db.models.fields.files import FieldFile
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ModelWrapValidatorHandler, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    model_validator,
+)
 
 from caseloop.core.errors import Invalid
 
