@@ -87,7 +87,10 @@ def _field_path(loc: Sequence[Any]) -> str:
     if parts and parts[0] == "body":
         parts = parts[2:] if len(parts) > 2 and parts[1] == "payload" else parts[1:]
     elif parts and parts[0] in ("query", "path", "header"):
-        parts = parts[1:]
+        # a parameter is one name, though a repeatable one (?status=a&status=b) comes as
+        # ("filters", "status", 1): our schema's name, the parameter's, and which of its values
+        names = [p for p in parts[1:] if isinstance(p, str)]
+        parts = names[-1:]
     return ".".join(str(p) for p in parts) or "body"
 
 

@@ -197,3 +197,14 @@ def test_garbage_to_every_write_is_a_4xx_problem_and_writes_nothing(admin_user):
             assert response["Content-Type"] == "application/problem+json", label
             assert response.json()["code"], label
     assert _counts() == before and ApiToken.objects.count() == tokens
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("status=bogus", "status"), ("status=open&status=bogus", "status"), ("priority=zz", "priority"),
+     ("sort=bogus", "sort"), ("limit=abc", "limit")],
+)  # fmt: skip
+def test_a_wrong_query_parameter_is_named_as_it_was_sent(agent, query, field):
+    body = _assert_problem(ApiClient(agent).client.get(f"/api/v1/cases?{query}", headers=ApiClient(agent).headers),
+                           422, "validation_error")  # fmt: skip
+    assert [e["field"] for e in body["errors"]] == [field]
