@@ -154,6 +154,17 @@ def _existing_message(channel: str, external_id: str | None) -> Message | None:
     return message
 
 
+# The channel a customer or partner may name: the portal's own pages name it for them. Any other choice,
+# through the API, is refused (an `internal` or `phone` message the customer did not send that way would
+# mislead the reps and the reports); not choosing is the API.
+OUTSIDE_CHANNELS = frozenset({Channel.PORTAL})
+
+
+def _check_outside_channel(channel: Channel | None) -> None:
+    if channel is not None and channel not in OUTSIDE_CHANNELS:
+        raise PermissionDenied("Customers and partners cannot choose the channel; it is the one they write through.")
+
+
 @dataclass(frozen=True, slots=True)
 class CaseCreated:
     case: Case
@@ -167,8 +178,8 @@ def create_case(
     requester: Contact | ContactDraft,
     subject: str,
     body: MessageInput | None,
-    channel: Channel = Channel.API,
-    priority: Priority = Priority.NORMAL,
+    channel: Channel | None = None,
+    priority: Priority | None = None,
     team: Team | None = None,
     assignee: User | None = None,
     organization: Organization | None = None,
@@ -185,6 +196,11 @@ def create_case(
     subject, the message and what it is about (site/asset). The first message
     is inbound from the requester unless staff opens the case, in which case it
     is outbound (a rep writing first) when `channel` is not a customer channel.
+
+    `channel` and `priority` None mean "not chosen": the API channel and normal
+    priority. A customer chooses neither (naming normal priority is no
+    choice); the one channel taken with a customer actor is the portal's,
+    which the portal names for them (`OUTSIDE_CHANNELS`).
     """
     new_requester = requester if isinstance(requester, ContactDraft) else None
     if new_requester is not None:  # saved in the case's transaction, below
@@ -200,6 +216,11 @@ def create_case(
             raise PermissionDenied("You can open cases only for yourself.")
         if any(x is not None for x in (team, assignee, partner)) or tags or custom_fields:
             raise PermissionDenied("Customers cannot set team, assignee, partner, tags or custom fields.")
+        if priority not in (None, Priority.NORMAL):
+            raise PermissionDenied("Customers cannot set a case's priority; a rep sets it.")
+        _check_outside_channel(channel)
+    channel = channel or Channel.API
+    priority = priority or Priority.NORMAL
     subject = subject.strip()
     if not subject:
         raise Invalid("A case needs a subject.", field="subject")
@@ -282,7 +303,7 @@ def add_message(
     case: Case,
     direction: Direction,
     body: MessageInput,
-    channel: Channel = Channel.API,
+    channel: Channel | None = None,
     author_contact: Contact | None = None,
     occurred_at: dt.datetime | None = None,
 ) -> MessageAdded:
@@ -290,13 +311,24 @@ def add_message(
 
     Inbound on a pending or solved case reopens it; the first public reply of
     staff sets `first_response_at`; a closed case takes no more messages.
+
+    `channel` None means "not chosen": the API. A customer or a partner (an
+    outsider: not staff) only posts inbound messages, and chooses no channel
+    but the portal's own.
     """
     is_customer = actor is not None and not actor.is_staff_member
     if is_customer:
         assert actor is not None
         if direction != Direction.INBOUND:
-            raise CaseError(CaseErrorCode.NOTE_NOT_ALLOWED, "Customers can only write to us.", status=403)
+            refusal = (
+                "Partners post updates (inbound messages) to the cases given to them; replies and notes are for staff."
+                if actor.role == Role.PARTNER
+                else "Customers can only write to us."
+            )
+            raise CaseError(CaseErrorCode.NOTE_NOT_ALLOWED, refusal, status=403)
+        _check_outside_channel(channel)
         author_contact = contact_of(actor)
+    channel = channel or Channel.API
     if direction == Direction.INBOUND and author_contact is None:
         author_contact = case.requester
     text, html = _clean_body(body)

@@ -112,8 +112,9 @@ class CaseCreateIn(InSchema):
     subject: Text = Field(min_length=1, max_length=MAX_SUBJECT)
     requester: RequesterIn
     message: MessageBodyIn | None = None
-    priority: Priority = Priority.NORMAL
-    channel: Channel = Channel.API
+    # left out (None): normal priority, the API channel; customers may not choose either (403)
+    priority: Priority | None = Field(None, description="staff only; normal when left out")
+    channel: Channel | None = Field(None, description="staff only; api when left out")
     team: Id | None = None
     assignee: Id | None = None
     organization: Id | None = None
@@ -218,7 +219,7 @@ class MessageIn(InSchema):
     body_text: Text = Field("", max_length=MAX_BODY)
     body_html: Text = Field("", max_length=MAX_BODY)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
-    channel: Channel = Channel.API
+    channel: Channel | None = Field(None, description="staff only; api when left out")
     external_id: Text | None = Field(None, min_length=1, max_length=255)
 
 
