@@ -73,7 +73,8 @@ def parse_case_number(raw: str) -> int | None:
     prefix = f"{settings.CASELOOP_CASE_NUMBER_PREFIX}-".lower()
     if text.lower().startswith(prefix):
         text = text[len(prefix) :]
-    return int(text) if text.isdigit() else None
+    # ASCII digits only: str.isdigit() and int() also take other scripts' digits ("١٠٣٠٠")
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def messages_visible_to(actor: User, case: Case) -> QuerySet[Message]:
@@ -309,25 +310,27 @@ def clean_view_filters(raw: Mapping[str, Any]) -> dict[str, Any]:
             cleaned[key] = sorted(set(values))
     team = raw.get("team")
     if team not in (None, ""):
-        if not str(team).isdigit():
+        if not (str(team).isascii() and str(team).isdigit() and len(str(team)) <= 18):
             raise _bad_filter("team must be a team id.")
         cleaned["team"] = int(str(team))
     assignee = raw.get("assignee")
     if assignee not in (None, ""):
         if assignee in ("me", "none"):
             cleaned["assignee"] = assignee
-        elif str(assignee).isdigit():
+        elif str(assignee).isascii() and str(assignee).isdigit() and len(str(assignee)) <= 18:
             cleaned["assignee"] = int(str(assignee))
         else:
             raise _bad_filter('assignee must be a user id, "me" or "none".')
     tag = str(raw.get("tag") or "").strip().lower()
     if tag:
-        if len(tag) > 50 or any(c.isspace() for c in tag):
+        if any(c.isspace() for c in tag):
             raise _bad_filter("tag must be one word.")
+        if len(tag) > 50:
+            raise _bad_filter("tag is at most 50 characters.")
         cleaned["tag"] = tag
     age = str(raw.get("min_age_hours") or "")
     if age:
-        if not age.isdigit() or int(age) > 24 * 365 * 10:
+        if not (age.isascii() and age.isdigit()) or len(age) > 6 or int(age) > 24 * 365 * 10:
             raise _bad_filter("min_age_hours must be a whole number of hours.")
         if int(age):
             cleaned["min_age_hours"] = int(age)

@@ -155,3 +155,4 @@ def test_case_number_parsing():
     assert parse_case_number(" cl-7 ") == 7
     assert parse_case_number("10234") == 10234
     assert parse_case_number("CL-x") is None
+    assert parse_case_number("CL-\u0661\u0660\u0662\u0663\u0664") is None  # Arabic-Indic digits: int() reads them
