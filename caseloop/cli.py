@@ -105,6 +105,9 @@ def server_settings(
         "timeout": 60,
         "graceful_timeout": 20,
         "keepalive": 5,
+        # the longest request line gunicorn allows (its default is 4094): a search of 200 characters, each
+        # percent-encoded UTF-8, and a cursor fit; longer is gunicorn's own plain 414, before Django
+        "limit_request_line": 8190,
         # Django is imported once, before the workers fork: less memory, faster start
         "preload_app": True,
         "proc_name": "caseloop",

@@ -227,6 +227,7 @@ def test_gunicorn_flags_say_what_serve_uses() -> None:
 
     assert config.bind == ["127.0.0.1:8765"] and config.workers == 3 and config.threads == 2
     assert config.worker_class_str == "gthread" and config.preload_app is True
+    assert config.limit_request_line == 8190  # a 200-character search, percent-encoded, fits
 
 
 @pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 3), (4, 5), (16, 9)])
