@@ -11,12 +11,10 @@ import json
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 
-from caseloop.core import clock
 from caseloop.core.pagination import Page, PageOut, PageQuery, page_of
 from caseloop.core.schemas import Id, changes_of
 from caseloop.customers.actions import (
@@ -78,6 +76,8 @@ from caseloop.customers.selectors import (
     contacts_visible_to,
     orders_visible_to,
     organizations_visible_to,
+    site_relations_visible_to,
+    sites_of_contact,
     sites_visible_to,
     surviving_contact,
 )
@@ -212,19 +212,17 @@ def merge_contact(request: HttpRequest, contact_id: Id, payload: MergeIn) -> Con
 
 
 # --- sites ----------------------------------------------------------------------------------
-@router.get("/sites", response=PageOut[SiteOut], tags=["sites"])
+@router.get("/sites", response=PageOut[SiteOut], tags=["sites"],
+            description="The sites you may see. `contact`: a customer or a partner may name only themselves; "
+                        "naming anyone else matches no site.")  # fmt: skip
 def list_sites(request: HttpRequest, filters: Query[SiteQuery]) -> Page[Any]:
-    qs = sites_visible_to(actor_of(request))
+    actor = actor_of(request)
+    # a customer or a partner may name only themselves as `contact`; anyone else matches nothing
+    qs = sites_visible_to(actor) if filters.contact is None else sites_of_contact(actor, filters.contact)
     if filters.organization is not None:
         qs = qs.filter(organization_id=filters.organization)
     if filters.postal_code:
         qs = qs.filter(postal_code=filters.postal_code.strip())
-    if filters.contact is not None:
-        today = clock.now().date()
-        current = SiteRelation.objects.filter(contact_id=filters.contact, valid_from__lte=today).filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=today)
-        )
-        qs = qs.filter(pk__in=current.values("site_id"))
     return page_of(qs, cursor=filters.cursor, limit=filters.limit)
 
 
@@ -252,10 +250,12 @@ def patch_site(request: HttpRequest, site_id: Id, payload: SitePatch) -> Site:
 
 
 @router.get("/sites/{site_id}/relations", response=PageOut[RelationOut], tags=["sites"],
-            description="Everyone tied to the site, past and present, newest first.")  # fmt: skip
+            description="Who is tied to the site, newest first: staff see everyone, past and present; a customer "
+                        "only their own ties; a partner is refused (403).")  # fmt: skip
 def list_site_relations(request: HttpRequest, site_id: Id, page: Query[PageQuery]) -> Page[Any]:
-    site = access_site(actor_of(request), site_id)
-    return page_of(SiteRelation.objects.filter(site=site), cursor=page.cursor, limit=page.limit)
+    actor = actor_of(request)
+    relations = site_relations_visible_to(actor, access_site(actor, site_id))
+    return page_of(relations, cursor=page.cursor, limit=page.limit)
 
 
 @router.post("/sites/{site_id}/relations", response={201: RelationOut}, tags=["sites"],

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from caseloop.core import clock
-from caseloop.core.errors import DomainError, NotFound
+from caseloop.core.errors import DomainError, NotFound, PermissionDenied
 from caseloop.core.fastdb import get_by, get_with
 from caseloop.customers.choices import IdentityKind, OrganizationKind
 from caseloop.customers.models import (
@@ -82,11 +82,47 @@ def sites_visible_to(actor: User) -> QuerySet[Site]:
         if partner_id is None:
             return qs.none()
         return qs.filter(pk__in=Site.objects.filter(cases__partner_id=partner_id).values("pk"))
+    return qs.filter(pk__in=_current_ties().filter(contact=contact).values("site_id"))
+
+
+def _current_ties() -> QuerySet[SiteRelation]:
+    """The site relations in force today."""
     today = _today()
-    current = SiteRelation.objects.filter(contact=contact, valid_from__lte=today).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=today)
-    )
-    return qs.filter(pk__in=current.values("site_id"))
+    return SiteRelation.objects.filter(valid_from__lte=today).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+
+
+def sites_of_contact(actor: User, contact_id: int) -> QuerySet[Site]:
+    """The sites the actor may see that this contact is tied to today (`GET /sites?contact=`).
+
+    Outside the company one may ask only about oneself: naming anyone else
+    answers as if no site matched, whoever they are and whether they exist, so
+    the filter cannot probe who else is tied to one's sites.
+    """
+    qs = sites_visible_to(actor)
+    if not actor.is_staff_member:
+        own = contact_of(actor)
+        if own is None or own.pk != contact_id:
+            return qs.none()
+    return qs.filter(pk__in=_current_ties().filter(contact_id=contact_id).values("site_id"))
+
+
+def site_relations_visible_to(actor: User, site: Site) -> QuerySet[SiteRelation]:
+    """Who is tied to a site (one the actor may see: `access_site` first).
+
+    Staff see everyone, past and present. A customer sees only their own ties:
+    the other people at the site, and its past owners, are not theirs to read.
+    A partner is refused (403, the site being one it may see): it works at the
+    site, not on who owns or lives there.
+    """
+    qs = SiteRelation.objects.filter(site=site)
+    if actor.is_staff_member:
+        return qs
+    if actor.role == Role.PARTNER:
+        raise PermissionDenied("A partner does not read who is tied to a site.")
+    contact = contact_of(actor)
+    if contact is None:
+        return qs.none()
+    return qs.filter(contact=contact)
 
 
 def assets_visible_to(actor: User) -> QuerySet[Asset]:
