@@ -16,8 +16,12 @@ Orders tell insights whether a customer bought again after a contact (issue 6:
 Each row is its own write: a bad row is reported with its line number and the
 others are imported. A reference that is already stored is skipped and
 counted, so the same export can be imported again (a nightly job) without
-duplicating orders. The whole file is checked first (headers, size), and
-nothing is written when its header lacks a required column.
+duplicating orders. The whole file is read and checked first, and nothing is
+written when it cannot be read as CSV (a quote left open, a stray character
+after a closing quote, a cell over 131,072 characters: the problem names the
+line its row starts on) or when its first line lacks a required column, names
+an unknown one, names one twice or leaves one unnamed. A row with more cells
+than the first line names is refused by its line, as any bad row.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from django.conf import settings
 from django.db import transaction
 
 from caseloop.core.errors import DomainError, Invalid, NotFound
+from caseloop.core.schemas import MAX_ID
 from caseloop.customers.actions import create_order, find_or_create_contact
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import Contact, Order, Organization
@@ -96,9 +101,11 @@ def _currency(raw: str) -> str:
 
 
 def _id(raw: str, name: str) -> int:
-    if not raw.strip().isdigit():
+    text = raw.strip()
+    # ASCII digits only: str.isdigit() also takes "٣" or "³", which no export means as an id
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
         raise Invalid(f"{name} {raw!r} is not an id.")
-    return int(raw.strip())
+    return int(text)
 
 
 def _owner(actor: User | None, row: dict[str, str]) -> tuple[Contact | None, Organization | None]:
@@ -120,27 +127,69 @@ def _owner(actor: User | None, row: dict[str, str]) -> tuple[Contact | None, Org
     return contact, organization
 
 
-def import_orders(*, actor: User | None, text: str) -> OrderImport:
-    """Import the orders of a CSV export (staff); see the module's docstring for the columns."""
-    require_staff(actor)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # a spreadsheet's byte order mark is no column
-    header = [name.strip() for name in reader.fieldnames or []]
+def _problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell is longer than {csv.field_size_limit():,} characters (is a quote left open?)"
+    if "unexpected end of data" in str(exc):
+        return "a quoted cell is not closed before the end of the file"
+    return f"the line is not valid CSV ({exc})"
+
+
+def _rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The first line's column names and every further row with the line it starts on, read before any write.
+
+    A file that is not valid CSV is refused whole, naming the line where the unreadable row starts: once a
+    quote is left open, every later line is swallowed into one cell, so no row after it can be trusted.
+    """
+    # strict: a quote left open at the end, or text after a closing quote, is an error rather than a guess
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)  # a byte order mark is no column
+    rows: list[tuple[int, list[str]]] = []
+    while len(rows) <= MAX_ROWS + 1:  # the header, the rows allowed, and one more to say the file was cut
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise Invalid(f"Line {start}: {_problem(exc)}; nothing was imported.", field="file") from exc
+        if cells:  # a blank line is no row
+            rows.append((start, cells))
+    header = rows[0][1] if rows else []
+    return [name.strip() for name in header], rows[1:]
+
+
+def _check_header(header: list[str]) -> None:
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise Invalid(f"The file's first line must name the columns; missing: {', '.join(missing)}.", field="file")
+    nameless = [str(number) for number, name in enumerate(header, start=1) if not name]
+    if nameless:
+        raise Invalid(f"Column {', '.join(nameless)} of the first line has no name.", field="file")
     unknown = sorted(set(header) - KNOWN)
     if unknown:
         raise Invalid(f"Unknown columns: {', '.join(unknown)} (known: {', '.join(sorted(KNOWN))}).", field="file")
-    reader.fieldnames = header
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise Invalid(f"The first line names {', '.join(twice)} more than once.", field="file")
+
+
+def import_orders(*, actor: User | None, text: str) -> OrderImport:
+    """Import the orders of a CSV export (staff); see the module's docstring for the columns."""
+    require_staff(actor)
+    header, rows = _rows(text)
+    _check_header(header)
     report = OrderImport()
-    for count, row in enumerate(reader, start=1):
-        number = reader.line_num  # the line in the file (blank lines and quoted line breaks counted)
+    for count, (number, cells) in enumerate(rows, start=1):
         if count > MAX_ROWS:
             report.errors.append((number, f"Stopped: at most {MAX_ROWS:,} orders in one file."))
             break
-        clean = {key: (value or "") for key, value in row.items() if key is not None}
-        if not any(value.strip() for value in clean.values()):
-            continue  # a blank line
+        if not any(cell.strip() for cell in cells):
+            continue  # a row of empty cells
+        if len(cells) > len(header):
+            report.errors.append((number, f"The row has {len(cells)} cells; the first line names {len(header)} "
+                                          "columns."))  # fmt: skip
+            continue
+        clean = dict(zip(header, cells, strict=False))  # a short row leaves its last columns empty
         reference = clean.get("reference", "").strip()
         if len(reference) > REFERENCE_LENGTH:
             report.errors.append((number, f"reference is longer than {REFERENCE_LENGTH} characters."))
