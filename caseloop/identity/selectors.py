@@ -17,8 +17,16 @@ def require_staff(actor: User | None) -> None:
 
 def require_role(actor: User | None, *roles: Role) -> None:
     if actor is not None and actor.role not in roles:
-        allowed = ", ".join(r.label for r in roles)
-        raise PermissionDenied(f"Only {allowed} can do that.")
+        raise PermissionDenied(f"Only {who_may(roles)} can do that.")
+
+
+def who_may(roles: tuple[Role, ...]) -> str:
+    """The roles in words, for a sentence: "an administrator", "service managers and administrators"."""
+    if len(roles) == 1:
+        label = roles[0].label.lower()
+        return f"{'an' if label[0] in 'aeiou' else 'a'} {label}"
+    plural = [f"{r.label.lower()}s" for r in roles]
+    return f"{', '.join(plural[:-1])} and {plural[-1]}"
 
 
 def team_ids_of(user: User) -> list[int]:

@@ -1,9 +1,10 @@
 """The email admin pages: mailboxes (list, add, edit, disable) and the quarantine (mail that was not
 filed, with the reason, to re-process).
 
-Each view parses, calls one selector or action, and renders. Refusals
-(not signed in, not an administrator, a DomainError) follow the workspace's
-conventions: the sign-in page, or the workspace's error page with the status.
+Each view parses, calls one selector or action, and renders. Every page is wrapped in the channels'
+`admin_page` (caseloop/channels/staff_pages.py), so refusals look as on every other staff page: the sign-in
+page for a visitor, the polite "for our staff" 403 for a customer or partner, a 403 for staff who are not
+administrators, and a DomainError from an action or selector shown with its status and message.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,48 +21,29 @@ from caseloop.channels.email.actions import create_mailbox, reprocess_inbound, s
 from caseloop.channels.email.choices import InboundState
 from caseloop.channels.email.forms import MailboxForm
 from caseloop.channels.email.selectors import access_inbound, access_mailbox, inbound_for_admin, mailboxes_for_admin
+from caseloop.channels.staff_pages import StaffRequest, admin_page
 from caseloop.core.errors import DomainError
-from caseloop.identity.choices import Role
-from caseloop.identity.models import User
-from caseloop.identity.selectors import require_role
 
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> User | None:
-    user = request.user
-    return user if isinstance(user, User) and user.is_authenticated else None
-
-
-def _refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return render(request, "web/error.html", {"error": error}, status=error.status)
-
-
 @require_GET
-def quarantine(request: HttpRequest) -> HttpResponseBase:
-    actor = _actor(request)
-    if actor is None:
-        return redirect_to_login(request.get_full_path())
+@admin_page
+def quarantine(request: StaffRequest) -> HttpResponseBase:
+    actor = request.user
     state_param = request.GET.get("state", InboundState.QUARANTINED)
     state = InboundState(state_param) if state_param in InboundState.values else InboundState.QUARANTINED
-    try:
-        rows = inbound_for_admin(actor, state=state)
-    except DomainError as error:
-        return _refusal(request, error)
+    rows = inbound_for_admin(actor, state=state)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "email_channel/quarantine.html",
                   {"page": page, "state": state, "states": InboundState.choices})  # fmt: skip
 
 
 @require_GET
-def inbound_detail(request: HttpRequest, inbound_id: int) -> HttpResponseBase:
-    actor = _actor(request)
-    if actor is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        inbound = access_inbound(actor, inbound_id)
-    except DomainError as error:
-        return _refusal(request, error)
+@admin_page
+def inbound_detail(request: StaffRequest, inbound_id: int) -> HttpResponseBase:
+    actor = request.user
+    inbound = access_inbound(actor, inbound_id)
     if request.GET.get("raw") == "1":
         response = HttpResponse(bytes(inbound.raw), content_type="message/rfc822")
         response["Content-Disposition"] = f'attachment; filename="inbound-{inbound.pk}.eml"'
@@ -73,14 +54,10 @@ def inbound_detail(request: HttpRequest, inbound_id: int) -> HttpResponseBase:
 
 
 @require_POST
-def reprocess(request: HttpRequest, inbound_id: int) -> HttpResponseBase:
-    actor = _actor(request)
-    if actor is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        inbound = reprocess_inbound(actor=actor, inbound_id=inbound_id)
-    except DomainError as error:
-        return _refusal(request, error)
+@admin_page
+def reprocess(request: StaffRequest, inbound_id: int) -> HttpResponseBase:
+    actor = request.user
+    inbound = reprocess_inbound(actor=actor, inbound_id=inbound_id)
     if inbound.state == InboundState.PROCESSED:
         messages.success(request, f"Inbound email {inbound.pk} was filed on case {inbound.case_id}.")
     else:
@@ -90,14 +67,10 @@ def reprocess(request: HttpRequest, inbound_id: int) -> HttpResponseBase:
 
 # --- mailboxes ----------------------------------------------------------------------------
 @require_GET
-def mailboxes(request: HttpRequest) -> HttpResponseBase:
-    actor = _actor(request)
-    if actor is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        rows = mailboxes_for_admin(actor)
-    except DomainError as error:
-        return _refusal(request, error)
+@admin_page
+def mailboxes(request: StaffRequest) -> HttpResponseBase:
+    actor = request.user
+    rows = mailboxes_for_admin(actor)
     return render(request, "email_channel/mailboxes.html", {"mailboxes": rows})
 
 
@@ -109,7 +82,7 @@ def _form_fields(form: MailboxForm) -> dict[str, Any]:
     return {name: data[name] for name in names}
 
 
-def _form_page(request: HttpRequest, form: MailboxForm, error: DomainError | None, status: int) -> HttpResponse:
+def _form_page(request: StaffRequest, form: MailboxForm, error: DomainError | None, status: int) -> HttpResponse:
     if error is not None and error.field in form.fields:
         form.add_error(error.field, error.message)  # shown beside its field
         error = None
@@ -117,14 +90,9 @@ def _form_page(request: HttpRequest, form: MailboxForm, error: DomainError | Non
                                                                 "error": error}, status=status)  # fmt: skip
 
 
-def mailbox_add(request: HttpRequest) -> HttpResponseBase:
-    actor = _actor(request)
-    if actor is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        require_role(actor, Role.ADMIN)  # the form itself is for administrators only
-    except DomainError as refused:
-        return _refusal(request, refused)
+@admin_page
+def mailbox_add(request: StaffRequest) -> HttpResponseBase:
+    actor = request.user
     form = MailboxForm(request.POST or None)
     error: DomainError | None = None
     if request.method == "POST" and form.is_valid():
@@ -140,14 +108,10 @@ def mailbox_add(request: HttpRequest) -> HttpResponseBase:
     return _form_page(request, form, error, status)
 
 
-def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponseBase:
-    actor = _actor(request)
-    if actor is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        mailbox = access_mailbox(actor, mailbox_id)
-    except DomainError as refused:
-        return _refusal(request, refused)
+@admin_page
+def mailbox_edit(request: StaffRequest, mailbox_id: int) -> HttpResponseBase:
+    actor = request.user
+    mailbox = access_mailbox(actor, mailbox_id)
     form = MailboxForm(request.POST or None, mailbox=mailbox)
     error: DomainError | None = None
     if request.method == "POST" and form.is_valid():
@@ -165,16 +129,12 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponseBase:
 
 
 @require_POST
-def mailbox_active(request: HttpRequest, mailbox_id: int) -> HttpResponseBase:
+@admin_page
+def mailbox_active(request: StaffRequest, mailbox_id: int) -> HttpResponseBase:
     """Disable a mailbox (`active=0`) or enable it again (`active=1`)."""
-    actor = _actor(request)
-    if actor is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        mailbox = set_mailbox_active(actor=actor, mailbox=access_mailbox(actor, mailbox_id),
-                                     active=request.POST.get("active") == "1")  # fmt: skip
-    except DomainError as error:
-        return _refusal(request, error)
+    actor = request.user
+    mailbox = set_mailbox_active(actor=actor, mailbox=access_mailbox(actor, mailbox_id),
+                                 active=request.POST.get("active") == "1")  # fmt: skip
     what = "enabled: it receives mail again" if mailbox.active else "disabled: it receives no more mail"
     messages.success(request, f"{mailbox.address} is {what}.")
     return redirect("email_channel:mailboxes")
