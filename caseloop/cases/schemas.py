@@ -16,6 +16,7 @@ from ninja import Field, Schema
 from pydantic import PrivateAttr, model_validator
 
 from caseloop.cases.choices import CaseSort, CaseStatus, Channel, CustomFieldType, Direction, Priority
+from caseloop.cases.search import MAX_QUERY_LENGTH
 from caseloop.core.pagination import PageQuery
 from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.identity.schemas import Ref
@@ -225,7 +226,10 @@ class MessageIn(InSchema):
 
 # --- search ---------------------------------------------------------------------------------
 class SearchQuery(Schema):
-    q: Text = Field(min_length=1, max_length=200)
+    # No length bounds here: an empty, wordless or over-long query is the domain's `400 bad_query`
+    # (search._terms), not a validation error. It measures the length first, so an absurdly long one is
+    # refused before anything tokenises it or asks the database.
+    q: Text = Field(description=f"up to {MAX_QUERY_LENGTH} characters; `word*` matches a prefix")
     limit: int = Field(20, ge=1, le=50)
 
 
