@@ -7,6 +7,10 @@ happening on the timeline and the audit log in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
+import zoneinfo
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -118,9 +122,64 @@ def _record_update(actor: User | None, object_type: str, object_id: int, subject
 # --- contacts --------------------------------------------------------------------
 CONTACT_FIELDS = ("name", "organization", "tier", "language", "time_zone", "notes")
 
+# A BCP 47 language tag as a contact's language is written: a language (two or three letters), then
+# optionally a script (four letters) and a region (two letters or three digits): en, es-419, pt-BR, zh-Hant-TW.
+# Extensions and private-use tags do not fit the column's ten characters and mean nothing to a support team.
+_LANGUAGE_TAG = re.compile(r"(?P<language>[a-z]{2,3})(?:-(?P<script>[a-z]{4}))?(?:-(?P<region>[a-z]{2}|[0-9]{3}))?",
+                           re.IGNORECASE | re.ASCII)  # fmt: skip
 
-def _add_identities(contact: Contact, identities: Sequence[IdentityInput]) -> list[ContactIdentity]:
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # the IANA names of the installed time zone database; zoneinfo alone would also open "posix/…", "right/…"
+    # and the host's own "localtime", which name no place
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def check_time_zone(name: str) -> str:
+    """An IANA time zone name (Europe/Berlin, America/Los_Angeles, UTC), or a refusal naming `time_zone`."""
+    if name not in _time_zones():
+        raise Invalid(f"{name!r} is not a time zone (an IANA name such as Europe/Berlin or UTC).", field="time_zone")
+    return name
+
+
+def check_language(tag: str) -> str:
+    """A language tag in its usual casing (en, pt-BR, zh-Hant-TW), or a refusal naming `language`."""
+    match = _LANGUAGE_TAG.fullmatch(tag.strip())
+    if match is None:
+        raise Invalid(f"{tag!r} is not a language tag (en, es, pt-BR, zh-Hant …).", field="language")
+    language, script, region = match["language"].lower(), match["script"], match["region"]
+    return "-".join([language, *([script.title()] if script else []), *([region.upper()] if region else [])])
+
+
+def _check_primaries(identities: Sequence[IdentityInput]) -> None:
+    twice = sorted(kind for kind, count in Counter(i.kind for i in identities if i.is_primary).items() if count > 1)
+    if twice:
+        raise CustomerError(CustomerErrorCode.IDENTITY_INVALID,
+                            f"Only one identity of a kind can be primary; more than one {', '.join(twice)} is.",
+                            field="identities")  # fmt: skip
+
+
+def _make_primary(contact: Contact, kind: IdentityKind, value: str) -> bool:
+    """Make the contact's identity `value` its primary one of `kind`, the previous primary no longer; changed?"""
+    demoted = ContactIdentity.objects.filter(contact=contact, kind=kind, is_primary=True).exclude(value=value)
+    changed = demoted.update(is_primary=False)
+    changed += ContactIdentity.objects.filter(contact=contact, kind=kind, value=value, is_primary=False).update(
+        is_primary=True)  # fmt: skip
+    return changed > 0
+
+
+def _add_identities(
+    contact: Contact, identities: Sequence[IdentityInput], *, new_contact: bool = False
+) -> tuple[list[ContactIdentity], list[ContactIdentity]]:
+    """Add the identities the contact lacks; (those added, those it had and that became primary).
+
+    A contact has at most one primary identity of each kind: a new primary one demotes the one before
+    (as a help desk's "make primary" does), and two primaries of a kind in one request are refused.
+    """
+    _check_primaries(identities)
     added = []
+    promoted = []
     for item in identities:
         value = normalise_identity(item.kind, item.value)
         # prepared statements (core.fastdb): every email from a new address creates a contact
@@ -133,14 +192,18 @@ def _add_identities(contact: Contact, identities: Sequence[IdentityInput]) -> li
                 status=409, field="identities",
             )  # fmt: skip
         if owner == contact.pk:
+            if item.is_primary and _make_primary(contact, item.kind, value):
+                promoted.append(ContactIdentity.objects.get(contact=contact, kind=item.kind, value=value))
             continue
+        if item.is_primary and not new_contact:
+            ContactIdentity.objects.filter(contact=contact, kind=item.kind, is_primary=True).update(is_primary=False)
         try:
             with transaction.atomic():
                 added.append(insert(ContactIdentity(
                     contact=contact, kind=item.kind, value=value, is_primary=item.is_primary)))  # fmt: skip
         except IntegrityError as exc:  # a concurrent writer took it between check and insert
             raise CustomerError(CustomerErrorCode.IDENTITY_TAKEN, f"{value} is already taken.", status=409) from exc
-    return added
+    return added, promoted
 
 
 @transaction.atomic
@@ -159,10 +222,10 @@ def create_contact(
     if not name.strip():
         raise Invalid("A contact needs a name.", field="name")
     contact = insert(Contact(
-        name=name.strip(), organization=organization, tier=tier, language=language,
-        time_zone=time_zone, notes=notes,
+        name=name.strip(), organization=organization, tier=tier, language=check_language(language),
+        time_zone=check_time_zone(time_zone), notes=notes,
     ))  # fmt: skip
-    added = _add_identities(contact, identities)
+    added, _ = _add_identities(contact, identities, new_contact=True)
     record_event(kind="contact.created", subjects=[(S.CONTACT, contact.pk), (S.ORGANIZATION, contact.organization_id)],
                  actor=actor, summary=f"Contact {contact.name} created")  # fmt: skip
     # a new contact has exactly the identities just added: no need to read them back
@@ -178,6 +241,11 @@ def update_contact(*, actor: User | None, contact: Contact, changes: Mapping[str
     _refuse_merged(contact)
     if "name" in changes and not str(changes["name"]).strip():
         raise Invalid("A contact needs a name.", field="name")
+    changes = dict(changes)
+    if "language" in changes:
+        changes["language"] = check_language(str(changes["language"]))
+    if "time_zone" in changes:
+        changes["time_zone"] = check_time_zone(str(changes["time_zone"]))
     changed = _apply_changes(contact, changes, CONTACT_FIELDS)
     if changed:
         contact.save(update_fields=[*changed, "updated_at"])
@@ -191,13 +259,21 @@ def update_contact(*, actor: User | None, contact: Contact, changes: Mapping[str
 def add_identity(*, actor: User | None, contact: Contact, identity: IdentityInput) -> ContactIdentity | None:
     require_staff(actor)
     _refuse_merged(contact)
-    added = _add_identities(contact, [identity])
+    if identity.is_primary:  # one primary of a kind: two requests making one each must not both keep theirs
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    added, promoted = _add_identities(contact, [identity])
     if added:
         record_event(kind="contact.identity_added", subjects=[(S.CONTACT, contact.pk)], actor=actor,
                      summary=f"Added {added[0].kind} {added[0].value}")  # fmt: skip
         record_audit(action="contact.add_identity", object_type="contact", object_id=contact.pk, actor=actor,
-                     after={"identity": f"{added[0].kind}:{added[0].value}"})  # fmt: skip
+                     after={"identity": f"{added[0].kind}:{added[0].value}",
+                            "is_primary": added[0].is_primary})  # fmt: skip
         return added[0]
+    if promoted:
+        record_event(kind="contact.identity_made_primary", subjects=[(S.CONTACT, contact.pk)], actor=actor,
+                     summary=f"Made {promoted[0].kind} {promoted[0].value} primary")  # fmt: skip
+        record_audit(action="contact.make_identity_primary", object_type="contact", object_id=contact.pk,
+                     actor=actor, after={"identity": f"{promoted[0].kind}:{promoted[0].value}"})  # fmt: skip
     return None
 
 
@@ -225,6 +301,9 @@ def merge_contacts(*, actor: User | None, source: Contact, target: Contact) -> C
     source, target = locked[source.pk], locked[target.pk]
     _refuse_merged(source)
     _refuse_merged(target)
+    # the survivor keeps its primary identity of each kind; the source's of those kinds move as secondary
+    kept = ContactIdentity.objects.filter(contact=target, is_primary=True).values("kind")
+    ContactIdentity.objects.filter(contact=source, is_primary=True, kind__in=kept).update(is_primary=False)
     moved: dict[str, int] = {}
     for relation in Contact._meta.related_objects:
         if not relation.one_to_many:  # only foreign keys pointing here move
