@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,7 +18,7 @@ from caseloop.cases.models import Case, Message, MessageAttachment
 from caseloop.cases.selectors import access_case, access_macro, macros_for, messages_visible_to, present_on_case
 from caseloop.channels.email.selectors import delivery_states, display_texts
 from caseloop.core.errors import DomainError, Invalid
-from caseloop.identity.models import Team
+from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import staff_members, teams
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.selectors import timeline_page
@@ -133,37 +135,84 @@ def _team(raw: str) -> Team | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    """What a post to the Details panel changes: a new status, and `update_case`'s arguments."""
+
+    status: CaseStatus | None
+    fields: dict[str, Any]
+
+
+def _assignee(raw: str) -> User | None:
+    if not raw:
+        return None
+    found = next((u for u in staff_members() if str(u.pk) == raw), None)
+    if found is None:
+        raise Invalid("That person cannot be assigned cases.", field="assignee")
+    return found
+
+
+_FIELDS = ("status", "priority", "assignee", "team", "remove_tag")
+
+
+def _edit(data: QueryDict, case: Case) -> _Edit:
+    """Each posted field whose value differs from the case's, every value checked first.
+
+    A posted value equal to the case's is no change: a post may carry more fields than the one
+    that was changed (a whole form of them), and an unchanged one must neither mask the change
+    nor count as one (on a closed case, it would be refused).
+    """
+    add_tags = (data.get("add_tag") or "").replace(",", " ").split()
+    if not add_tags and not any(name in data for name in _FIELDS):
+        raise Invalid("Nothing to change.")
+    status: CaseStatus | None = None
+    fields: dict[str, Any] = {}
+    if (raw := data.get("status")) is not None:
+        if raw not in CaseStatus.values:
+            raise Invalid("Unknown status.", field="status")
+        if raw != case.status:
+            status = CaseStatus(raw)
+    if (raw := data.get("priority")) is not None:
+        if raw not in Priority.values:
+            raise Invalid("Unknown priority.", field="priority")
+        if raw != case.priority:
+            fields["priority"] = Priority(raw)
+    if (raw := data.get("assignee")) is not None:
+        assignee = _assignee(raw)
+        if (assignee.pk if assignee else None) != case.assignee_id:
+            fields["assignee"] = assignee
+    if (raw := data.get("team")) is not None:
+        team = _team(raw)
+        if (team.pk if team else None) != case.team_id:
+            fields["team"] = team
+    if add_tags:
+        fields["add_tags"] = add_tags
+    if (raw := data.get("remove_tag")) is not None:
+        fields["remove_tags"] = [raw]
+    return _Edit(status=status, fields=fields)
+
+
 @require_POST
 @staff_view
 def edit_case(request: StaffRequest, case_id: int) -> HttpResponse:
-    """One field changed in place: status, priority, assignee, team, or a tag added/removed."""
+    """The Details panel's in-place edits: status, priority, assignee, team, a tag added or removed.
+
+    The panel posts one field at a time; a post with several applies each that differs from the
+    case, all or nothing: the other fields in one `update_case`, then the status (after them, so
+    that closing comes last).
+    """
     case = access_case(request.user, case_id)
-    data = request.POST
     actor = request.user
     error: DomainError | None = None
+    changed = False
     try:
-        if "status" in data:
-            if data["status"] not in CaseStatus.values:
-                raise Invalid("Unknown status.", field="status")
-            change_status(actor=actor, case=case, status=CaseStatus(data["status"]))
-        elif "priority" in data:
-            if data["priority"] not in Priority.values:
-                raise Invalid("Unknown priority.", field="priority")
-            update_case(actor=actor, case=case, priority=Priority(data["priority"]))
-        elif "assignee" in data:
-            raw = data["assignee"]
-            assignee = None if not raw else next((u for u in staff_members() if str(u.pk) == raw), None)
-            if raw and assignee is None:
-                raise Invalid("That person cannot be assigned cases.", field="assignee")
-            update_case(actor=actor, case=case, assignee=assignee)
-        elif "team" in data:
-            update_case(actor=actor, case=case, team=_team(data["team"]))
-        elif data.get("add_tag", "").strip():
-            update_case(actor=actor, case=case, add_tags=data["add_tag"].replace(",", " ").split())
-        elif "remove_tag" in data:
-            update_case(actor=actor, case=case, remove_tags=[data["remove_tag"]])
-        else:
-            raise Invalid("Nothing to change.")
+        edit = _edit(request.POST, case)
+        with transaction.atomic():
+            if edit.fields:
+                update_case(actor=actor, case=case, **edit.fields)
+            if edit.status is not None:
+                change_status(actor=actor, case=case, status=edit.status)
+        changed = bool(edit.fields) or edit.status is not None
     except DomainError as exc:
         error = exc
     case = access_case(actor, case_id)
@@ -173,7 +222,7 @@ def edit_case(request: StaffRequest, case_id: int) -> HttpResponse:
         return redirect("web:case", case_id=case.pk)
     response = render(request, "web/partials/case_props.html", _props_context(case, error=error),
                       status=error.status if error else 200)  # fmt: skip
-    return trigger(response, "case-changed") if error is None else response
+    return trigger(response, "case-changed") if changed else response
 
 
 @require_GET

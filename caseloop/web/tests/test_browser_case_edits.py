@@ -1,0 +1,62 @@
+"""The case page's Details panel in a real browser: each select saves its own field.
+
+Uses test_browser.py's fixtures (a module-wide Chromium, a page that fails on console errors,
+the scenario in a transactional database).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+from caseloop.cases.models import Case
+from caseloop.web.tests.scenario import Scenario
+from caseloop.web.tests.test_browser import CHROMIUM, browser, page, scenario, shot, sign_in  # noqa: F401 - fixtures
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
+]
+
+
+def choose(tab: Any, label: str, option: dict[str, str]) -> dict[str, list[str]]:
+    """Pick `option` in the Details select `label`; the fields the panel posted for it."""
+    with tab.expect_response(re.compile(r"/cases/\d+/edit/$")) as answer:
+        tab.get_by_label(label, exact=True).select_option(**option)
+    response = answer.value
+    assert response.status == 200, response.text()
+    posted = parse_qs(response.request.post_data or "", keep_blank_values=True)
+    posted.pop("csrfmiddlewaretoken", None)
+    return posted
+
+
+def test_priority_assignee_and_team_change_in_place(page: Any, scenario: Scenario) -> None:  # noqa: F811 - fixtures
+    from playwright.sync_api import expect
+
+    case = scenario.case
+    sign_in(page)
+    page.goto(f"/cases/{case.pk}/")
+    page.wait_for_load_state("load")
+
+    assert choose(page, "Priority", {"value": "urgent"}) == {"priority": ["urgent"]}
+    expect(page.get_by_label("Priority", exact=True)).to_have_value("urgent")
+    assert Case.objects.get(pk=case.pk).priority == "urgent"
+
+    assert choose(page, "Assignee", {"label": "Eli Brooks"}) == {"assignee": [str(scenario.colleague.pk)]}
+    expect(page.get_by_label("Assignee", exact=True)).to_have_value(str(scenario.colleague.pk))
+    assert Case.objects.get(pk=case.pk).assignee_id == scenario.colleague.pk
+
+    assert choose(page, "Team", {"label": "No team"}) == {"team": [""]}
+    expect(page.get_by_label("Team", exact=True)).to_have_value("")
+    assert Case.objects.get(pk=case.pk).team_id is None
+
+    # the status still changes, and nothing else moved with it
+    assert choose(page, "Status", {"value": "pending"}) == {"status": ["pending"]}
+    expect(page.locator("#case-timeline")).to_contain_text("open → pending")
+    shot(page, "case-details-changed")
+    after = Case.objects.get(pk=case.pk)
+    assert (after.status, after.priority, after.assignee_id, after.team_id) == (
+        "pending", "urgent", scenario.colleague.pk, None)  # fmt: skip
