@@ -61,7 +61,7 @@ def reprocess(request: StaffRequest, inbound_id: int) -> HttpResponseBase:
     if inbound.state == InboundState.PROCESSED:
         messages.success(request, f"Inbound email {inbound.pk} was filed on case {inbound.case_id}.")
     else:
-        messages.warning(request, f"Inbound email {inbound.pk} is {inbound.state} again: {inbound.reason}")
+        messages.error(request, f"Inbound email {inbound.pk} is {inbound.state} again: {inbound.reason}")
     return redirect("email_channel:inbound", inbound_id=inbound.pk)
 
 

@@ -179,8 +179,7 @@ def test_bulk_status_reports_each_refusal_and_changes_the_rest(staff: Client, s:
     assert response.redirect_chain[-1][0] == "/inbox/?view=open"
     text = response.content.decode()
     assert "1 case set to pending (waiting on customer)." in text
-    assert f"{s.case.number}: {s.case.number} is closed and cannot change." in text
-    assert "case 424242 was not found" in text
+    assert f"Not changed: {s.case.number} is closed and cannot change. Case 424242 was not found." in text
     assert Case.objects.get(pk=new_one.pk).status == CaseStatus.PENDING
     assert Case.objects.get(pk=s.case.pk).status == CaseStatus.CLOSED
 

@@ -35,6 +35,10 @@ from caseloop.web.access import StaffRequest, staff_view
 from caseloop.web.forms import BulkForm, SaveViewForm
 from caseloop.web.htmx import render_page
 
+# at most this many cases in one bulk change (a page shows 25; the summary must stay readable)
+MAX_BULK_CASES = 100
+# a summary names this many refusals, then says how many more there were
+NAMED_REFUSALS = 5
 FILTER_KEYS = ("status", "priority", "channel", "team", "assignee", "tag", "min_age_hours")
 # counted for the sidebar; more saved views than this are listed without a count
 MAX_COUNTED_SAVED_VIEWS = 12
@@ -262,10 +266,15 @@ def bulk(request: StaffRequest) -> HttpResponse:
     """Apply one change to many cases: one action call per case, one summary.
 
     Each case is changed in its own transaction, so one refusal (a closed case,
-    an illegal move) leaves the others done; the summary names each refusal.
+    an illegal move) leaves the others done; the summary names the first few
+    refusals and counts the rest. "Not done." when no case changed, "Partly
+    done." when some did.
     """
-    form = BulkForm(request.POST)
     fallback = reverse("web:inbox")
+    if len(request.POST.getlist("cases")) > MAX_BULK_CASES:
+        messages.error(request, f"Select at most {MAX_BULK_CASES} cases for one change.")
+        return _back(request, fallback)
+    form = BulkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Select at least one case and a change to make.")
         return _back(request, fallback)
@@ -274,25 +283,44 @@ def bulk(request: StaffRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return _back(request, fallback)
-    wanted = form.cleaned_data["cases"]
+    wanted = list(dict.fromkeys(form.cleaned_data["cases"]))  # a case ticked twice is changed once
     found = {c.pk: c for c in cases_visible_to(request.user).filter(pk__in=wanted)}
     done: list[str] = []
     refused: list[str] = []
     for case_id in wanted:
         case = found.get(case_id)
         if case is None:
-            refused.append(f"case {case_id} was not found")
+            refused.append(f"Case {case_id} was not found.")
             continue
         try:
             apply(case)
         except DomainError as error:
-            refused.append(f"{case.number}: {error.message}")
+            refused.append(_naming(case, error.message))
         else:
             done.append(case.number)
-    noun = "case" if len(done) == 1 else "cases"
-    summary = f"{len(done)} {noun} {described}." if done else "No case was changed."
-    if refused:
-        messages.warning(request, f"{summary} Not changed — {'; '.join(refused)}")
+    if not refused:
+        messages.success(request, _changed(len(done), described))
+    elif not done:
+        messages.error(request, f"No case was changed. {_refusals(refused)}")
     else:
-        messages.success(request, summary)
+        messages.warning(request, f"{_changed(len(done), described)} Not changed: {_refusals(refused)}")
     return _back(request, fallback)
+
+
+def _changed(count: int, described: str) -> str:
+    return f"{count} {'case' if count == 1 else 'cases'} {described}."
+
+
+def _naming(case: Case, message: str) -> str:
+    """The refusal as one sentence that names the case once (most messages name it already)."""
+    text = message.strip()
+    if not text.endswith((".", "!", "?")):
+        text += "."
+    return text if case.number in text else f"{case.number}: {text}"
+
+
+def _refusals(refused: list[str]) -> str:
+    """The first few refusals, then how many more: a bulk change of 100 cases stays one readable line."""
+    named = " ".join(refused[:NAMED_REFUSALS])
+    more = len(refused) - NAMED_REFUSALS
+    return f"{named} Also not changed: {more} more {'case' if more == 1 else 'cases'}." if more > 0 else named

@@ -80,3 +80,13 @@ def test_a_refused_role_reads_as_a_sentence(agent: User, roles: tuple[Role, ...]
     with pytest.raises(PermissionDenied) as refused:
         require_role(customer, *roles)
     assert refused.value.message == message
+
+
+def test_a_reprocess_that_quarantines_again_says_not_done(client: Client, admin_user: User) -> None:
+    from caseloop.channels.email.tests.test_views import quarantined
+
+    inbound = quarantined()  # still no sender: it goes back to the quarantine
+    client.force_login(admin_user)
+    page = client.post(f"/admin/email/{inbound.pk}/reprocess/", follow=True).content.decode()
+    assert f"<strong>Not done.</strong> Inbound email {inbound.pk} is quarantined again" in page
+    assert "Partly done." not in page
