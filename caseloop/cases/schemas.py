@@ -13,7 +13,8 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import PrivateAttr, model_validator
+from pydantic import PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from caseloop.cases.choices import CaseSort, CaseStatus, Channel, CustomFieldType, Direction, Priority
 from caseloop.cases.search import MAX_QUERY_LENGTH
@@ -142,8 +143,29 @@ class CasePatch(InSchema):
     partner: Id | None = None
     custom_fields: dict[Text, Any] | None = Field(None, max_length=100, description="merged in; null values remove")
     tags: list[Text] | None = Field(None, max_length=30, description="the whole set, replacing the current one")
-    add_tags: list[Text] | None = Field(None, max_length=30)
-    remove_tags: list[Text] | None = Field(None, max_length=30)
+    add_tags: list[Text] | None = Field(None, max_length=30, description="not with `tags`")
+    remove_tags: list[Text] | None = Field(None, max_length=30, description="not with `tags`, nor a tag added")
+
+    # Fields are validated in the order declared, so `tags` (and `add_tags`) are in `info.data` here; a
+    # field that failed its own checks is missing from it, and is not blamed twice.
+    @field_validator("add_tags", "remove_tags")
+    @classmethod
+    def _one_way_to_change_tags(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return value
+        if info.data.get("tags") is not None and (info.field_name == "add_tags" or "add_tags" in info.data):
+            raise PydanticCustomError("conflicting_tags", "send tags (the whole set) or add_tags/remove_tags, not both")
+        if info.field_name == "remove_tags":
+            both = _tag_names(info.data.get("add_tags") or []) & _tag_names(value)
+            if both:
+                raise PydanticCustomError("conflicting_tags", "{tags} cannot be both added and removed",
+                                          {"tags": ", ".join(sorted(both))})  # fmt: skip
+        return value
+
+
+def _tag_names(values: list[str]) -> set[str]:
+    # as actions._normalise_tags reads them; an empty one is its bad_tag, not a contradiction
+    return {name for name in (v.strip().lower() for v in values) if name}
 
 
 class CaseQuery(PageQuery):
