@@ -25,8 +25,11 @@ from caseloop.promises.schemas import (
     NoticesReadIn,
     PromiseIn,
     PromiseOut,
+    PromisePageOut,
     PromiseQuery,
+    PromiseView,
     ReleaseIn,
+    ToldPromiseOut,
 )
 
 router = Router(tags=["promises"])
@@ -54,17 +57,32 @@ def _owner(payload: PromiseIn) -> actions.Owner:
     return actions.Owner(user=user, team=team, partner=partner)
 
 
-@router.get("/promises", response=PageOut[PromiseOut], description="Promises newest first (or yours, soonest due).")
-def list_promises(request: HttpRequest, params: Query[PromiseQuery]) -> Page[Promise]:
+def _as_seen_by(actor: User, promise: Promise) -> Promise | ToldPromiseOut:
+    """Staff read a promise whole; a customer or a partner only as the customer was told it."""
+    return promise if actor.is_staff_member else ToldPromiseOut.model_validate(selectors.as_told(promise))
+
+
+OUTSIDE = (
+    " Staff read each promise whole (PromiseOut); a customer or a partner reads only the promises the customer "
+    "was told of, as told (ToldPromiseOut): a customer those made to them, a partner those on its attributed cases."
+)
+
+
+@router.get("/promises", response=PromisePageOut,
+            description="Promises newest first (or yours, soonest due: staff)." + OUTSIDE)  # fmt: skip
+def list_promises(request: HttpRequest, params: Query[PromiseQuery]) -> Page[Promise | ToldPromiseOut]:
     actor = actor_of(request)
     if params.mine:
         return Page(items=list(selectors.promises_owed_by(actor)[: params.limit]), next_cursor=None)
-    qs = selectors.promises_visible_to(actor).select_related("owner_user", "owner_team", "owner_partner")
+    staff = actor.is_staff_member
+    qs = selectors.promises_visible_to(actor)
+    qs = qs.select_related("owner_user", "owner_team", "owner_partner") if staff else qs.only(*selectors.TOLD_FIELDS)
     if params.case is not None:
         qs = qs.filter(case_id=case_by_ref(actor, params.case).pk)
     if params.state is not None:
-        qs = qs.filter(state=params.state)
-    return page_of(qs, cursor=params.cursor, limit=params.limit)
+        qs = qs.filter(state=params.state) if staff else qs.filter(selectors.standing_filter(params.state))
+    page = page_of(qs, cursor=params.cursor, limit=params.limit)
+    return Page(items=[_as_seen_by(actor, p) for p in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/promises", response={201: PromiseOut}, description="Record a promise made to the case's customer.")
@@ -93,9 +111,10 @@ def kept_rate(request: HttpRequest, params: Query[KeptRateQuery]) -> list[dict[s
     return [{"key": r.key, "label": r.label, "kept": r.kept, "broken": r.broken, "rate": r.rate} for r in rows]
 
 
-@router.get("/promises/{promise_id}", response=PromiseOut)
-def get_promise(request: HttpRequest, promise_id: int) -> Promise:
-    return selectors.access_promise(actor_of(request), promise_id)
+@router.get("/promises/{promise_id}", response=PromiseView, description="One promise." + OUTSIDE)
+def get_promise(request: HttpRequest, promise_id: int) -> Promise | ToldPromiseOut:
+    actor = actor_of(request)
+    return _as_seen_by(actor, selectors.access_promise(actor, promise_id))
 
 
 @router.post("/promises/{promise_id}/kept", response=PromiseOut, description="Mark kept by hand (before it is due).")

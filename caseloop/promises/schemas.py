@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import Discriminator, Tag
 
-from caseloop.core.pagination import PageQuery
+from caseloop.core.pagination import PageOut, PageQuery
 from caseloop.core.schemas import Id, InSchema, OutSchema, Text
 from caseloop.identity.schemas import Ref
 from caseloop.promises.choices import NoticeKind, PromiseKind, PromiseState
@@ -46,6 +47,35 @@ class PromiseOut(OutSchema):
         return {"id": obj.owner_partner.pk, "name": obj.owner_partner.name} if obj.owner_partner_id else None
 
 
+# Chosen, not filtered (ADR 0052): a field added to PromiseOut later stays staff's until it is added here.
+class ToldPromiseOut(OutSchema):
+    """A promise as a customer or a partner reads it: what the customer was told, in their words, with no
+    owner, internal state, source or release reason."""
+
+    id: int
+    case_id: int
+    kind: PromiseKind
+    what: str = Field(description="the kind in the customer's words, e.g. 'We call you back'")
+    description: str = Field(description="what was promised, as the customer was told")
+    window_start: dt.datetime | None
+    due_at: dt.datetime
+    standing: Literal["open", "kept", "broken", "released"] = Field(
+        description="open (at risk included: that is our worry, not the customer's), kept, broken or released"
+    )
+    settled_at: dt.datetime | None = Field(description="when it was kept, broken or released")
+
+
+# Staff read a promise whole; a customer or a partner as told (the same routes, one schema or the other by who asks).
+PromiseView = Annotated[
+    Annotated[PromiseOut, Tag("staff")] | Annotated[ToldPromiseOut, Tag("told")],
+    Discriminator(lambda value: "told" if isinstance(value, ToldPromiseOut) else "staff"),
+]
+
+
+class PromisePageOut(PageOut[PromiseView]):
+    """A page of promises: each a PromiseOut for staff, a ToldPromiseOut for a customer or a partner."""
+
+
 class PromiseIn(InSchema):
     case: str = Field(description="the case id or number (CL-10234)")
     kind: PromiseKind
@@ -59,7 +89,11 @@ class PromiseIn(InSchema):
 
 class PromiseQuery(PageQuery):
     case: str | None = Field(None, description="only this case's promises (id or number)")
-    state: PromiseState | None = None
+    state: PromiseState | None = Field(
+        None,
+        description="for a customer or a partner, the standing they read: open includes at risk, and at_risk "
+        "(staff's own worry) matches nothing",
+    )
     mine: bool = Field(False, description="only promises you or your teams keep, still live, soonest first")
 
 

@@ -24,7 +24,9 @@ from caseloop.promises.models import Notice, Promise
 
 
 def promises_visible_to(actor: User) -> QuerySet[Promise]:
-    """Staff see every promise; a partner the promises its organization keeps; a customer those made to them."""
+    """Staff see every promise. Outside the company only promises the customer was told of (`_told`): a
+    customer those made to them, a partner those on the cases attributed to its organization. They read
+    them as told (`as_told`), never the owner, the internal state or a release's reason."""
     qs: QuerySet[Promise] = Promise.objects.all()
     if actor.is_staff_member:
         return qs
@@ -35,8 +37,8 @@ def promises_visible_to(actor: User) -> QuerySet[Promise]:
         organization = contact.organization
         if organization is None or organization.kind != OrganizationKind.PARTNER:
             return qs.none()
-        return qs.filter(owner_partner_id=organization.pk)
-    return qs.filter(contact_id__in=contact_ids_for_history(contact))
+        return qs.filter(_told(), case__partner_id=organization.pk)
+    return qs.filter(_told(), contact_id__in=contact_ids_for_history(contact))
 
 
 def access_promise(actor: User, promise_id: int) -> Promise:
@@ -64,11 +66,15 @@ def promises_of_case(actor: User, case: Case) -> list[Promise]:
 
 @dataclass(frozen=True, slots=True)
 class ToldPromise:
-    """A promise as its customer sees it in the portal: customer wording, no owner, no internal state.
+    """A promise as its customer sees it (the portal, the API outside the company): customer wording, no
+    owner, no internal state.
 
     `standing` is open (at risk included: that is our worry, not theirs), kept, broken or released.
     """
 
+    id: int
+    case_id: int
+    kind: str
     what: str
     description: str
     window_start: dt.datetime | None
@@ -83,26 +89,46 @@ def promises_told_to(actor: User, case: Case) -> list[ToldPromise]:
     their own (a colleague's, on a case their organization shares, stay theirs)."""
     if actor.role != Role.CUSTOMER:
         return []
-    rows = (
-        promises_visible_to(actor)
-        .filter(case_id=case.pk, kind__in=list(CUSTOMER_WORDING))
-        .exclude(_untold())
-        .order_by("-id")
-        .only("kind", "description", "window_start", "due_at", "state", "kept_at", "broken_at", "released_at")[:50]
-    )
-    told = [
-        ToldPromise(
-            what=CUSTOMER_WORDING[p.kind],
-            description=p.description,
-            window_start=p.window_start,
-            due_at=p.due_at,
-            standing=PromiseState.OPEN if p.is_live else p.state,
-            settled_at=p.kept_at or p.broken_at or p.released_at,
-        )
-        for p in rows
-    ]
+    rows = promises_visible_to(actor).filter(case_id=case.pk).order_by("-id").only(*TOLD_FIELDS)[:50]
+    told = [as_told(p) for p in rows]
     live = sorted((t for t in told if t.standing == PromiseState.OPEN), key=lambda t: t.due_at)
     return live + [t for t in told if t.standing != PromiseState.OPEN]
+
+
+# what `as_told` reads of a promise
+TOLD_FIELDS = ("case_id", "kind", "description", "window_start", "due_at", "state", "kept_at", "broken_at",
+               "released_at")  # fmt: skip
+
+
+def as_told(promise: Promise) -> ToldPromise:
+    """A promise (one the customer was told of: `promises_visible_to` outside the company) in their words."""
+    return ToldPromise(
+        id=promise.pk,
+        case_id=promise.case_id,
+        kind=promise.kind,
+        what=CUSTOMER_WORDING[promise.kind],
+        description=promise.description,
+        window_start=promise.window_start,
+        due_at=promise.due_at,
+        standing=PromiseState.OPEN if promise.is_live else promise.state,
+        settled_at=promise.kept_at or promise.broken_at or promise.released_at,
+    )
+
+
+def standing_filter(standing: str) -> Q:
+    """Promises whose standing, as a customer reads it, is this: `open` includes at risk (our worry, not theirs);
+    `at_risk` is no standing of theirs and matches nothing, so filtering tells nothing of our internal state."""
+    if standing == PromiseState.AT_RISK:
+        return Q(pk__in=[])
+    if standing == PromiseState.OPEN:
+        return Q(state__in=list(LIVE_STATES))
+    return Q(state=standing)
+
+
+def _told() -> Q:
+    """Promises the customer was told of: a kind with customer wording (`other` has none: its free text may be
+    a note to the team), not made by a source the customer never hears of (UNTOLD_SOURCES)."""
+    return Q(kind__in=list(CUSTOMER_WORDING)) & ~_untold()
 
 
 def _untold() -> Q:
