@@ -7,9 +7,10 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from caseloop.cases.models import Case
+from caseloop.cases.search import MAX_QUERY_LENGTH
 from caseloop.cases.search import search as search_cases
 from caseloop.cases.selectors import cases_visible_to, parse_case_number
-from caseloop.core.errors import DomainError
+from caseloop.core.errors import DomainError, Invalid
 from caseloop.customers.selectors import find_assets, find_contacts
 from caseloop.web.access import StaffRequest, staff_view
 from caseloop.web.htmx import render_page
@@ -21,6 +22,14 @@ def search(request: StaffRequest) -> HttpResponseBase:
     query = request.GET.get("q", "").strip()
     actor = request.user
     context: dict[str, object] = {"q": query, "hits": [], "contacts": [], "assets": [], "error": None}
+    if len(query) > MAX_QUERY_LENGTH:
+        # the boxes take at most this many characters; a longer one (a pasted text, a crafted link) is not
+        # searched at all, and the page shows the start of it to shorten
+        context.update(q=query[:MAX_QUERY_LENGTH], too_long=True, error=Invalid(
+            f"A search is at most {MAX_QUERY_LENGTH} characters; this one has {len(query):,}. Shorten it and "
+            "search again.", field="q"))  # fmt: skip
+        return render_page(request, page="web/search.html", partial="web/partials/search_results.html",
+                           context=context, status=400)  # fmt: skip
     if query:
         number = parse_case_number(query)
         if number is not None and cases_visible_to(actor).filter(pk=number).exists():
