@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from ninja import Field, Schema
-from pydantic import PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, PrivateAttr, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from caseloop.cases.choices import CaseSort, CaseStatus, Channel, CustomFieldType, Direction, Priority
@@ -25,6 +25,23 @@ from caseloop.identity.schemas import Ref
 MAX_SUBJECT = 300
 MAX_BODY = 1_000_000
 MAX_ATTACHMENTS = 20
+
+# `Text`'s own check (no NUL), to run after a length check. Field(min_length=…) on `Text | None` is
+# applied around Text's validator as to any sequence ("at least 1 item after validation"); a text type
+# with its length in the type, checked first, is told as a string's ("at most 254 characters").
+_NO_NUL = get_args(Text)[1]
+
+
+def _subject(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("string_too_short", "The subject cannot be empty.")
+    if len(value) > MAX_SUBJECT:
+        raise PydanticCustomError("string_too_long", "The subject is at most {max} characters.", {"max": MAX_SUBJECT})
+    return value
+
+
+Subject = Annotated[Text, AfterValidator(_subject)]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255), _NO_NUL]
 
 
 # --- cases -------------------------------------------------------------------------------
@@ -71,9 +88,9 @@ class RequesterIn(InSchema):
     """Exactly one of `id`, `email` or `phone`; `name` names a contact created for a new address."""
 
     id: Id | None = None
-    email: Text | None = Field(None, max_length=254)
-    phone: Text | None = Field(None, max_length=64)
-    name: Text | None = Field(None, max_length=200)
+    email: Annotated[str, StringConstraints(max_length=254), _NO_NUL] | None = None
+    phone: Annotated[str, StringConstraints(max_length=64), _NO_NUL] | None = None
+    name: Annotated[str, StringConstraints(max_length=200), _NO_NUL] | None = None
 
     @model_validator(mode="after")
     def _one_way_to_name_someone(self) -> RequesterIn:
@@ -111,7 +128,7 @@ class MessageBodyIn(InSchema):
 
 
 class CaseCreateIn(InSchema):
-    subject: Text = Field(min_length=1, max_length=MAX_SUBJECT)
+    subject: Subject
     requester: RequesterIn
     message: MessageBodyIn | None = None
     # left out (None): normal priority, the API channel; customers may not choose either (403)
@@ -125,15 +142,14 @@ class CaseCreateIn(InSchema):
     partner: Id | None = None
     tags: list[Text] = Field(default_factory=list, max_length=30)
     custom_fields: dict[Text, Any] = Field(default_factory=dict, max_length=100)
-    external_id: Text | None = Field(
-        None, min_length=1, max_length=255,
-        description="your id for this case; a repeat with the same id answers 200 with the case already made",
-    )  # fmt: skip
+    external_id: ExternalId | None = Field(
+        None, description="your id for this case; a repeat with the same id answers 200 with the case already made"
+    )
 
 
 class CasePatch(InSchema):
     status: CaseStatus | None = None
-    subject: Text | None = Field(None, min_length=1, max_length=MAX_SUBJECT)
+    subject: Subject | None = None
     priority: Priority | None = None
     team: Id | None = None
     assignee: Id | None = None
@@ -174,13 +190,15 @@ class CaseQuery(PageQuery):
     priority: list[Priority] = Field(default_factory=list)
     channel: list[Channel] = Field(default_factory=list)
     team: Id | None = None
-    assignee: Text | None = Field(None, max_length=20, description="a user id, or `me`")
+    assignee: Annotated[str, StringConstraints(max_length=20), _NO_NUL] | None = Field(
+        None, description="a user id, or `me`"
+    )
     unassigned: bool = False
     requester: Id | None = None
     organization: Id | None = None
     site: Id | None = None
     asset: Id | None = None
-    tag: Text | None = Field(None, max_length=50)
+    tag: Annotated[str, StringConstraints(max_length=50), _NO_NUL] | None = None
     sort: CaseSort = Field(CaseSort.NEWEST, description="newest (by id, the default), oldest, updated, priority")
 
 
@@ -243,7 +261,7 @@ class MessageIn(InSchema):
     body_html: Text = Field("", max_length=MAX_BODY)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     channel: Channel | None = Field(None, description="staff only; api when left out")
-    external_id: Text | None = Field(None, min_length=1, max_length=255)
+    external_id: ExternalId | None = None
 
 
 # --- search ---------------------------------------------------------------------------------
