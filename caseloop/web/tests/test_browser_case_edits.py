@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from caseloop.cases.models import Case
+from caseloop.cases.models import Case, Macro, Message
 from caseloop.web.tests.scenario import Scenario
 from caseloop.web.tests.test_browser import CHROMIUM, browser, page, scenario, shot, sign_in  # noqa: F401 - fixtures
 
@@ -60,3 +60,27 @@ def test_priority_assignee_and_team_change_in_place(page: Any, scenario: Scenari
     after = Case.objects.get(pk=case.pk)
     assert (after.status, after.priority, after.assignee_id, after.team_id) == (
         "pending", "urgent", scenario.colleague.pk, None)  # fmt: skip
+
+
+def test_a_deleted_canned_reply_keeps_the_typed_text(page: Any, scenario: Scenario) -> None:  # noqa: F811 - fixtures
+    from playwright.sync_api import expect
+
+    case = scenario.case
+    sign_in(page)
+    page.goto(f"/cases/{case.pk}/")
+    page.wait_for_load_state("load")
+    page.locator("#composer-body").fill("Half a reply, typed with care.")
+    Macro.objects.filter(name="Ask for photo").delete()  # by someone else, after the page loaded
+    page.get_by_label("Insert a canned reply").select_option(label="Ask for photo")
+    expect(page.locator("#macro-error")).to_contain_text("That canned reply is no longer available.")
+    expect(page.locator("#composer-body")).to_have_value("Half a reply, typed with care.")
+    expect(page.locator("#macro-select option")).to_have_count(1)  # the picker no longer offers it
+    shot(page, "case-macro-gone")
+    # the composer still works
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".message-outbound").last).to_contain_text("Half a reply, typed with care.")
+    assert Message.objects.filter(case=case, body_text="Half a reply, typed with care.").count() == 1
+    # the refusal is a 404 (the reply is gone), which Chromium logs; nothing else may be logged
+    expected = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    assert page.problems == [expected]
+    page.problems.clear()

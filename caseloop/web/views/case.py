@@ -17,7 +17,7 @@ from caseloop.cases.macros import render_macro
 from caseloop.cases.models import Case, Message, MessageAttachment
 from caseloop.cases.selectors import access_case, access_macro, macros_for, messages_visible_to, present_on_case
 from caseloop.channels.email.selectors import delivery_states, display_texts
-from caseloop.core.errors import DomainError, Invalid
+from caseloop.core.errors import DomainError, Invalid, NotFound
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import staff_members, teams
 from caseloop.timeline.choices import SubjectKind
@@ -262,13 +262,25 @@ def leave(request: StaffRequest, case_id: int) -> HttpResponse:
 @require_GET
 @staff_view
 def macro_fill(request: StaffRequest, case_id: int) -> HttpResponse:
-    """The composer's text with a canned reply appended, its placeholders filled."""
-    case = access_case(request.user, case_id)
+    """The composer's text with a canned reply appended, its placeholders filled.
+
+    The answer replaces the composer's textarea, so a refusal (a canned reply deleted since the
+    page loaded, or not one of ours) answers with the text as it came, never an error in its
+    place: the reason and the picker as it is now go beside it, out of band.
+    """
     raw = request.GET.get("macro", "")
     body = request.GET.get("body", "")
-    if raw.isdigit():
-        filled = render_macro(access_macro(request.user, int(raw)).body, case=case, agent=request.user)
-        body = f"{body.rstrip()}\n\n{filled}" if body.strip() else filled
+    try:
+        case = access_case(request.user, case_id)
+        if raw.isdigit():
+            filled = render_macro(access_macro(request.user, int(raw)).body, case=case, agent=request.user)
+            body = f"{body.rstrip()}\n\n{filled}" if body.strip() else filled
+    except DomainError as error:
+        gone = isinstance(error, NotFound) and raw.isdigit()
+        message = "That canned reply is no longer available." if gone else error.message
+        context = {"body": body, "message": f"{message} Your text is kept.", "case_id": case_id,
+                   "macros": list(macros_for(request.user))}  # fmt: skip
+        return render(request, "web/partials/macro_refused.html", context, status=error.status)
     return render(request, "web/partials/composer_body.html", {"body": body})
 
 
