@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
-from caseloop.web.views import auth, case, inbox, macros, records, search, team
+from caseloop.web.views import auth, case, inbox, lookup, macros, new_case, records, search, team
 
 app_name = "web"
 
@@ -28,6 +28,9 @@ urlpatterns = [
     path("inbox/bulk/", inbox.bulk, name="bulk"),
     path("inbox/views/", inbox.save_inbox_view, name="save_view"),
     path("inbox/views/<int:view_id>/delete/", inbox.delete_inbox_view, name="delete_view"),
+    # a new case, opened by a rep for a customer
+    path("cases/new/", new_case.new_case, name="new_case"),
+    path("cases/new/requester/", new_case.requester_things, name="new_case_requester"),
     # a case
     path("cases/<int:case_id>/", case.case_detail, name="case"),
     path("cases/<int:case_id>/messages/", case.post_message, name="post_message"),
@@ -39,6 +42,7 @@ urlpatterns = [
     path("attachments/<int:link_id>/", case.attachment, name="attachment"),
     # customers and what they own
     path("contacts/<int:contact_id>/", records.contact_detail, name="contact"),
+    path("contacts/lookup/", lookup.contact_lookup, name="contact_lookup"),
     path("organizations/<int:organization_id>/", records.organization_detail, name="organization"),
     path("sites/<int:site_id>/", records.site_detail, name="site"),
     path("assets/<int:asset_id>/", records.asset_detail, name="asset"),
