@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
-from caseloop.web.views import auth, case, inbox, lookup, macros, new_case, records, search, team
+from caseloop.web.views import auth, case, inbox, lookup, macros, merge, new_case, records, search, team
 
 app_name = "web"
 
@@ -42,6 +42,7 @@ urlpatterns = [
     path("attachments/<int:link_id>/", case.attachment, name="attachment"),
     # customers and what they own
     path("contacts/<int:contact_id>/", records.contact_detail, name="contact"),
+    path("contacts/<int:contact_id>/merge/", merge.merge_contact, name="merge_contact"),
     path("contacts/lookup/", lookup.contact_lookup, name="contact_lookup"),
     path("organizations/<int:organization_id>/", records.organization_detail, name="organization"),
     path("sites/<int:site_id>/", records.site_detail, name="site"),
