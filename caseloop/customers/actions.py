@@ -332,6 +332,27 @@ def merge_contacts(*, actor: User | None, source: Contact, target: Contact) -> C
 SITE_FIELDS = ("name", "address_line1", "address_line2", "city", "region", "postal_code", "country",
                "latitude", "longitude", "organization", "access_notes")  # fmt: skip
 
+# ISO 3166-1 alpha-2: the 249 officially assigned codes (no list of them is installed: babel, pycountry)
+_COUNTRIES_TEXT = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW
+    BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI
+    FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN
+    IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME
+    MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF
+    PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE
+    YT ZA ZM ZW
+"""
+COUNTRIES = frozenset(_COUNTRIES_TEXT.split())
+
+
+def check_country(code: str) -> str:
+    """An ISO 3166-1 alpha-2 country code in upper case ("us" is US), or a refusal naming `country`."""
+    country = code.strip().upper()
+    if country not in COUNTRIES:
+        raise Invalid(f"{code!r} is not an ISO 3166-1 country code (US, DE, GB …).", field="country")
+    return country
+
 
 def _check_coordinates(latitude: Decimal | None, longitude: Decimal | None) -> None:
     if (latitude is None) != (longitude is None):
@@ -353,6 +374,8 @@ def create_site(*, actor: User | None, address_line1: str, city: str, **fields: 
     if unknown:
         raise Invalid(f"Unknown site fields: {', '.join(sorted(unknown))}.")
     _check_coordinates(fields.get("latitude"), fields.get("longitude"))
+    if "country" in fields:
+        fields["country"] = check_country(str(fields["country"]))
     site = Site.objects.create(address_line1=address_line1.strip(), city=city.strip(), **fields)
     record_event(kind="site.created", subjects=[(S.SITE, site.pk), (S.ORGANIZATION, site.organization_id)],
                  actor=actor, summary=f"Site {site} created")  # fmt: skip
@@ -364,6 +387,8 @@ def create_site(*, actor: User | None, address_line1: str, city: str, **fields: 
 @transaction.atomic
 def update_site(*, actor: User | None, site: Site, changes: Mapping[str, Any]) -> Site:
     require_staff(actor)
+    if "country" in changes:
+        changes = {**changes, "country": check_country(str(changes["country"]))}
     changed = _apply_changes(site, changes, SITE_FIELDS)
     _check_coordinates(site.latitude, site.longitude)
     if changed:
@@ -511,6 +536,12 @@ def create_order(
         raise Invalid("An order belongs to a contact or an organization.", field="contact")
     if contact is not None:
         _refuse_merged(contact)
+    # an order of a contact is its organization's; a contact of none may order for one (a buyer not yet linked)
+    if (contact is not None and organization is not None and contact.organization_id is not None
+            and contact.organization_id != organization.pk):  # fmt: skip
+        raise CustomerError(CustomerErrorCode.CONTACT_NOT_IN_ORGANIZATION,
+                            f"Contact {contact.pk} is in organization {contact.organization_id}, not in "
+                            f"{organization.pk}.", field="organization_id")  # fmt: skip
     if ordered_at.tzinfo is None:
         raise Invalid("ordered_at needs a time zone.", field="ordered_at")
     sum_of_lines = Money.parse(0, currency)

@@ -11,6 +11,7 @@ class CustomerErrorCode(ErrorCode):
     BAD_AMOUNT = "bad_amount"
     BAD_COORDINATES = "bad_coordinates"
     BAD_ATTRIBUTES = "bad_attributes"
+    CONTACT_NOT_IN_ORGANIZATION = "contact_not_in_organization"
 
 
 class CustomerError(DomainError):

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import transaction
 
 from caseloop.core.errors import DomainError, Invalid, NotFound
+from caseloop.core.money import check_currency
 from caseloop.core.schemas import MAX_ID
 from caseloop.customers.actions import create_order, find_or_create_contact
 from caseloop.customers.choices import IdentityKind
@@ -95,9 +96,10 @@ def _amount(raw: str) -> Decimal:
 
 def _currency(raw: str) -> str:
     code = raw.strip().upper() or str(settings.CASELOOP_CURRENCY)
-    if len(code) != 3 or not code.isalpha():
-        raise Invalid(f"currency {raw!r} is not a three-letter code (USD, EUR …).")
-    return code
+    try:
+        return check_currency(code)
+    except Invalid as exc:
+        raise Invalid(f"currency {raw!r} is not a three-letter ISO 4217 code (USD, EUR …).") from exc
 
 
 def _id(raw: str, name: str) -> int:
