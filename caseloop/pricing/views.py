@@ -56,12 +56,20 @@ def public_prices(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _quote_lines(form: QuoteForm | None) -> list[dict[str, Any]]:
+    """The quote form's rows, each with the item and quantity sent (a refused quote keeps them)."""
+    data = form.data if form is not None else {}
+    return [
+        {"n": n, "sku": data.get(f"sku_{n}", ""), "quantity": data.get(f"quantity_{n}") or "1"} for n in range(LINES)
+    ]
+
+
 def _panel(
     request: StaffRequest,
     case: Case,
     *,
     error: DomainError | None = None,
-    form: Any = None,
+    form: QuoteForm | None = None,
     done: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -71,7 +79,7 @@ def _panel(
         "error": error,
         "done": done,
         "form": form.data if form is not None else {},
-        "lines": range(LINES),
+        "lines": _quote_lines(form),
         "book": price_list(currency=settings.CASELOOP_CURRENCY, public_only=False),
         "needs_reason": error is not None
         and error.code in (PolicyErrorCode.REASON_REQUIRED, PolicyErrorCode.REASON_TOO_SHORT),
