@@ -18,3 +18,7 @@ urlpatterns = [
     path("sms/", include("caseloop.channels.sms.urls")),
     path("", include("caseloop.web.urls")),
 ]
+
+# an unknown address in the look of whoever asked (the workspace's or the portal's); Django's own handlers
+# render 500.html and 400.html (caseloop/web/templates) with no context, so those stand alone
+handler404 = "caseloop.web.views.errors.page_not_found"

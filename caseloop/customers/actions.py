@@ -399,6 +399,20 @@ def update_site(*, actor: User | None, site: Site, changes: Mapping[str, Any]) -
     return site
 
 
+# A tie's dates: none before 1900 (no house record, and a typo's "0001-01-01" is caught) and none more than a
+# year ahead (a sale agreed for next spring, not "9999-12-31").
+EARLIEST_TIE = dt.date(1900, 1, 1)
+TIE_LEAD = dt.timedelta(days=366)
+
+
+def _check_tie_date(day: dt.date, *, field: str) -> None:
+    latest = clock.now().date() + TIE_LEAD
+    if not EARLIEST_TIE <= day <= latest:
+        raise CustomerError(CustomerErrorCode.BAD_DATE_RANGE,
+                            f"{field} {day.isoformat()} is not between {EARLIEST_TIE.isoformat()} and "
+                            f"{latest.isoformat()} (a year from today).", field=field)  # fmt: skip
+
+
 @transaction.atomic
 def relate_contact_to_site(
     *,
@@ -412,18 +426,33 @@ def relate_contact_to_site(
     """Tie a person to a site from a date; a new owner ends the previous owner's tie.
 
     The site's assets and history stay with the site: the next owner's
-    technician sees every earlier visit.
+    technician sees every earlier visit. A contact holds one tie of a role
+    at a site at a time: a second one that would overlap it (the first still
+    open, or ending after the second starts) is refused, not merged: end the
+    first one (`end_site_relation`) before starting another.
     """
     require_staff(actor)
     _refuse_merged(contact)
     start = valid_from or clock.now().date()
+    _check_tie_date(start, field="valid_from")
+    # the site's row is the lock: two requests tying people to one site take turns, so neither misses the other's
+    Site.objects.select_for_update().filter(pk=site.pk).first()
+    still_tied = models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=start)
+    overlapping = SiteRelation.objects.filter(still_tied, site=site, contact=contact, role=role).first()
+    if overlapping is not None:
+        until = f"until {overlapping.valid_to.isoformat()}" if overlapping.valid_to else "with no end"
+        raise CustomerError(CustomerErrorCode.RELATION_EXISTS,
+                            f"{contact.name} is {SiteRole(role).label.lower()} of {site} from "
+                            f"{overlapping.valid_from.isoformat()} {until}; end that tie before starting another.",
+                            status=409, field="contact_id")  # fmt: skip
     ended: list[int] = []
     if ends_previous and role == SiteRole.OWNER:
         previous = SiteRelation.objects.select_for_update().filter(site=site, role=role, valid_to__isnull=True)
         for relation in previous.exclude(contact=contact):
             if relation.valid_from > start:
                 raise CustomerError(CustomerErrorCode.BAD_DATE_RANGE,
-                                    "The new owner's start is before the current owner's start.")  # fmt: skip
+                                    "The new owner's start is before the current owner's start.",
+                                    field="valid_from")  # fmt: skip
             relation.valid_to = start
             relation.save(update_fields=["valid_to"])
             ended.append(relation.contact_id)
@@ -445,6 +474,7 @@ def end_site_relation(*, actor: User | None, relation: SiteRelation, valid_to: d
     if valid_to < relation.valid_from:
         raise CustomerError(CustomerErrorCode.BAD_DATE_RANGE, "A relation cannot end before it starts.",
                             field="valid_to")  # fmt: skip
+    _check_tie_date(valid_to, field="valid_to")
     relation.valid_to = valid_to
     relation.save(update_fields=["valid_to"])
     record_event(kind="site.relation_ended", actor=actor,

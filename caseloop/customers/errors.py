@@ -12,6 +12,7 @@ class CustomerErrorCode(ErrorCode):
     BAD_COORDINATES = "bad_coordinates"
     BAD_ATTRIBUTES = "bad_attributes"
     CONTACT_NOT_IN_ORGANIZATION = "contact_not_in_organization"
+    RELATION_EXISTS = "relation_exists"
 
 
 class CustomerError(DomainError):
