@@ -28,6 +28,7 @@ from caseloop.cases.actions import (
 )
 from caseloop.cases.attachments import AttachmentInput
 from caseloop.cases.choices import Direction
+from caseloop.cases.errors import CaseError, CaseErrorCode
 from caseloop.cases.models import Case, CustomFieldDefinition, Message
 from caseloop.cases.schemas import (
     AttachmentIn,
@@ -329,11 +330,27 @@ def post_message(request: HttpRequest, case_ref: str, payload: MessageIn) -> Sta
     body = MessageInput(body_text=payload.body_text, body_html=payload.body_html,
                         attachments=_attachments(payload.attachments), external_id=payload.external_id)  # fmt: skip
     result = add_message(actor=actor, case=case, direction=payload.direction, body=body, channel=payload.channel)
+    if result.message.case_id != case.pk:  # a redelivery is to the same case; this is another case's id
+        raise _external_id_taken(actor, result.message)
     visible = messages_visible_to(actor, case).filter(pk=result.message.pk).first()
     if visible is None:
-        # the id belongs to another case's message, or to a note the caller may not read
+        # a note on this case that the caller may not read has the id
         raise DomainError(CommonErrorCode.CONFLICT, "This external_id is in use.", status=409, field="external_id")
     return Status(200 if result.duplicate else 201, visible)
+
+
+def _external_id_taken(actor: User, holder: Message) -> DomainError:
+    """The refusal of an external_id another case's message holds: which case, for a caller who may read it.
+
+    Anyone else learns only that the id is in use (`conflict`), never whether or where.
+    """
+    case = cases_visible_to(actor).filter(pk=holder.case_id).first()
+    if case is None or not messages_visible_to(actor, case).filter(pk=holder.pk).exists():
+        return DomainError(CommonErrorCode.CONFLICT, "This external_id is in use.", status=409, field="external_id")
+    return CaseError(CaseErrorCode.EXTERNAL_ID_TAKEN,
+                     f"external_id {holder.external_id!r} is already used by a message on {case.number} "
+                     f"({holder.channel}); an external_id names one message.", status=409,
+                     field="external_id")  # fmt: skip
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ class CaseErrorCode(ErrorCode):
     UNKNOWN_PLACEHOLDER = "unknown_placeholder"
     VIEW_NAME_TAKEN = "view_name_taken"
     BAD_FILTER = "bad_filter"
+    EXTERNAL_ID_TAKEN = "external_id_taken"
 
 
 class CaseError(DomainError):
