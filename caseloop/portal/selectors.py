@@ -45,6 +45,8 @@ CUSTOMER_STATUS = {
     CaseStatus.SOLVED: "Solved",
     CaseStatus.CLOSED: "Closed",
 }
+# A partner works the case for us: a pending case waits on the customer, not on the partner.
+PARTNER_STATUS = {**CUSTOMER_STATUS, CaseStatus.PENDING: "Waiting for the customer"}
 PAGE = 25
 
 
@@ -69,8 +71,10 @@ def usable_link(token: str) -> SignInLink:
     return link
 
 
-def customer_status(status: str) -> str:
-    return CUSTOMER_STATUS.get(CaseStatus(status), "In progress") if status in CaseStatus.values else "In progress"
+def customer_status(status: str, *, role: str = Role.CUSTOMER) -> str:
+    """A case status as it reads to the customer, or to the partner working the case (`role`)."""
+    words = PARTNER_STATUS if role == Role.PARTNER else CUSTOMER_STATUS
+    return words.get(CaseStatus(status), "In progress") if status in CaseStatus.values else "In progress"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from caseloop.cases.attachments import attachments_root
 from caseloop.channels.webform import conf as webform_conf
@@ -88,8 +88,15 @@ def confirm(request: HttpRequest, token: str) -> HttpResponseBase:
     return HttpResponseRedirect(_safe_next(request))
 
 
-@require_POST
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
 def sign_out(request: HttpRequest) -> HttpResponse:
+    """POST signs out. GET (a typed or bookmarked address) asks first; someone signed out goes to sign-in."""
+    if request.method == "GET":
+        if not request.user.is_authenticated:
+            return redirect("portal:sign_in")
+        return render(request, "portal/sign_out.html")
     auth_logout(request)
     return redirect("portal:sign_in")
 
@@ -166,10 +173,13 @@ def _refuse_reply(request: HttpRequest, error: WebFormError) -> HttpResponseBase
     return error_page(request, error)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @customer_view
 @limit_body(_refuse_reply)
 def post_reply(request: CustomerRequest, case_id: int) -> HttpResponseBase:
+    if request.method == "GET":
+        # the address a refused answer is shown at: a reload or a bookmark of it opens the case
+        return redirect("portal:case", case_id=case_id)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _case_page(request, case_id, form=form, error=Invalid("Please check your answer."))

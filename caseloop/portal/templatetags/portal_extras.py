@@ -23,9 +23,10 @@ def portal_name() -> str:
 
 
 @register.filter
-def customer_status(status: str) -> str:
-    """A case status as it reads to a customer ("Waiting for your answer", not "pending")."""
-    return _customer_status(status)
+def customer_status(status: str, role: str = Role.CUSTOMER) -> str:
+    """A case status as it reads to a customer ("Waiting for your answer", not "pending"), or to a partner
+    when given the viewer's role (`case.status|customer_status:user.role`: "Waiting for the customer")."""
+    return _customer_status(status, role=role)
 
 
 @register.filter

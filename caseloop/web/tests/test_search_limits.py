@@ -50,3 +50,9 @@ def test_an_over_long_search_asked_by_htmx_gets_the_message_as_a_fragment(rep: C
 def test_a_search_of_exactly_the_limit_is_searched(rep: Client) -> None:
     response = rep.get("/search/", {"q": "d" * MAX_QUERY_LENGTH})
     assert response.status_code == 200 and "Cases and messages" in response.content.decode()
+
+
+def test_an_over_long_tag_filter_names_the_real_limit(rep: Client) -> None:
+    response = rep.get("/inbox/", {"tag": "a" * 300})
+    text = unescape(response.content.decode())
+    assert response.status_code == 422 and "tag is at most 50 characters." in text and "one word" not in text

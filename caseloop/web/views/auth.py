@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from caseloop.core.errors import DomainError
 from caseloop.identity.actions import sign_in
@@ -51,7 +51,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
                   status=status)  # fmt: skip
 
 
-@require_POST
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """POST signs out. GET (a typed or bookmarked /logout/) asks first, as signing out by a link would let any
+    page sign a person out; someone already signed out goes to the sign-in page."""
+    if request.method == "GET":
+        if not request.user.is_authenticated:
+            return redirect("web:login")
+        return render(request, "web/logout.html")
     auth_logout(request)
     return redirect("web:login")

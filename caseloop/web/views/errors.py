@@ -1,4 +1,4 @@
-"""The pages for what no view answers: an unknown address (404).
+"""The pages for what no view answers: an unknown address (404), a method an address does not take (405).
 
 Staff see them in the workspace's layout; customers, partners and visitors (and anyone under /portal/ or on
 the contact form) in the portal's, which shows nothing of the workspace. An htmx request gets the fragment.
@@ -32,3 +32,16 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         error = DomainError(CommonErrorCode.NOT_FOUND, "That was not found; reload the page.", status=404)
         return render(request, "web/partials/error.html", {"error": error}, status=404)
     return render(request, "404.html" if _for_staff(request) else "portal/404.html", status=404)
+
+
+def method_not_allowed(request: HttpRequest, allowed: str) -> HttpResponse:
+    """The page for a 405: typically a reload or a bookmark of an address that only takes a form's POST."""
+    words = "This address only receives what a form on a page sends, so there is nothing to show here."
+    error = DomainError(CommonErrorCode.INVALID, f"{words} Go back and use the page's button.", status=405)
+    if is_htmx(request):
+        response = render(request, "web/partials/error.html", {"error": error}, status=405)
+    else:
+        template = "web/error.html" if _for_staff(request) else "portal/error.html"
+        response = render(request, template, {"error": error}, status=405)
+    response["Allow"] = allowed
+    return response
