@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from caseloop.core.pagination import PageQuery
-from caseloop.core.schemas import OutSchema
+from caseloop.core.schemas import Id, OutSchema
 from caseloop.identity.choices import Role
 
 
@@ -64,5 +64,5 @@ class TokenIn(Schema):
 
 class UserQuery(PageQuery):
     role: Role | None = None
-    team: int | None = None
+    team: Id | None = None
     is_active: bool | None = None

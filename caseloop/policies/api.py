@@ -17,7 +17,7 @@ from caseloop.cases.actions import change_status
 from caseloop.cases.choices import CaseStatus
 from caseloop.cases.models import Case
 from caseloop.core.errors import Invalid, NotFound
-from caseloop.core.schemas import changes_of
+from caseloop.core.schemas import Id, changes_of
 from caseloop.identity.api import actor_of
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_staff
@@ -127,7 +127,7 @@ def status_change(request: HttpRequest, case_ref: str, payload: StatusChangeIn) 
 
 # --- overrides and their review ---------------------------------------------------------------------------
 @router.get("/overrides", response=list[OverrideOut], description="The latest 200 overrides (managers).")
-def list_overrides(request: HttpRequest, rule: int | None = None, case: str | None = None) -> list[Override]:
+def list_overrides(request: HttpRequest, rule: Id | None = None, case: str | None = None) -> list[Override]:
     actor = actor_of(request)
     qs = selectors.overrides_visible_to(actor)
     if rule is not None:
