@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import render
 
 from caseloop.api.problems import problem_response
 
@@ -56,4 +57,5 @@ class RefuseNulMiddleware:
     def _refusal(request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(API_PREFIX):
             return problem_response(status=400, code="nul_in_text", detail=DETAIL)
-        return HttpResponseBadRequest(DETAIL, content_type="text/plain; charset=utf-8")
+        # a person who pasted it into a search box gets a page in the app's look, not bare text
+        return render(request, "400.html", {"detail": DETAIL}, status=400)

@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # an empty 405 (a reload of a form's address) becomes a page in the app's look; the API's are its own
+    "caseloop.web.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "caseloop.config.urls"

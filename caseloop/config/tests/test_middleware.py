@@ -15,9 +15,10 @@ from caseloop.testing.web import signed_in
 pytestmark = pytest.mark.django_db
 
 
-def test_a_nul_in_a_page_query_is_a_plain_400(agent):
+def test_a_nul_in_a_page_query_is_a_400_page(agent):
     response = signed_in(agent).get("/inbox/", {"q": "door\x00"})
     assert response.status_code == 400 and "NUL" in response.content.decode()
+    assert "<h1>That request could not be read</h1>" in response.content.decode()  # the app's page, not bare text
     assert signed_in(agent).get("/inbox/", {"q": "door"}).status_code == 200
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client, override_settings
+from django.test import Client
 
 from caseloop.identity.models import User
 from caseloop.testing.factories import make_agent, make_case
 
 pytestmark = pytest.mark.django_db
 
-WITH_405_PAGES = [*settings.MIDDLEWARE, "caseloop.web.middleware.MethodNotAllowedPageMiddleware"]
 WORKSPACE_NAV = '<nav class="topnav" aria-label="Main">'
 
 
@@ -43,7 +41,6 @@ def test_logout_still_checks_the_csrf_token(rep: Client) -> None:
     assert "_auth_user_id" in rep.session
 
 
-@override_settings(MIDDLEWARE=WITH_405_PAGES)
 def test_a_get_on_a_form_address_is_a_page_in_the_workspace(rep: Client) -> None:
     case = make_case()
     response = rep.get(f"/cases/{case.pk}/presence/")
@@ -53,7 +50,6 @@ def test_a_get_on_a_form_address_is_a_page_in_the_workspace(rep: Client) -> None
     assert "only receives what a form on a page sends" in page
 
 
-@override_settings(MIDDLEWARE=WITH_405_PAGES)
 def test_a_visitor_or_customer_gets_the_405_in_the_portal_look(client: Client, customer: User) -> None:
     for who in (None, customer):
         if who is not None:
@@ -63,7 +59,6 @@ def test_a_visitor_or_customer_gets_the_405_in_the_portal_look(client: Client, c
         assert response.status_code == 405 and '<body class="portal">' in page and WORKSPACE_NAV not in page
 
 
-@override_settings(MIDDLEWARE=WITH_405_PAGES)
 def test_an_htmx_405_is_a_fragment_and_the_api_keeps_its_problem(rep: Client) -> None:
     case = make_case()
     response = rep.get(f"/cases/{case.pk}/presence/", headers={"HX-Request": "true"})
