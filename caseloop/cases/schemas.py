@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, PrivateAttr, StringConstraints, ValidationInfo, field_validator, model_validator
@@ -19,17 +19,13 @@ from pydantic_core import PydanticCustomError
 from caseloop.cases.choices import CaseSort, CaseStatus, Channel, CustomFieldType, Direction, Priority
 from caseloop.cases.search import MAX_QUERY_LENGTH
 from caseloop.core.pagination import PageQuery
-from caseloop.core.schemas import Id, InSchema, OutSchema, Text
+from caseloop.core.schemas import NO_NUL, Id, InSchema, OutSchema, Text
 from caseloop.identity.schemas import Ref
 
 MAX_SUBJECT = 300
 MAX_BODY = 1_000_000
 MAX_ATTACHMENTS = 20
 
-# `Text`'s own check (no NUL), to run after a length check. Field(min_length=…) on `Text | None` is
-# applied around Text's validator as to any sequence ("at least 1 item after validation"); a text type
-# with its length in the type, checked first, is told as a string's ("at most 254 characters").
-_NO_NUL = get_args(Text)[1]
 
 
 def _subject(value: str) -> str:
@@ -41,7 +37,7 @@ def _subject(value: str) -> str:
 
 
 Subject = Annotated[Text, AfterValidator(_subject)]
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255), _NO_NUL]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255), NO_NUL]
 
 
 # --- cases -------------------------------------------------------------------------------
@@ -88,9 +84,9 @@ class RequesterIn(InSchema):
     """Exactly one of `id`, `email` or `phone`; `name` names a contact created for a new address."""
 
     id: Id | None = None
-    email: Annotated[str, StringConstraints(max_length=254), _NO_NUL] | None = None
-    phone: Annotated[str, StringConstraints(max_length=64), _NO_NUL] | None = None
-    name: Annotated[str, StringConstraints(max_length=200), _NO_NUL] | None = None
+    email: Annotated[str, StringConstraints(max_length=254), NO_NUL] | None = None
+    phone: Annotated[str, StringConstraints(max_length=64), NO_NUL] | None = None
+    name: Annotated[str, StringConstraints(max_length=200), NO_NUL] | None = None
 
     @model_validator(mode="after")
     def _one_way_to_name_someone(self) -> RequesterIn:
@@ -190,7 +186,7 @@ class CaseQuery(PageQuery):
     priority: list[Priority] = Field(default_factory=list)
     channel: list[Channel] = Field(default_factory=list)
     team: Id | None = None
-    assignee: Annotated[str, StringConstraints(max_length=20), _NO_NUL] | None = Field(
+    assignee: Annotated[str, StringConstraints(max_length=20), NO_NUL] | None = Field(
         None, description="a user id, or `me`"
     )
     unassigned: bool = False
@@ -198,7 +194,7 @@ class CaseQuery(PageQuery):
     organization: Id | None = None
     site: Id | None = None
     asset: Id | None = None
-    tag: Annotated[str, StringConstraints(max_length=50), _NO_NUL] | None = None
+    tag: Annotated[str, StringConstraints(max_length=50), NO_NUL] | None = None
     sort: CaseSort = Field(CaseSort.NEWEST, description="newest (by id, the default), oldest, updated, priority")
 
 

@@ -44,7 +44,11 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+# Text's own check, for a text type whose length is checked first, inside the type:
+# `Annotated[str, StringConstraints(max_length=100), NO_NUL] | None`. `Text | None = Field(None, max_length=…)`
+# would check the length after the validator, as a generic sequence's ("at least 1 item after validation").
+NO_NUL = AfterValidator(_no_nul)
+Text = Annotated[str, NO_NUL]
 
 
 class InSchema(Schema):

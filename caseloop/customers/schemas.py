@@ -7,10 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field
-from pydantic import AfterValidator
 
 from caseloop.core.pagination import PageQuery
-from caseloop.core.schemas import Id, InSchema, OutSchema, Text, _no_nul
+from caseloop.core.schemas import NO_NUL, Id, InSchema, OutSchema, Text
 from caseloop.customers.choices import (
     AssetStatus,
     CustomerTier,
@@ -22,11 +21,6 @@ from caseloop.customers.choices import (
 
 AttributeValue = str | int | float | bool | None
 
-# For optional text (patches, filters), the length is checked inside the type, before Text's check for NUL:
-# `Text | None = Field(None, min_length=1)` checks the length after that validator, as a generic sequence's
-# ("Value should have at least 1 item after validation"); this way "" reads "String should have at least 1
-# character". (Text's validator is imported by its private name: core.schemas exports no public one yet.)
-_NO_NUL = AfterValidator(_no_nul)
 
 
 def _staff_only(value: str, context: Any) -> str:
@@ -63,17 +57,17 @@ class OrganizationIn(InSchema):
 
 
 class OrganizationPatch(InSchema):
-    name: Annotated[str, Field(min_length=1, max_length=200), _NO_NUL] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200), NO_NUL] | None = None
     kind: OrganizationKind | None = None
     tier: CustomerTier | None = None
-    domain: Annotated[str, Field(max_length=200), _NO_NUL] | None = None
-    notes: Annotated[str, Field(max_length=20_000), _NO_NUL] | None = None
+    domain: Annotated[str, Field(max_length=200), NO_NUL] | None = None
+    notes: Annotated[str, Field(max_length=20_000), NO_NUL] | None = None
     shares_cases: bool | None = None
 
 
 class OrganizationQuery(PageQuery):
     kind: OrganizationKind | None = None
-    domain: Annotated[str, Field(max_length=200), _NO_NUL] | None = Field(
+    domain: Annotated[str, Field(max_length=200), NO_NUL] | None = Field(
         None, description="exact email domain, e.g. example.com"
     )
 
@@ -124,20 +118,20 @@ class ContactIn(InSchema):
 
 
 class ContactPatch(InSchema):
-    name: Annotated[str, Field(min_length=1, max_length=200), _NO_NUL] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200), NO_NUL] | None = None
     organization_id: Id | None = None
     tier: CustomerTier | None = None
-    language: Annotated[str, Field(min_length=1, max_length=10), _NO_NUL] | None = None
-    time_zone: Annotated[str, Field(min_length=1, max_length=64), _NO_NUL] | None = None
-    notes: Annotated[str, Field(max_length=20_000), _NO_NUL] | None = None
+    language: Annotated[str, Field(min_length=1, max_length=10), NO_NUL] | None = None
+    time_zone: Annotated[str, Field(min_length=1, max_length=64), NO_NUL] | None = None
+    notes: Annotated[str, Field(max_length=20_000), NO_NUL] | None = None
 
 
 class ContactQuery(PageQuery):
     organization: Id | None = None
-    email: Annotated[str, Field(max_length=254), _NO_NUL] | None = Field(
+    email: Annotated[str, Field(max_length=254), NO_NUL] | None = Field(
         None, description="the contact with this email address"
     )
-    phone: Annotated[str, Field(max_length=64), _NO_NUL] | None = Field(
+    phone: Annotated[str, Field(max_length=64), NO_NUL] | None = Field(
         None, description="the contact with this phone number"
     )
     include_merged: bool = Field(False, description="also list contacts merged into others")
@@ -182,23 +176,23 @@ class SiteIn(InSchema):
 
 
 class SitePatch(InSchema):
-    name: Annotated[str, Field(max_length=200), _NO_NUL] | None = None
-    address_line1: Annotated[str, Field(min_length=1, max_length=200), _NO_NUL] | None = None
-    address_line2: Annotated[str, Field(max_length=200), _NO_NUL] | None = None
-    city: Annotated[str, Field(min_length=1, max_length=100), _NO_NUL] | None = None
-    region: Annotated[str, Field(max_length=100), _NO_NUL] | None = None
-    postal_code: Annotated[str, Field(max_length=20), _NO_NUL] | None = None
-    country: Annotated[str, Field(min_length=2, max_length=2), _NO_NUL] | None = None
+    name: Annotated[str, Field(max_length=200), NO_NUL] | None = None
+    address_line1: Annotated[str, Field(min_length=1, max_length=200), NO_NUL] | None = None
+    address_line2: Annotated[str, Field(max_length=200), NO_NUL] | None = None
+    city: Annotated[str, Field(min_length=1, max_length=100), NO_NUL] | None = None
+    region: Annotated[str, Field(max_length=100), NO_NUL] | None = None
+    postal_code: Annotated[str, Field(max_length=20), NO_NUL] | None = None
+    country: Annotated[str, Field(min_length=2, max_length=2), NO_NUL] | None = None
     latitude: Decimal | None = Field(None, ge=-90, le=90)
     longitude: Decimal | None = Field(None, ge=-180, le=180)
     organization_id: Id | None = None
-    access_notes: Annotated[str, Field(max_length=20_000), _NO_NUL] | None = None
+    access_notes: Annotated[str, Field(max_length=20_000), NO_NUL] | None = None
 
 
 class SiteQuery(PageQuery):
     organization: Id | None = None
     contact: Id | None = Field(None, description="sites this contact is tied to now")
-    postal_code: Annotated[str, Field(max_length=20), _NO_NUL] | None = None
+    postal_code: Annotated[str, Field(max_length=20), NO_NUL] | None = None
 
 
 class RelationIn(InSchema):
@@ -248,12 +242,12 @@ class AssetIn(InSchema):
 
 
 class AssetPatch(InSchema):
-    name: Annotated[str, Field(min_length=1, max_length=200), _NO_NUL] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200), NO_NUL] | None = None
     site_id: Id | None = None
     organization_id: Id | None = None
-    manufacturer: Annotated[str, Field(max_length=100), _NO_NUL] | None = None
-    model: Annotated[str, Field(max_length=100), _NO_NUL] | None = None
-    serial_number: Annotated[str, Field(max_length=100), _NO_NUL] | None = None
+    manufacturer: Annotated[str, Field(max_length=100), NO_NUL] | None = None
+    model: Annotated[str, Field(max_length=100), NO_NUL] | None = None
+    serial_number: Annotated[str, Field(max_length=100), NO_NUL] | None = None
     installed_on: dt.date | None = None
     warranty_until: dt.date | None = None
     status: AssetStatus | None = None
@@ -263,7 +257,7 @@ class AssetPatch(InSchema):
 class AssetQuery(PageQuery):
     site: Id | None = None
     organization: Id | None = None
-    serial: Annotated[str, Field(max_length=100), _NO_NUL] | None = Field(None, description="exact serial number")
+    serial: Annotated[str, Field(max_length=100), NO_NUL] | None = Field(None, description="exact serial number")
     status: AssetStatus | None = None
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
 
 from caseloop.cases.choices import Channel
-from caseloop.core.schemas import Id, InSchema, OutSchema, Text
+from caseloop.core.schemas import NO_NUL, Id, InSchema, OutSchema, Text
 from caseloop.feedback.choices import (
     Expectation,
     FollowUpMethod,
@@ -89,7 +90,7 @@ class SurveyRuleIn(InSchema):
 
 
 class SurveyRulePatch(InSchema):
-    name: Text | None = Field(None, max_length=100)
+    name: Annotated[str, StringConstraints(max_length=100), NO_NUL] | None = None
     questions: list[Question] | None = Field(None, max_length=len(Question))
     delay_minutes: int | None = Field(None, ge=0)
     fatigue_days: int | None = Field(None, ge=0)

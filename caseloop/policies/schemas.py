@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
 
 from caseloop.cases.choices import CaseStatus
-from caseloop.core.schemas import Id, InSchema, OutSchema, Text
+from caseloop.core.schemas import NO_NUL, Id, InSchema, OutSchema, Text
 from caseloop.identity.choices import Role
 from caseloop.identity.schemas import Ref
 from caseloop.policies.choices import (
@@ -51,11 +52,11 @@ class RuleIn(InSchema):
 
 
 class RulePatch(InSchema):
-    name: Text | None = Field(None, max_length=120)
+    name: Annotated[str, StringConstraints(max_length=120), NO_NUL] | None = None
     explanation: Text | None = None
     kind: RuleKind | None = None
     applies_to: list[ActionKind] | None = None
-    condition: Text | None = Field(None, max_length=2000)
+    condition: Annotated[str, StringConstraints(max_length=2000), NO_NUL] | None = None
     is_active: bool | None = None
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
 
-from caseloop.core.schemas import InSchema, OutSchema, Text
+from caseloop.core.schemas import NO_NUL, InSchema, OutSchema, Text
 from caseloop.pricing.choices import ItemKind, QuoteState
 
 
@@ -73,10 +74,10 @@ class ItemIn(InSchema):
 
 
 class ItemPatch(InSchema):
-    name: Text | None = Field(None, max_length=200)
+    name: Annotated[str, StringConstraints(max_length=200), NO_NUL] | None = None
     description: Text | None = None
     kind: ItemKind | None = None
-    unit: Text | None = Field(None, max_length=30)
+    unit: Annotated[str, StringConstraints(max_length=30), NO_NUL] | None = None
     is_public: bool | None = None
     is_active: bool | None = None
 

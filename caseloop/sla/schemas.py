@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
 
 from caseloop.cases.choices import Channel, Priority
-from caseloop.core.schemas import Id, InSchema, OutSchema, Text
+from caseloop.core.schemas import NO_NUL, Id, InSchema, OutSchema, Text
 from caseloop.customers.choices import CustomerTier
 from caseloop.sla.choices import SlaState
 
@@ -61,7 +63,7 @@ class PolicyIn(InSchema):
 
 
 class PolicyPatch(InSchema):
-    name: Text | None = Field(None, max_length=100)
+    name: Annotated[str, StringConstraints(max_length=100), NO_NUL] | None = None
     position: int | None = Field(None, ge=0, le=100_000)
     is_active: bool | None = None
     priorities: list[Priority] | None = None

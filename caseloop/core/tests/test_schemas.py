@@ -70,3 +70,19 @@ def test_true_or_false_is_not_an_id(body):
 
 def test_a_number_is_an_id():
     assert PointerIn.model_validate({"id": 7, "ids": [1, 2]}).ids == [1, 2]
+
+
+def test_optional_texts_in_every_patch_say_a_strings_length():
+    # Field(max_length) on `Text | None` was checked as a generic sequence's: "at least 1 item after validation"
+    from caseloop.feedback.schemas import SurveyRulePatch
+    from caseloop.policies.schemas import RulePatch
+    from caseloop.pricing.schemas import ItemPatch
+    from caseloop.sla.schemas import PolicyPatch
+
+    for schema, field, limit in ((SurveyRulePatch, "name", 100), (RulePatch, "condition", 2000),
+                                 (ItemPatch, "unit", 30), (PolicyPatch, "name", 100)):  # fmt: skip
+        with pytest.raises(ValidationError) as too_long:
+            schema.model_validate({field: "x" * (limit + 1)})
+        assert f"at most {limit} characters" in str(too_long.value)
+        with pytest.raises(ValidationError, match="NUL"):
+            schema.model_validate({field: "a\x00"})
