@@ -40,6 +40,11 @@ Subject = Annotated[Text, AfterValidator(_subject)]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255), NO_NUL]
 
 
+def _staff_reads(context: Any) -> bool:
+    actor = getattr((context or {}).get("request"), "auth", None)
+    return actor is not None and bool(actor.is_staff_member)
+
+
 # --- cases -------------------------------------------------------------------------------
 class CaseOut(OutSchema):
     id: int
@@ -53,10 +58,10 @@ class CaseOut(OutSchema):
     site_id: int | None
     asset_id: int | None
     partner_id: int | None
-    team: Ref | None
+    team: Ref | None = Field(description="staff only: null for customers and partners")
     assignee: Ref | None
-    tags: list[str]
-    custom_fields: dict[str, Any]
+    tags: list[str] = Field(description="staff only: empty for customers and partners")
+    custom_fields: dict[str, Any] = Field(description="staff only: empty for customers and partners")
     created_at: dt.datetime
     updated_at: dt.datetime
     first_response_at: dt.datetime | None
@@ -66,10 +71,22 @@ class CaseOut(OutSchema):
     message_count: int = Field(description="messages the caller can see")
     first_message_id: int | None
 
+    # Tags, custom fields and the team are how staff sort and route work ("vip", "refund-risk", an internal
+    # score): a customer or partner reading the case gets none of them, as the portal shows none.
     @staticmethod
-    def resolve_tags(obj: Any) -> list[str]:
+    def resolve_tags(obj: Any, context: Any) -> list[str]:
+        if not _staff_reads(context):
+            return []
         names: list[str] | None = getattr(obj, "tag_names", None)  # cases.selectors.attach_tag_names
         return names if names is not None else sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def resolve_custom_fields(obj: Any, context: Any) -> dict[str, Any]:
+        return dict(obj.custom_fields) if _staff_reads(context) else {}
+
+    @staticmethod
+    def resolve_team(obj: Any, context: Any) -> Any:
+        return obj.team if _staff_reads(context) else None
 
     @staticmethod
     def resolve_message_count(obj: Any) -> int:

@@ -1,0 +1,37 @@
+"""A customer reading their case through the API sees no tags, custom fields or team: those are staff's."""
+
+from __future__ import annotations
+
+import pytest
+
+from caseloop.cases.models import Case
+from caseloop.testing.api import ApiClient
+from caseloop.testing.factories import make_case, make_customer_user, make_team
+
+pytestmark = pytest.mark.django_db
+
+
+def _tagged_case(customer_email: str) -> Case:
+    customer_contact = make_customer_user("Carla", customer_email).contact
+    case = make_case(requester=customer_contact, tags=["refund-risk", "vip"], team=make_team("Escalations"))
+    Case.objects.filter(pk=case.pk).update(custom_fields={"internal_score": 3})
+    return case
+
+
+def test_a_customer_reads_their_case_without_staff_routing(agent):
+    case = _tagged_case("carla@example.com")
+    customer = ApiClient(case.requester.user)
+    for body in (customer.get(f"/cases/{case.pk}").json(), customer.get("/cases").json()["items"][0]):
+        assert (body["tags"], body["custom_fields"], body["team"]) == ([], {}, None)
+        assert body["subject"] == case.subject and body["requester"]["id"] == case.requester_id
+    staff = ApiClient(agent).get(f"/cases/{case.pk}").json()
+    assert staff["tags"] == ["refund-risk", "vip"] and staff["custom_fields"] == {"internal_score": 3}
+    assert staff["team"]["name"] == "Escalations"
+
+
+def test_a_case_a_customer_opens_answers_without_staff_fields(agent):
+    customer = make_customer_user("Cy", "cy@example.com")
+    answer = ApiClient(customer).post("/cases", {"subject": "Squeaky door", "requester": {"id": customer.contact.pk},
+                                                 "message": {"body_text": "It squeaks."}})  # fmt: skip
+    assert answer.status_code == 201
+    assert (answer.json()["tags"], answer.json()["custom_fields"], answer.json()["team"]) == ([], {}, None)
