@@ -37,7 +37,7 @@ from caseloop.customers.models import (
     Site,
     SiteRelation,
 )
-from caseloop.customers.selectors import contact_of, find_contact_by_identity, surviving_contact
+from caseloop.customers.selectors import contact_of, contact_references, find_contact_by_identity, surviving_contact
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_staff
 from caseloop.timeline.actions import record_audit, record_event
@@ -305,15 +305,10 @@ def merge_contacts(*, actor: User | None, source: Contact, target: Contact) -> C
     kept = ContactIdentity.objects.filter(contact=target, is_primary=True).values("kind")
     ContactIdentity.objects.filter(contact=source, is_primary=True, kind__in=kept).update(is_primary=False)
     moved: dict[str, int] = {}
-    for relation in Contact._meta.related_objects:
-        if not relation.one_to_many:  # only foreign keys pointing here move
-            continue
-        field = relation.field
-        if field.model is Contact:  # merged_into itself
-            continue
+    for key, field in contact_references():
         count = field.model._default_manager.filter(**{field.name: source}).update(**{field.name: target})
         if count:
-            moved[f"{field.model._meta.label_lower}.{field.name}"] = count
+            moved[key] = count
     if target.organization_id is None and source.organization_id is not None:
         target.organization_id = source.organization_id
         target.save(update_fields=["organization", "updated_at"])

@@ -56,7 +56,7 @@ def test_review_shows_both_and_what_moves_and_changes_nothing(staff: Client, s: 
     assert "Merge Ann S. into Ann Smith?" in html
     assert "ann.smith@work.test" in html and "ann@example.com" in html
     assert '+14155550111 <span class="muted small">(primary; becomes secondary)' in html  # Ann keeps hers
-    assert "<strong>1</strong> cases they asked for" in html and "<strong>2</strong> email addresses" in html
+    assert "<strong>1</strong> case they asked for" in html and "<strong>2</strong> email addresses" in html
     assert "12 Maple Street" in html and 'name="csrfmiddlewaretoken"' in html
     assert Contact.objects.get(pk=duplicate.pk).merged_into_id is None
 

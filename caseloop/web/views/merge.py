@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -17,7 +18,7 @@ from caseloop.cases.selectors import cases_visible_to
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.customers.actions import merge_contacts
 from caseloop.customers.models import Contact
-from caseloop.customers.selectors import access_contact, contact_ids_for_history, sites_of_contact
+from caseloop.customers.selectors import access_contact, contact_ids_for_history, sites_of_contact, what_a_merge_moves
 from caseloop.identity.models import User
 from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import TimelineEvent
@@ -26,29 +27,25 @@ from caseloop.web.views.lookup import chosen_contact, lookup_context, lookup_res
 
 # Words for what points at a contact; any other table is named by its model (merge_contacts moves them all).
 _MOVES_IN_WORDS = {
-    "customers.contactidentity.contact": "email addresses and phone numbers",
-    "customers.siterelation.contact": "ties to sites (owner, tenant …), past and present",
-    "customers.order.contact": "orders",
-    "cases.case.requester": "cases they asked for",
-    "cases.message.author_contact": "messages they wrote",
+    "customers.contactidentity.contact": ("email address or phone number", "email addresses and phone numbers"),
+    "customers.siterelation.contact": (
+        "tie to a site (owner, tenant …)",
+        "ties to sites (owner, tenant …), past and present",
+    ),
+    "customers.order.contact": ("order", "orders"),
+    "cases.case.requester": ("case they asked for", "cases they asked for"),
+    "cases.message.author_contact": ("message they wrote", "messages they wrote"),
 }
 
 
 def _what_moves(source: Contact) -> list[tuple[str, int]]:
-    """What `merge_contacts` would move from `source`, table by table: every foreign key to a contact.
-
-    The same walk as the action's (one-to-many relations, not `merged_into`), counted instead of
-    updated, so the page names whatever a later domain adds. One COUNT per table.
-    """
+    """What `merge_contacts` would move from `source`, in words, table by table."""
     moves = []
-    for relation in Contact._meta.related_objects:
-        if not relation.one_to_many or relation.field.model is Contact:
-            continue
-        field = relation.field
-        count = field.model._default_manager.filter(**{field.name: source}).count()
-        if count:
-            key = f"{field.model._meta.label_lower}.{field.name}"
-            moves.append((_MOVES_IN_WORDS.get(key, str(field.model._meta.verbose_name_plural)), count))
+    for key, count in what_a_merge_moves(source).items():
+        app_label, model_name, _ = key.split(".")
+        meta = apps.get_model(app_label, model_name)._meta
+        one, many = _MOVES_IN_WORDS.get(key, (str(meta.verbose_name), str(meta.verbose_name_plural)))
+        moves.append((one if count == 1 else many, count))
     return moves
 
 
