@@ -39,6 +39,9 @@ def duplicate(s: Scenario) -> Contact:
 def test_the_contact_page_offers_the_merge(staff: Client, s: Scenario) -> None:
     html = staff.get(f"/contacts/{s.contact.pk}/").content.decode()
     assert f'href="/contacts/{s.contact.pk}/merge/"' in html and "Merge into another contact…" in html
+    assert f'href="/cases/new/?requester={s.contact.pk}"' in html  # and a new case for them, requester chosen
+    form = staff.get(f"/cases/new/?requester={s.contact.pk}").content.decode()
+    assert s.contact.name in form
 
 
 def test_pick_lists_who_matches_but_never_the_contact_itself(staff: Client, s: Scenario, duplicate: Contact) -> None:
