@@ -194,8 +194,9 @@ def create_case(
 
     A customer may open a case only for themselves, and sets nothing but the
     subject, the message and what it is about (site/asset). The first message
-    is inbound from the requester unless staff opens the case, in which case it
-    is outbound (a rep writing first) when `channel` is not a customer channel.
+    is always inbound, what the requester said, whoever records it; a rep who
+    writes first opens the case without a body and adds the reply or note with
+    `add_message` in the same transaction (the workspace's New case page does).
 
     `channel` and `priority` None mean "not chosen": the API channel and normal
     priority. A customer chooses neither (naming normal priority is no

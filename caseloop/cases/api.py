@@ -27,7 +27,7 @@ from caseloop.cases.actions import (
     update_case,
 )
 from caseloop.cases.attachments import AttachmentInput
-from caseloop.cases.choices import Direction
+from caseloop.cases.choices import Channel, Direction
 from caseloop.cases.errors import CaseError, CaseErrorCode
 from caseloop.cases.models import Case, CustomFieldDefinition, Message
 from caseloop.cases.schemas import (
@@ -74,6 +74,14 @@ router = Router()
 
 
 # --- resolving what a body names -----------------------------------------------------------
+def _api_channel(actor: User, channel: Channel | None) -> Channel | None:
+    """The channel a body names. The actions take the portal's from a customer (the portal's pages name it
+    for them); through the API a customer or partner writes through the API, and names none."""
+    if channel is not None and not actor.is_staff_member:
+        raise PermissionDenied("Customers and partners cannot choose the channel; through the API it is api.")
+    return channel
+
+
 def _case_id(case_ref: str) -> int:
     case_id = parse_case_number(case_ref)
     if case_id is None or not 1 <= case_id <= MAX_ID:
@@ -241,7 +249,7 @@ def create_case_route(request: HttpRequest, payload: CaseCreateIn, response: Htt
         requester=requester,
         subject=payload.subject,
         body=body,
-        channel=payload.channel,
+        channel=_api_channel(actor, payload.channel),
         priority=payload.priority,
         team=_team(payload.team),
         assignee=_user(payload.assignee),
@@ -329,7 +337,8 @@ def post_message(request: HttpRequest, case_ref: str, payload: MessageIn) -> Sta
     case = access_case(actor, _case_id(case_ref))
     body = MessageInput(body_text=payload.body_text, body_html=payload.body_html,
                         attachments=_attachments(payload.attachments), external_id=payload.external_id)  # fmt: skip
-    result = add_message(actor=actor, case=case, direction=payload.direction, body=body, channel=payload.channel)
+    channel = _api_channel(actor, payload.channel)
+    result = add_message(actor=actor, case=case, direction=payload.direction, body=body, channel=channel)
     if result.message.case_id != case.pk:  # a redelivery is to the same case; this is another case's id
         raise _external_id_taken(actor, result.message)
     visible = messages_visible_to(actor, case).filter(pk=result.message.pk).first()

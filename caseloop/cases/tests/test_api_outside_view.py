@@ -35,3 +35,17 @@ def test_a_case_a_customer_opens_answers_without_staff_fields(agent):
                                                  "message": {"body_text": "It squeaks."}})  # fmt: skip
     assert answer.status_code == 201
     assert (answer.json()["tags"], answer.json()["custom_fields"], answer.json()["team"]) == ([], {}, None)
+
+
+@pytest.mark.parametrize("channel", ["portal", "api", "phone"])
+def test_a_customer_names_no_channel_through_the_api_not_even_the_portals(channel):
+    # the actions take the portal's channel from a customer, for the portal's pages; the API takes none
+    customer = make_customer_user("Di", "di@example.com")
+    api = ApiClient(customer)
+    opened = api.post("/cases", {"subject": "Gate", "requester": {"id": customer.contact.pk}, "channel": channel,
+                                 "message": {"body_text": "It sticks."}})  # fmt: skip
+    assert (opened.status_code, opened.json()["code"]) == (403, "permission_denied")
+    case = make_case(requester=customer.contact)
+    reply = api.post(f"/cases/{case.pk}/messages", {"direction": "inbound", "body_text": "Still", "channel": channel})
+    assert (reply.status_code, reply.json()["code"]) == (403, "permission_denied")
+    assert Case.objects.count() == 1 and case.messages.count() == 1
