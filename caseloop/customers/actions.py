@@ -304,6 +304,13 @@ def merge_contacts(*, actor: User | None, source: Contact, target: Contact) -> C
     # the survivor keeps its primary identity of each kind; the source's of those kinds move as secondary
     kept = ContactIdentity.objects.filter(contact=target, is_primary=True).values("kind")
     ContactIdentity.objects.filter(contact=source, is_primary=True, kind__in=kept).update(is_primary=False)
+    # both tied to one site in one role: the survivor's tie stays open, the duplicate's is closed today and moves
+    # as history (one open tie of a role per person and site, which the database holds)
+    theirs = SiteRelation.objects.filter(contact=target, valid_to__isnull=True)
+    for tie in SiteRelation.objects.filter(contact=source, valid_to__isnull=True):
+        if theirs.filter(site_id=tie.site_id, role=tie.role).exists():
+            tie.valid_to = max(clock.now().date(), tie.valid_from)
+            tie.save(update_fields=["valid_to"])
     moved: dict[str, int] = {}
     for key, field in contact_references():
         count = field.model._default_manager.filter(**{field.name: source}).update(**{field.name: target})

@@ -96,7 +96,13 @@ class ContactIdentity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="contact_identity_unique_value")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="contact_identity_unique_value"),
+            # one primary email, one primary phone …: the one a reply or a text goes to
+            models.UniqueConstraint(
+                fields=["contact", "kind"], condition=Q(is_primary=True), name="contact_identity_one_primary_per_kind"
+            ),
+        ]
         verbose_name_plural = "contact identities"
 
     def __str__(self) -> str:
@@ -149,7 +155,13 @@ class SiteRelation(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="site_relation_dates_ordered",
-            )
+            ),
+            # a person is the site's owner (or tenant …) once at a time; an earlier tie is closed, not repeated
+            models.UniqueConstraint(
+                fields=["site", "contact", "role"],
+                condition=Q(valid_to__isnull=True),
+                name="site_relation_one_open_tie_per_role",
+            ),
         ]
         indexes = [models.Index(fields=["site", "role", "valid_to"])]
 

@@ -28,7 +28,7 @@ def site(agent):
 
 def _ties(site) -> list[tuple[int, str, str, str | None]]:
     return [(r.contact_id, r.role, r.valid_from.isoformat(), r.valid_to.isoformat() if r.valid_to else None)
-            for r in SiteRelation.objects.filter(site=site).order_by("valid_from")]  # fmt: skip
+            for r in SiteRelation.objects.filter(site=site).order_by("valid_from", "id")]  # fmt: skip
 
 
 def test_the_qa_sequence_leaves_one_owner_tie(agent, site):
@@ -110,3 +110,33 @@ def test_a_tie_ends_after_it_starts_and_within_a_year_ahead(agent, site):
         end_site_relation(actor=agent, relation=tie, valid_to=dt.date(2026, 12, 31))
     tie.refresh_from_db()
     assert tie.valid_to == dt.date(2026, 12, 31)
+
+
+def test_a_merge_of_two_owners_of_one_site_keeps_one_open_tie(agent):
+    from caseloop.customers.actions import merge_contacts
+    from caseloop.customers.models import SiteRelation
+    from caseloop.testing.factories import make_contact
+
+    site = create_site(actor=agent, address_line1="1 Elm St", city="Springfield")
+    kept, duplicate = make_contact(name="Ann Lee"), make_contact(name="Ann Lee (dup)")
+    for who in (kept, duplicate):  # co-owners: the same person twice, as it turns out
+        relate_contact_to_site(actor=agent, site=site, contact=who, role=SiteRole.OWNER, ends_previous=False)
+    merge_contacts(actor=agent, source=duplicate, target=kept)
+    ties = SiteRelation.objects.filter(site=site, contact=kept)
+    assert ties.count() == 2 and ties.filter(valid_to__isnull=True).count() == 1  # the duplicate's kept as history
+
+
+def test_the_database_holds_one_primary_per_kind_and_one_open_tie_per_role(agent):
+    from django.db import IntegrityError, transaction
+
+    from caseloop.customers.models import ContactIdentity, SiteRelation
+    from caseloop.testing.factories import make_contact
+
+    person = make_contact(name="Bo", email="bo@example.com")
+    ContactIdentity.objects.filter(contact=person).update(is_primary=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContactIdentity.objects.create(contact=person, kind="email", value="bo2@example.com", is_primary=True)
+    site = create_site(actor=agent, address_line1="2 Elm St", city="Springfield")
+    relate_contact_to_site(actor=agent, site=site, contact=person, role=SiteRole.OWNER)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SiteRelation.objects.create(site=site, contact=person, role=SiteRole.OWNER, valid_from=dt.date(2020, 1, 1))
