@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
-from caseloop.web.views import auth, case, inbox, lookup, macros, merge, new_case, records, search, team
+from caseloop.web.views import auth, case, custom_fields, inbox, lookup, macros, merge, new_case, records, search, team
 
 app_name = "web"
 
@@ -35,6 +35,7 @@ urlpatterns = [
     path("cases/<int:case_id>/", case.case_detail, name="case"),
     path("cases/<int:case_id>/messages/", case.post_message, name="post_message"),
     path("cases/<int:case_id>/edit/", case.edit_case, name="edit_case"),
+    path("cases/<int:case_id>/fields/", case.case_fields, name="case_fields"),
     path("cases/<int:case_id>/timeline/", case.case_timeline, name="case_timeline"),
     path("cases/<int:case_id>/presence/", case.presence, name="presence"),
     path("cases/<int:case_id>/presence/leave/", case.leave, name="leave"),
@@ -52,4 +53,6 @@ urlpatterns = [
     path("team/", team.team_overview, name="team"),
     path("macros/", macros.macro_list, name="macros"),
     path("macros/<int:macro_id>/delete/", macros.macro_delete, name="macro_delete"),
+    # what every case carries besides its own fields
+    path("custom-fields/", custom_fields.custom_field_list, name="custom_fields"),
 ]  # fmt: skip

@@ -1,23 +1,26 @@
-"""The case page: conversation, composer, in-place edits, presence, timeline and customer panel."""
+"""The case page: conversation, composer, in-place edits, custom fields, presence, timeline and customer panel."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caseloop.cases.actions import MessageInput, add_message, change_status, leave_case, touch_presence, update_case
 from caseloop.cases.attachments import AttachmentInput, attachments_root
-from caseloop.cases.choices import CaseStatus, Channel, Direction, PresenceActivity, Priority
+from caseloop.cases.choices import CaseStatus, Channel, CustomFieldType, Direction, PresenceActivity, Priority
 from caseloop.cases.macros import render_macro
-from caseloop.cases.models import Case, Message, MessageAttachment
+from caseloop.cases.models import Case, CustomFieldDefinition, Message, MessageAttachment
 from caseloop.cases.selectors import access_case, access_macro, macros_for, messages_visible_to, present_on_case
 from caseloop.channels.email.selectors import delivery_states, display_texts
 from caseloop.core.errors import DomainError, Invalid, NotFound
+from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import staff_members, teams
 from caseloop.timeline.choices import SubjectKind
@@ -223,6 +226,113 @@ def edit_case(request: StaffRequest, case_id: int) -> HttpResponse:
     response = render(request, "web/partials/case_props.html", _props_context(case, error=error),
                       status=error.status if error else 200)  # fmt: skip
     return trigger(response, "case-changed") if changed else response
+
+
+# --- custom fields: the Details panel's Fields block --------------------------------------------
+FIELD_INPUT = "custom_fields."  # an input's name is this and the field's key, as a refusal names its field
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII digits, short enough for int() to read at once
+_YES_NO = {"yes": True, "no": False}
+
+
+def _definitions() -> list[CustomFieldDefinition]:
+    return list(CustomFieldDefinition.objects.order_by("pk"))
+
+
+def _typed(definition: CustomFieldDefinition | None, raw: str) -> Any:
+    """An input's text as the value `update_case` takes: None to clear the field, else the value in
+    its type where the text reads as one, else the text itself, for the domain to refuse in words."""
+    text = raw.strip()
+    if not text:
+        return None
+    if definition is not None and definition.field_type == CustomFieldType.NUMBER and _WHOLE_NUMBER.fullmatch(text):
+        return int(text)
+    if definition is not None and definition.field_type == CustomFieldType.BOOLEAN:
+        return _YES_NO.get(text, text)
+    return text
+
+
+def _field_changes(data: QueryDict, case: Case, definitions: Sequence[CustomFieldDefinition]) -> dict[str, Any]:
+    """Each posted custom field whose value differs from the case's (None: cleared).
+
+    As with the Details selects, a posted value equal to the case's is no change: it is neither
+    written (no audit row, no timeline item) nor refused on a closed case.
+    """
+    by_key = {d.key: d for d in definitions}
+    posted = [name for name in data if name.startswith(FIELD_INPUT)]
+    if not posted:
+        raise Invalid("Nothing to change.")
+    changes: dict[str, Any] = {}
+    for name in posted:
+        key = name.removeprefix(FIELD_INPUT)
+        value = _typed(by_key.get(key), data.get(name, ""))  # a NUL never gets here (config.middleware: a 400)
+        if value != case.custom_fields.get(key) or key not in by_key:
+            changes[key] = value  # an unknown key goes on, for update_case to refuse by its code
+    return changes
+
+
+def _fields_context(request: StaffRequest, case: Case, definitions: Sequence[CustomFieldDefinition], *,
+                    typed: dict[str, str] | None = None, error: DomainError | None = None,
+                    saved: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """The Fields block: each definition with the case's value as its input shows it, or the text
+    just refused (`typed`) with the refusal beside it."""
+    typed = typed or {}
+    rows = []
+    for d in definitions:
+        name = FIELD_INPUT + d.key
+        value = case.custom_fields.get(d.key)
+        shown = ("yes" if value else "no") if isinstance(value, bool) else "" if value is None else str(value)
+        refused = error is not None and name in typed
+        rows.append({
+            "definition": d,
+            "name": name,
+            "value": typed[name] if refused else shown,
+            "stored": shown,
+            "error": error if refused else None,
+            "saved": saved == name,
+            "missing": d.required and not shown,
+        })  # fmt: skip
+    return {
+        "case": case,
+        "rows": rows,
+        "closed": case.status == CaseStatus.CLOSED,
+        "can_define": request.user.role in (Role.MANAGER, Role.ADMIN),
+        # a refusal that names no field of this block (say, the case closed meanwhile) goes on top
+        "fields_error": error if error is not None and not any(r["error"] for r in rows) else None,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def case_fields(request: StaffRequest, case_id: int) -> HttpResponse:
+    """The case's custom fields: the block (GET), or one field saved in place (POST).
+
+    Each input is alone in its form and posts only itself; only a value that differs from the
+    case's is written, through `update_case(custom_fields=…)`. A refusal answers the block with
+    the typed text kept and the reason beside that field.
+    """
+    case = access_case(request.user, case_id)
+    definitions = _definitions()
+    if request.method == "GET":
+        return render(request, "web/partials/case_fields.html", _fields_context(request, case, definitions))
+    typed = {name: request.POST.get(name, "") for name in request.POST if name.startswith(FIELD_INPUT)}
+    error: DomainError | None = None
+    changes: dict[str, Any] = {}
+    try:
+        changes = _field_changes(request.POST, case, definitions)
+        if changes:
+            update_case(actor=request.user, case=case, custom_fields=changes)
+    except DomainError as exc:
+        error = exc
+    if not is_htmx(request):
+        if error is not None:
+            return render(request, "web/error.html", {"error": error, "back": case}, status=error.status)
+        return redirect("web:case", case_id=case.pk)
+    case = access_case(request.user, case_id)
+    saved = next(iter(typed), None) if error is None and changes else None
+    response = render(request, "web/partials/case_fields.html",
+                      _fields_context(request, case, definitions, typed=typed, error=error, saved=saved),
+                      status=error.status if error else 200)  # fmt: skip
+    return trigger(response, "case-changed") if error is None and changes else response
 
 
 @require_GET
