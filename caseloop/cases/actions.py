@@ -450,6 +450,19 @@ def change_status(*, actor: User | None, case: Case, status: CaseStatus, overrid
 _UNSET: Any = object()
 
 
+def _changed_words(names: Sequence[str], changes: Mapping[str, tuple[Any, Any]]) -> list[str]:
+    """What a timeline line says changed: a custom field by its key, not "custom_fields"."""
+    words = []
+    for name in names:
+        if name == "custom_fields":
+            before, after = (dict(v or {}) for v in changes[name])
+            keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+            words.append(f"{'field' if len(keys) == 1 else 'fields'} {', '.join(keys)}" if keys else name)
+        else:
+            words.append(name)
+    return words
+
+
 def update_case(
     *,
     actor: User | None,
@@ -540,7 +553,7 @@ def update_case(
         others = sorted(set(record_changes) - {"assignee", "team"})
         if others:
             record_event(kind="case.updated", subjects=[(S.CASE, case.pk)], actor=actor, case_id=case.pk,
-                         summary=f"{case.number}: changed {', '.join(others)}",
+                         summary=f"{case.number}: changed {', '.join(_changed_words(others, record_changes))}",
                          data={k: dict(zip(("from", "to"), record_changes[k], strict=True))
                                for k in others})  # fmt: skip
         record_audit(action="case.update", object_type="case", object_id=case.pk, actor=actor,

@@ -54,7 +54,7 @@ def test_fields_save_one_at_a_time_refuse_in_place_and_close(page: Any, scenario
     door = page.get_by_label("Door model")
     assert saved(page, lambda: door.select_option("9100")) == {"custom_fields.door_model": ["9100"]}
     expect(fields.get_by_text("Required: not filled in yet.")).to_have_count(0)
-    expect(page.locator("#case-timeline")).to_contain_text("changed custom_fields")
+    expect(page.locator("#case-timeline")).to_contain_text("changed field door_model")
 
     # a number typed and left (Tab): saved on change; the date input sends YYYY-MM-DD
     springs = page.get_by_label("Springs")

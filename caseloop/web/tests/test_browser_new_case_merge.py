@@ -67,7 +67,7 @@ def test_a_duplicate_contact_is_merged_into_the_one_that_lives_on(page: Any, sce
     page.get_by_label(re.compile("Ann Smith")).check()
     page.get_by_role("button", name="Review the merge").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Merge Ann S. into Ann Smith?")
-    expect(page.get_by_role("region", name=re.compile("What moves"))).to_contain_text("1 cases they asked for")
+    expect(page.get_by_role("region", name=re.compile("What moves"))).to_contain_text("1 case they asked for")
     shot(page, "merge-confirm", full_page=True)
     page.get_by_role("button", name="Merge into Ann Smith").click()
     expect(page).to_have_url(re.compile(f"/contacts/{scenario.contact.pk}/$"))

@@ -189,7 +189,7 @@ def test_only_the_changed_field_is_written(staff: Client, s: Scenario) -> None:
     assert entry.before == {"custom_fields": {"door_model": "8000", "springs": 2}}
     assert entry.after == {"custom_fields": {"door_model": "8000", "springs": 2, "serial": "OP-1"}}
     event = TimelineEvent.objects.filter(kind="case.updated").order_by("-pk").first()
-    assert event is not None and event.summary == f"{s.case.number}: changed custom_fields"
+    assert event is not None and event.summary == f"{s.case.number}: changed field serial"  # by its key
 
 
 def test_an_unchanged_value_is_no_write(staff: Client, s: Scenario) -> None:
