@@ -8,6 +8,7 @@ priority, assignee and team changes were silently dropped.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -163,3 +164,13 @@ def test_a_closed_case_says_it_is_closed_only_when_something_would_change(staff:
 def test_an_empty_post_is_refused(staff: Client, s: Scenario) -> None:
     response = staff.post(f"/cases/{s.case.pk}/edit/", {}, headers=HTMX)
     assert response.status_code == 422 and "Nothing to change." in response.content.decode()
+
+
+def test_a_closed_cases_details_are_shown_disabled(staff: Client, s: Scenario) -> None:
+    assert 'name="priority" hx-post' in staff.get(f"/cases/{s.case.pk}/").content.decode()
+    change_status(actor=s.agent, case=s.case, status=CaseStatus.SOLVED)
+    change_status(actor=s.agent, case=s.case, status=CaseStatus.CLOSED)
+    page = staff.get(f"/cases/{s.case.pk}/").content.decode()
+    for name in ("status", "priority", "assignee", "team"):
+        assert re.search(rf'<select id="prop-{name}" name="{name}"[^>]* disabled>', page), name
+    assert "nothing here changes any more" in page
