@@ -27,7 +27,6 @@ MAX_BODY = 1_000_000
 MAX_ATTACHMENTS = 20
 
 
-
 def _subject(value: str) -> str:
     if not value.strip():
         raise PydanticCustomError("string_too_short", "The subject cannot be empty.")

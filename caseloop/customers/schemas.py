@@ -22,7 +22,6 @@ from caseloop.customers.choices import (
 AttributeValue = str | int | float | bool | None
 
 
-
 def _staff_only(value: str, context: Any) -> str:
     """Internal notes are for staff; a customer or partner reading their own record sees none."""
     request = (context or {}).get("request")
