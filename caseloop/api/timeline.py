@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from caseloop.cases.selectors import access_case, cases_visible_to
+from caseloop.cases.selectors import access_case, cases_visible_to, parse_case_number
 from caseloop.core.pagination import Page, PageOut, page_of_rows
 from caseloop.core.schemas import MAX_ID
 from caseloop.customers.selectors import (
@@ -50,11 +50,21 @@ def _visible_subject_ids(actor: User, kind: SubjectKind, ident: int) -> list[int
     return [ident]
 
 
+def _case_by_number(subject: str) -> str:
+    """`case:CL-10234` or `case:cl-10234` → `case:10234`, as `/cases/CL-10234` names that case; else as given.
+
+    A case's number is its id. The number is read here: the timeline sits below cases and cannot import them.
+    """
+    kind, _, ident = subject.partition(":")
+    number = parse_case_number(ident) if kind == SubjectKind.CASE and ident == ident.strip() else None
+    return f"{kind}:{number}" if number is not None else subject
+
+
 @router.get("/timeline", response=PageOut[TimelineEventOut], tags=["timeline"],
             description="The history of a contact, case, site, asset or organization, newest first.")  # fmt: skip
 def read_timeline(request: HttpRequest, params: Query[TimelineQuery]) -> Page[TimelineEvent]:
     actor = actor_of(request)
-    kind, ident = parse_subject(params.subject.strip())
+    kind, ident = parse_subject(_case_by_number(params.subject.strip()))
     if not 1 <= ident <= MAX_ID:
         raise TimelineError(TimelineErrorCode.BAD_SUBJECT, "That subject id is out of range.", status=400)
     ids = _visible_subject_ids(actor, kind, ident)
