@@ -293,6 +293,9 @@ def patch_case(request: HttpRequest, case_ref: str, payload: CasePatch) -> Case:
     with transaction.atomic():
         case = access_case(actor, _case_id(case_ref))
         status = changes.pop("status", None)
+        override_reason = changes.pop("override_reason", None)
+        if override_reason is not None and status is None:
+            raise Invalid("override_reason goes with a status change.", field="override_reason")
         fields: dict[str, Any] = {}
         for name in ("subject", "priority", "custom_fields"):
             if name in changes:
@@ -316,7 +319,7 @@ def patch_case(request: HttpRequest, case_ref: str, payload: CasePatch) -> Case:
         if fields:
             update_case(actor=actor, case=case, **fields)
         if status is not None:
-            change_status(actor=actor, case=case, status=status)
+            change_status(actor=actor, case=case, status=status, override_reason=override_reason or "")
     return _case_out(actor, case.pk)
 
 

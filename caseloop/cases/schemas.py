@@ -161,6 +161,10 @@ class CaseCreateIn(InSchema):
 
 class CasePatch(InSchema):
     status: CaseStatus | None = None
+    override_reason: Annotated[str, StringConstraints(max_length=2000), NO_NUL] | None = Field(
+        None,
+        description="with `status`: why a guideline is bent, when one applies (refused: guideline_reason_required)",
+    )
     subject: Subject | None = None
     priority: Priority | None = None
     team: Id | None = None

@@ -78,8 +78,14 @@ def test_the_verdict_before_acting_and_the_status_change_with_a_reason(manager, 
     other = make_case(priority="urgent")
     patched = api.patch(f"/cases/{other.pk}", {"status": "solved"})
     assert (patched.status_code, patched.json()["code"]) == (422, "guideline_reason_required")
+    # and takes the reason the refusal asks for, in the same body
+    patched = api.patch(f"/cases/{other.pk}", {"status": "solved", "override_reason": REASON})
+    assert patched.status_code == 200 and patched.json()["status"] == "solved"
+    lone = api.patch(f"/cases/{other.pk}", {"override_reason": REASON})
+    assert (lone.status_code, lone.json()["errors"][0]["field"]) == (422, "override_reason")
     overrides = ApiClient(manager).get("/overrides").json()
-    assert [(o["case_id"], o["reason"], o["actor"]["id"]) for o in overrides] == [(case.pk, REASON, agent.pk)]
+    assert sorted((o["case_id"], o["reason"], o["actor"]["id"]) for o in overrides) == [
+        (case.pk, REASON, agent.pk), (other.pk, REASON, agent.pk)]  # fmt: skip
     assert ApiClient(agent).get("/overrides").status_code == 403
 
 
