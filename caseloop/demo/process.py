@@ -79,7 +79,7 @@ RULES = (
     ("Free replacement after the warranty", "guideline", ["free_replacement"], "asset.warranty_days_left < 0",
      "The warranty has run out. A free replacement is still possible: say why (goodwill, a known fault …)."),
     ("Solving before we have replied", "guideline", ["status_change"],
-     'action.to_status == "solved" and case.message_count < 2',
+     'action.to_status == "solved" and not case.answered',
      "Nobody has written to the customer yet. Say how it was solved, so the next person knows."),
     ("Reopening a case older than 30 days", "guideline", ["reopen"], "case.age_hours > 720",
      "Problems that come back after a month are usually new ones. Say why this belongs to the old case."),

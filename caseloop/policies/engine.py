@@ -81,6 +81,7 @@ FIELDS: dict[str, T] = {
     "case.age_hours": T.NUMBER,
     "case.message_count": T.NUMBER,
     "case.has_asset": T.BOOL,
+    "case.answered": T.BOOL,
     "customer.tier": T.STRING,
     "customer.organization": T.STRING,
     "customer.organization_tier": T.STRING,
@@ -486,6 +487,7 @@ class CaseFacts:
     age_hours: Decimal | None = None
     message_count: int | None = None
     has_asset: bool = False
+    answered: bool = False  # we have written to the customer (a first response), whatever they wrote since
 
 
 @dataclass(frozen=True, slots=True)

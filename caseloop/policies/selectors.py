@@ -161,6 +161,7 @@ def snapshot_for(*, case: Case, action: ActionFacts, actor: User | None, needed:
         age_hours=Decimal((now - case.created_at).total_seconds() / 3600).quantize(Decimal("0.01")),
         message_count=case.message_count,
         has_asset=case.asset_id is not None,
+        answered=case.first_response_at is not None,
     )
     currency = action.currency or settings.CASELOOP_CURRENCY
     return Snapshot(
