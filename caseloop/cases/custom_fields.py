@@ -130,6 +130,13 @@ def validate_custom_fields(
                 field="custom_fields",
             )
         coerced = _coerce(definition, value)
+        if definition.required and coerced in (None, ""):
+            # a required field may start empty on a case older than the rule, but is not emptied
+            raise CaseError(
+                CaseErrorCode.MISSING_REQUIRED_FIELD,
+                f"{definition.label} is required: it can change, not be cleared.",
+                field=f"custom_fields.{definition.key}",
+            )
         if coerced is None:
             result.pop(key, None)
         else:
