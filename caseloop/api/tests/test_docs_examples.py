@@ -3,10 +3,13 @@
 The docs are how people learn the API (issue 2: "use the REST API with curl,
 following docs/api.md"), so a renamed route or field must fail here, not on a
 reader's machine. Each example runs as an administrator on an empty database,
-in a transaction rolled back afterwards. Ids in the examples (case CL-10234,
-contact 881 …) need not exist: a 404 for a missing object is fine, a route that
-does not exist, a method it does not take, a body that is not JSON or that its
-schema refuses (422 validation_error) and any 5xx are not.
+in a transaction rolled back afterwards. The examples keep ids from earlier
+answers in shell variables (`CASE=$(curl … | field id)`, then `$CL/cases/$CASE`
+or `"site": '$SITE'` in a body): each such variable reads as 1 here, and need
+not exist: a 404 for a missing object is fine, a route that does not exist, a
+method it does not take, a body that is not JSON or that its schema refuses
+(422 validation_error) and any 5xx are not. That the examples run in order
+against the demo data is checked by running them (see docs/api.md's preface).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ pytestmark = pytest.mark.django_db
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 DOCUMENTS = ("api.md", "policies.md")
 PREFIXES = ("$CL", "$API")  # the base URL as the docs spell it: http://127.0.0.1:8000/api/v1
+CAPTURED = re.compile(r"^\s*[A-Z_][A-Z0-9_]*=\$\((?=curl )")  # NAME=$(curl … | field id)
+SHELL_VARIABLE = re.compile(r"\$(?!(?:CL|API|TOKEN|AUTH)\b)[A-Z_][A-Z0-9_]*\b")  # an id kept from an earlier answer
 API_ROOT = "/api/v1"
 
 
@@ -52,6 +57,7 @@ def _commands(text: str) -> list[tuple[int, str]]:
             continue
         if not in_block:
             continue
+        line = CAPTURED.sub("", line) if not current else line
         if not current and not line.lstrip().startswith("curl "):
             continue
         if not current:
@@ -68,7 +74,9 @@ def _commands(text: str) -> list[tuple[int, str]]:
 
 
 def _example(where: str, command: str) -> Example:
-    words = shlex.split(command, comments=True)
+    words = shlex.split(SHELL_VARIABLE.sub("1", command), comments=True)
+    if "|" in words:  # … | field id): what reads the answer, not what is sent
+        words = words[: words.index("|")]
     assert words[0] == "curl", where
     method, url, headers, body = "", "", {}, None
     words_iter = iter(words[1:])
