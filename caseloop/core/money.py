@@ -9,6 +9,8 @@ from caseloop.core.errors import Invalid
 
 # every money column is DecimalField(max_digits=14, decimal_places=2)
 MAX_AMOUNT = Decimal("999999999999.99")
+DECIMALS = 2
+_CENT = Decimal(1).scaleb(-DECIMALS)
 
 # ISO 4217's currencies (list one, 2025), less the codes nobody pays an order in: precious metals (XAU XAG
 # XPD XPT), bond-market units (XBA-XBD), the IMF's and regional settlement units (XDR XSU XUA), the testing
@@ -46,7 +48,12 @@ class Money:
         check_currency(self.currency)
 
     @classmethod
-    def parse(cls, amount: str | int | Decimal, currency: str) -> Money:
+    def parse(cls, amount: str | int | Decimal, currency: str, *, exact: bool = False) -> Money:
+        """`amount` rounded half-even to the cent, or, when `exact`, refused if that would change its value.
+
+        Use `exact` for an amount someone wrote (an order's total): rounding it would store another number
+        than the one given, without saying so.
+        """
         try:
             value = Decimal(str(amount))
         except InvalidOperation as exc:
@@ -57,7 +64,10 @@ class Money:
         # round past the largest storable one
         if abs(value) >= MAX_AMOUNT + Decimal("0.005"):
             raise Invalid(f"An amount of money is at most {MAX_AMOUNT:,} either way.", field="amount")
-        return cls(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), currency.upper())
+        cents = value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+        if exact and cents != value:
+            raise Invalid(f"{amount} has more than {DECIMALS} decimals.", field="amount")
+        return cls(cents, currency.upper())
 
     def __add__(self, other: Money) -> Money:
         if other.currency != self.currency:

@@ -547,6 +547,33 @@ class OrderLineInput:
     sku: str = ""
 
 
+def check_ordered_at(ordered_at: dt.datetime) -> None:
+    """Refuse an order's moment without a zone or outside the range a tie's dates keep (1900 to a year ahead).
+
+    Compared as aware datetimes, never converted: `9999-12-31T23:59:59-14:00` has no UTC form to convert to,
+    and storing it would fail in the database after the rows before it were written.
+    """
+    if ordered_at.tzinfo is None or ordered_at.utcoffset() is None:
+        raise Invalid("ordered_at needs a time zone.", field="ordered_at")
+    latest = clock.now().date() + TIE_LEAD
+    earliest_moment = dt.datetime.combine(EARLIEST_TIE, dt.time(), tzinfo=dt.UTC)
+    after_latest = dt.datetime.combine(latest + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)  # all of its day
+    if not earliest_moment <= ordered_at < after_latest:
+        raise CustomerError(CustomerErrorCode.BAD_DATE_RANGE,
+                            f"ordered_at {ordered_at.isoformat()} is not between {EARLIEST_TIE.isoformat()} and "
+                            f"{latest.isoformat()} (a year from today).", field="ordered_at")  # fmt: skip
+
+
+def _exact_money(amount: Decimal | int, currency: str, *, field: str) -> Money:
+    """An order's amount as given, never rounded; a refusal names the order's field rather than Money's `amount`."""
+    try:
+        return Money.parse(amount, currency, exact=True)
+    except Invalid as refused:
+        if refused.field != "amount":
+            raise
+        raise Invalid(refused.message, field=field) from refused
+
+
 @transaction.atomic
 def create_order(
     *,
@@ -574,17 +601,16 @@ def create_order(
         raise CustomerError(CustomerErrorCode.CONTACT_NOT_IN_ORGANIZATION,
                             f"Contact {contact.pk} is in organization {contact.organization_id}, not in "
                             f"{organization.pk}.", field="organization_id")  # fmt: skip
-    if ordered_at.tzinfo is None:
-        raise Invalid("ordered_at needs a time zone.", field="ordered_at")
+    check_ordered_at(ordered_at)
     sum_of_lines = Money.parse(0, currency)
     for line in lines:
         if line.quantity <= 0:
             raise CustomerError(CustomerErrorCode.BAD_AMOUNT, "A line's quantity must be positive.", field="lines")
         if line.unit_price < 0:
             raise CustomerError(CustomerErrorCode.BAD_AMOUNT, "A line's price cannot be negative.", field="lines")
-        sum_of_lines = sum_of_lines + Money.parse(line.unit_price * line.quantity, currency)
-    amount = sum_of_lines if lines else Money.parse(total if total is not None else 0, currency)
-    if total is not None and lines and Money.parse(total, currency) != amount:
+        sum_of_lines = sum_of_lines + _exact_money(line.unit_price * line.quantity, currency, field="lines")
+    amount = sum_of_lines if lines else _exact_money(total if total is not None else 0, currency, field="total")
+    if total is not None and lines and _exact_money(total, currency, field="total") != amount:
         raise CustomerError(CustomerErrorCode.BAD_AMOUNT, f"The total {total} differs from the lines' sum {amount}.",
                             field="total")  # fmt: skip
     if amount.amount < 0:

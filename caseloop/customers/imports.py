@@ -7,14 +7,18 @@ Orders tell insights whether a customer bought again after a contact (issue 6:
     A-1001,2026-03-02T10:15:00+00:00,ann@example.com,Ann Smith,,,149.00,USD,no
 
 - `reference` and `ordered_at` are required; `ordered_at` is ISO 8601, a date
-  alone meaning midnight UTC, a time without a zone refused (as the API does).
+  alone meaning midnight UTC, a time without a zone refused (as the API does),
+  and from 1900 to a year ahead (as `create_order` keeps it).
 - Whose order: `contact_id`, or `email` (the contact with that address; a new
   contact named `customer_name` when nobody has it), or `organization_id`.
-- `total` (default 0) and `currency` (default `CASELOOP_CURRENCY`);
-  `is_renewal` is yes/no, true/false or 1/0.
+- `total` (default 0) is a plain number of at most two decimals (`149.50`; not
+  `1e9`, and `12.345` is refused, never rounded); `currency` defaults to
+  `CASELOOP_CURRENCY`; `is_renewal` is yes/no, true/false or 1/0.
 
 Each row is its own write: a bad row is reported with its line number and the
-others are imported. A reference that is already stored is skipped and
+others are imported. A row whose value Python or the database cannot hold is
+such a bad row too (and logged); an internal error stops the import at its
+line, reporting it there, with the rows above it kept. A reference that is already stored is skipped and
 counted, so the same export can be imported again (a nightly job) without
 duplicating orders. The whole file is read and checked first, and nothing is
 written when it cannot be read as CSV (a quote left open, a stray character
@@ -29,16 +33,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, transaction
 
 from caseloop.core.errors import DomainError, Invalid, NotFound
-from caseloop.core.money import check_currency
+from caseloop.core.money import DECIMALS, check_currency
 from caseloop.core.schemas import MAX_ID
-from caseloop.customers.actions import create_order, find_or_create_contact
+from caseloop.customers.actions import check_ordered_at, create_order, find_or_create_contact
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import Contact, Order, Organization
 from caseloop.identity.models import User
@@ -51,6 +57,10 @@ MAX_ROWS = 100_000
 REFERENCE_LENGTH = 64
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", ""}
+# a total as a shop writes it: ASCII digits with an optional sign and point, never 1e9, NaN or ١٢
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -72,6 +82,7 @@ def _when(raw: str) -> dt.datetime:
         raise Invalid(f"ordered_at {raw!r} is not a date (2026-03-02 or 2026-03-02T10:15:00+00:00).") from exc
     if moment.tzinfo is None:
         raise Invalid(f"ordered_at {raw!r} needs a time zone (…+00:00).")
+    check_ordered_at(moment)  # before the database converts it to UTC, which 9999-12-31T23:59:59-14:00 overflows
     return moment
 
 
@@ -85,12 +96,18 @@ def _flag(raw: str) -> bool:
 
 
 def _amount(raw: str) -> Decimal:
+    """The total as written, refused rather than rounded or read as an exponent (`12.345`, `1e9`)."""
+    text = raw.strip() or "0"
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise Invalid(f"total {raw!r} is not an amount (write it as 149 or 149.50).")
     try:
-        amount = Decimal(raw.strip() or "0")
-    except InvalidOperation as exc:
-        raise Invalid(f"total {raw!r} is not an amount.") from exc
-    if not amount.is_finite() or abs(amount) >= Decimal(10) ** 12:
-        raise Invalid(f"total {raw!r} is not an amount.")
+        amount = Decimal(text)
+    except InvalidOperation as exc:  # unreachable after the pattern; kept so a looser pattern fails as a refusal
+        raise Invalid(f"total {raw!r} is not an amount (write it as 149 or 149.50).") from exc
+    if abs(amount) >= Decimal(10) ** 12:
+        raise Invalid(f"total {raw!r} is not an amount (at most 999,999,999,999.99).")
+    if amount != amount.quantize(Decimal(1).scaleb(-DECIMALS)):
+        raise Invalid(f"total {raw!r} has more than {DECIMALS} decimals.")
     return amount
 
 
@@ -196,19 +213,38 @@ def import_orders(*, actor: User | None, text: str) -> OrderImport:
         if len(reference) > REFERENCE_LENGTH:
             report.errors.append((number, f"reference is longer than {REFERENCE_LENGTH} characters."))
             continue
-        if reference and Order.objects.filter(reference=reference).exists():
-            report.already_there += 1
-            continue
         try:
-            with transaction.atomic():  # a new contact and its order are kept or refused together
-                contact, organization = _owner(actor, clean)
-                create_order(actor=actor, reference=reference, contact=contact, organization=organization,
-                             ordered_at=_when(clean.get("ordered_at", "")),
-                             currency=_currency(clean.get("currency", "")),
-                             total=_amount(clean.get("total", "")),
-                             is_renewal=_flag(clean.get("is_renewal", "")))  # fmt: skip
+            created = _import_row(actor, reference, clean)
         except DomainError as refused:
             report.errors.append((number, refused.message))
+        except (ValueError, ArithmeticError, DataError):
+            # a value the checks let through that Python or the database cannot hold (a date with no UTC form,
+            # a text too long for its column): this row's fault, so its line's error; logged, as a check is missing
+            logger.warning("Order import: line %d not storable", number, exc_info=True)
+            report.errors.append((number, "A value in this row is out of range or too long to store; the row was "
+                                          "not imported."))  # fmt: skip
+        except Exception:
+            # a fault of ours, not of the file: stop rather than fail every later row the same way, and say which
+            # rows were imported instead of answering 500 after some were
+            logger.exception("Order import: internal error on line %d; stopped", number)
+            report.errors.append((number, "Stopped by an internal error on this line (logged): the rows above it "
+                                          "were imported, this one and the rest were not."))  # fmt: skip
+            break
         else:
-            report.created += 1
+            if created:
+                report.created += 1
+            else:
+                report.already_there += 1
     return report
+
+
+def _import_row(actor: User | None, reference: str, row: dict[str, str]) -> bool:
+    """Store one row's order; False when its reference is stored already (a re-import skips it)."""
+    with transaction.atomic():  # a new contact and its order are kept or refused together
+        if reference and Order.objects.filter(reference=reference).exists():
+            return False
+        contact, organization = _owner(actor, row)
+        create_order(actor=actor, reference=reference, contact=contact, organization=organization,
+                     ordered_at=_when(row.get("ordered_at", "")), currency=_currency(row.get("currency", "")),
+                     total=_amount(row.get("total", "")), is_renewal=_flag(row.get("is_renewal", "")))  # fmt: skip
+    return True
