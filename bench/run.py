@@ -86,7 +86,10 @@ class Options:
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser = argparse.ArgumentParser(
+        prog=os.environ.get("CASELOOP_BENCH_PROG", "python -m bench"),
+        description=__doc__.split("\n\n")[0] if __doc__ else "",
+    )
     parser.add_argument("--cases", type=int, default=10_000, help="cases to seed (10000, 100000, 1000000)")
     parser.add_argument("--data-dir", type=Path, help="where seeded data is kept (default bench/data/<db>-<N>)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (default 10)")

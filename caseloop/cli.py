@@ -33,6 +33,7 @@ from typing import Any, TextIO
 
 SETTINGS_MODULE = "caseloop.config.settings"
 REPO_DIR = Path(__file__).resolve().parent.parent
+BENCH_PROG_ENV = "CASELOOP_BENCH_PROG"  # bench/run.py's usage line names this command instead of `python -m bench`
 
 
 class CommandFailed(Exception):
@@ -284,8 +285,21 @@ def _migrate(*, verbosity: int, out: TextIO, only_if_pending: bool = False) -> i
 
 
 # --- commands ------------------------------------------------------------------------
+def _require_free_address(host: str, port: int) -> None:
+    """One line, before anything starts, rather than gunicorn's retries and a screenful of errors."""
+    from caseloop.core.server import cannot_listen
+
+    problem = cannot_listen(host, port)
+    if problem is not None:
+        where = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+        if problem == "already in use":
+            raise CommandFailed(f"{where} is already in use; pick another --port")
+        raise CommandFailed(f"cannot listen on {where}: {problem}")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _require_migrated()
+    _require_free_address(args.host, args.port)
     _collect_static(sys.stdout)
     return _serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads,
                   access_log=args.access_log)  # fmt: skip
@@ -398,24 +412,30 @@ def cmd_tick(args: argparse.Namespace) -> int:
         time.sleep(max(0.0, args.every - (time.monotonic() - started)))
 
 
-def _read_password(given: str | None, *, stdin: TextIO) -> str:
-    if given:
+def _read_password(given: str | None, *, stdin: TextIO, flags: str = "--password") -> str:
+    """The password given with `flags` (named in the messages), or asked for twice in a terminal; never empty."""
+    if given is not None:
+        if not given:
+            raise CommandFailed(f"The password given with {flags.split()[0]} is empty; nothing was changed.", status=2)
         return given
     if not stdin.isatty():
-        raise CommandFailed("Give --password, or run the command in a terminal to be asked for one.", status=2)
+        raise CommandFailed(f"Give {flags}, or run the command in a terminal to be asked for one.", status=2)
     first = getpass.getpass("Password: ")
+    if not first:
+        raise CommandFailed("A password is required; nothing was changed.", status=2)
     if first != getpass.getpass("Password (again): "):
         raise CommandFailed("The two passwords differ; nothing was changed.")
     return first
 
 
 def cmd_createadmin(args: argparse.Namespace) -> int:
-    from caseloop.identity.actions import create_user
+    from caseloop.identity.actions import check_new_email, check_new_username, create_user
     from caseloop.identity.choices import Role
 
     _require_migrated()
-    username = args.username or _ask("Username: ")
-    email = args.email if args.email is not None else _ask("Email (may be empty): ", optional=True)
+    # each answer is checked as it is given: a refused username is said before the email and passwords are asked
+    username = check_new_username(args.username if args.username is not None else _ask("Username: "))
+    email = check_new_email(args.email if args.email is not None else _ask("Email (may be empty): ", optional=True))
     password = _read_password(args.password, stdin=sys.stdin)
     user = create_user(username=username, email=email, password=password, role=Role.ADMIN)
     print(f"Created administrator {user.username}.")
@@ -447,7 +467,9 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     _require_migrated()
     user = _user(args.user)
     issued = create_token(user=user, name=args.name)
-    print(f"API token {issued.token.name!r} for {user.username} (id {issued.token.prefix}); it is shown only now:")
+    token = issued.token
+    print(f"API token {token.name!r} for {user.username} (id {token.pk}, prefix {token.prefix}); "
+          "it is shown only now:")  # fmt: skip
     print(issued.plain)
     return 0
 
@@ -475,12 +497,12 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     tokens = ApiToken.objects.select_related("user").order_by("user__username", "created_at")
     if args.user:
         tokens = tokens.filter(user=_user(args.user))
-    rows = [("ID", "USER", "NAME", "CREATED", "LAST USED", "STATE")]
+    rows = [("ID", "PREFIX", "USER", "NAME", "CREATED", "LAST USED", "STATE")]
     for token in tokens:
         state = "revoked" if token.revoked_at else "active"
         used = token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "never"
-        rows.append((token.prefix, token.user.username, token.name, token.created_at.strftime("%Y-%m-%d %H:%M"),
-                     used, state))  # fmt: skip
+        created = token.created_at.strftime("%Y-%m-%d %H:%M")
+        rows.append((str(token.pk), token.prefix, token.user.username, token.name, created, used, state))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -493,13 +515,21 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
     _require_migrated()
     ident = args.id.strip()
-    if ident.startswith(TOKEN_PREFIX):  # a whole token was pasted: its id is the part after the prefix
+    if ident.startswith(TOKEN_PREFIX):  # a whole token was pasted: its prefix is the part after cl_
         ident = ident[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=ident).first()
+    tokens = ApiToken.objects.select_related("user")
+    # all digits: the id the API uses; a 12-digit prefix (all its hex digits decimal) is tried next
+    token = tokens.filter(pk=int(ident)).first() if ident.isdigit() else None
     if token is None:
-        raise CommandFailed(f"There is no token with id {ident!r} (see `caseloop token list`).")
+        token = tokens.filter(prefix=ident).first()
+    if token is None:
+        raise CommandFailed(f"There is no token with id {ident!r} (give an ID or PREFIX of `caseloop token list`).")
+    what = f"{token.pk} (prefix {token.prefix}, {token.name!r} of {token.user.username})"
+    if token.revoked_at is not None:
+        print(f"Token {what} was already revoked.")
+        return 0
     revoke_token(token=token)
-    print(f"Revoked token {token.prefix} ({token.name!r} of {token.user.username}).")
+    print(f"Revoked token {what}.")
     return 0
 
 
@@ -522,17 +552,29 @@ def cmd_mailbox_add(args: argparse.Namespace) -> int:
         team = Team.objects.filter(slug=args.team).first()
         if team is None:
             raise CommandFailed(f"There is no team {args.team!r} (give its slug).")
+    imap_host, imap_user = (args.imap_host or "").strip(), (args.imap_user or "").strip()
+    # the settings are checked before a password is asked for: no one types a password for a refused command
+    if bool(imap_host) != bool(imap_user):
+        raise CommandFailed("IMAP needs both --imap-host and --imap-user (neither: mail is received by SMTP only).",
+                            status=2)  # fmt: skip
+    if not imap_host and (args.imap_password is not None or args.imap_password_stdin):
+        raise CommandFailed("An IMAP password needs --imap-host and --imap-user.", status=2)
     password = ""
-    if args.imap_user:
-        password = sys.stdin.readline().rstrip("\r\n") if args.imap_password_stdin else _read_password(
-            args.imap_password, stdin=sys.stdin)  # fmt: skip
+    if imap_host:
+        if args.imap_password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+            if not password:
+                raise CommandFailed("The IMAP password read from stdin is empty; nothing was changed.", status=2)
+        else:
+            password = _read_password(args.imap_password, stdin=sys.stdin,
+                                      flags="--imap-password (or --imap-password-stdin)")  # fmt: skip
     mailbox = create_mailbox(actor=None, address=args.address, name=args.name, team=team,
-                             acknowledge=not args.no_acknowledge, imap_host=args.imap_host or "",
-                             imap_port=args.imap_port, imap_username=args.imap_user or "", imap_password=password,
+                             acknowledge=not args.no_acknowledge, imap_host=imap_host,
+                             imap_port=args.imap_port, imap_username=imap_user, imap_password=password,
                              imap_folder=args.imap_folder, imap_archive_folder=args.archive_folder or "",
                              poll_seconds=args.poll_seconds)  # fmt: skip
     how = f"fetched from {mailbox.imap_username}@{mailbox.imap_host}" if mailbox.uses_imap else "received by SMTP"
-    print(f"Added mailbox {mailbox.address} ({how}; password stored sealed).")
+    print(f"Added mailbox {mailbox.address} ({how}{'; password stored sealed' if password else ''}).")
     return 0
 
 
@@ -595,6 +637,8 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     from caseloop.identity.actions import create_token, revoke_token
     from caseloop.identity.models import User
 
+    if not args.no_serve:
+        _require_free_address(args.host, args.port)
     _migrate(verbosity=0, out=sys.stdout, only_if_pending=True)
     if not Case.objects.exists():
         print(f"Loading {args.cases:,} demo cases (once; later starts reuse them) …", flush=True)
@@ -667,7 +711,16 @@ def cmd_bench(args: argparse.Namespace, extra: Sequence[str]) -> int:
     if not (REPO_DIR / "bench" / "__main__.py").exists():
         raise CommandFailed("The benchmarks live in the repository's bench/ folder, which this installation lacks; "
                             "run `caseloop bench` from a checkout.")  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "bench", *extra], cwd=REPO_DIR, check=False).returncode
+    # its --help names the command typed; set for the child only (this process may go on, as in tests)
+    previous = os.environ.get(BENCH_PROG_ENV)
+    os.environ[BENCH_PROG_ENV] = "caseloop bench"
+    try:
+        return subprocess.run([sys.executable, "-m", "bench", *extra], cwd=REPO_DIR, check=False).returncode
+    finally:
+        if previous is None:
+            del os.environ[BENCH_PROG_ENV]
+        else:
+            os.environ[BENCH_PROG_ENV] = previous
 
 
 # --- parsing and running -------------------------------------------------------------
@@ -758,13 +811,15 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="Issue a token; it is printed once, on the last line.")
     create.set_defaults(handler=cmd_token_create)
     create.add_argument("--user", required=True, help="username the token acts as")
-    create.add_argument("--name", default="cli", help="a label to recognise it by (default 'cli')")
+    create.add_argument("--name", default="cli", help="a label to recognise it by, 1-100 characters (default 'cli')")
     listing = token_commands.add_parser("list", help="List tokens (never their secrets).")
     listing.set_defaults(handler=cmd_token_list)
     listing.add_argument("--user", help="only this user's tokens")
-    revoke = token_commands.add_parser("revoke", help="Revoke a token by its id (or the whole token).")
+    revoke_help = "Revoke a token by its id, its prefix or the whole token; exits 0 if it was already revoked."
+    revoke = token_commands.add_parser("revoke", help=revoke_help, description=revoke_help)
     revoke.set_defaults(handler=cmd_token_revoke)
-    revoke.add_argument("id", help="the token's id, as `token list` shows it")
+    revoke.add_argument("id", help="the token's id (a number, as in the API's /tokens/ID), its 12-character prefix "
+                        "(both shown by `token list`), or the whole token")  # fmt: skip
 
     mailbox = commands.add_parser("mailbox", help="Add, list, disable and rekey the support mailboxes.",
                                   description="Support mailboxes (docs/channels/email.md).")  # fmt: skip
@@ -778,8 +833,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--imap-host", help="IMAP server (TLS); omit to receive by SMTP only")
     add.add_argument("--imap-port", type=_port, default=993, help="default 993")
     add.add_argument("--imap-user", help="IMAP user name")
-    add.add_argument("--imap-password", help="asked for when omitted (never shown); stored sealed")
-    add.add_argument("--imap-password-stdin", action="store_true", help="read the password from stdin's first line")
+    imap_password = add.add_mutually_exclusive_group()
+    imap_password.add_argument("--imap-password", help="asked for when omitted (never shown); stored sealed")
+    imap_password.add_argument("--imap-password-stdin", action="store_true",
+                               help="read the password from stdin's first line")  # fmt: skip
     add.add_argument("--imap-folder", default="INBOX", help="default INBOX")
     add.add_argument("--archive-folder", help="move fetched mail there (default: mark it read)")
     add.add_argument("--poll-seconds", type=_positive, help="poll interval (default CASELOOP_EMAIL_POLL_SECONDS)")
@@ -845,9 +902,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run(args)
 
 
+def _missing_data_dir(args: argparse.Namespace) -> Path | None:
+    """The data folder this command would use when it holds no SQLite database yet (else None).
+
+    Only `migrate` and `quickstart` make a database; any other command would create the folder, an empty
+    database and a secret key on loading the settings, and then fail for want of tables. Known only
+    before the settings are loaded, and only for the default SQLite database.
+    """
+    from django.conf import settings
+
+    if args.handler in (cmd_migrate, cmd_quickstart) or settings.configured:
+        return None
+    if os.environ.get("CASELOOP_DATABASE_URL", "").strip():
+        return None
+    given = args.data_dir or os.environ.get("CASELOOP_DATA_DIR") or REPO_DIR / "var"  # as the settings read it
+    data_dir = Path(given).expanduser().resolve()
+    return None if (data_dir / "caseloop.sqlite3").exists() else data_dir
+
+
 def _run(args: argparse.Namespace) -> int:
     from django.core.exceptions import ImproperlyConfigured
 
+    missing = _missing_data_dir(args)
+    if missing is not None:
+        print(f"caseloop: no caseloop data in {missing}; run `caseloop migrate` (or `caseloop quickstart`) first",
+              file=sys.stderr)  # fmt: skip
+        return 1
     try:
         _setup(args.data_dir)
     except (ImproperlyConfigured, ValueError, OSError) as exc:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils.text import slugify
@@ -35,6 +36,43 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+USERNAME_MAX_LENGTH = 150  # User.username's max_length (Django's AbstractUser)
+EMAIL_MAX_LENGTH = 254  # User.email's max_length
+TOKEN_NAME_MAX_LENGTH = 100  # ApiToken.name's max_length
+
+
+def check_new_username(username: str) -> str:
+    """The username as it would be stored, or Invalid/USERNAME_TAKEN: what the model and its unique index allow."""
+    username = username.strip()
+    if not username:
+        raise Invalid("A username is required.", field="username")
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise Invalid(f"A username has at most {USERNAME_MAX_LENGTH} characters.", field="username")
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise Invalid("A username may contain only letters, digits and the characters @.+-_", field="username") from exc
+    if User.objects.filter(username__iexact=username).exists():
+        raise IdentityError(IdentityErrorCode.USERNAME_TAKEN, f"Username {username!r} is taken.", status=409)
+    return username
+
+
+def check_new_email(email: str) -> str:
+    """The email address as it would be stored (may be empty), or Invalid/EMAIL_TAKEN."""
+    email = email.strip().lower()
+    if not email:
+        return email
+    try:
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError as exc:
+        raise Invalid(f"{email!r} is not an email address.", field="email") from exc
+    if User.objects.filter(email__iexact=email).exists():
+        raise IdentityError(IdentityErrorCode.EMAIL_TAKEN, f"{email} already has an account.", status=409)
+    return email
+
+
 def create_user(
     *,
     username: str,
@@ -44,14 +82,9 @@ def create_user(
     display_name: str = "",
     check_password_strength: bool = True,
 ) -> User:
-    username = username.strip()
-    if not username:
-        raise Invalid("A username is required.", field="username")
-    if User.objects.filter(username__iexact=username).exists():
-        raise IdentityError(IdentityErrorCode.USERNAME_TAKEN, f"Username {username!r} is taken.", status=409)
-    email = email.strip().lower()
-    if email and User.objects.filter(email__iexact=email).exists():
-        raise IdentityError(IdentityErrorCode.EMAIL_TAKEN, f"{email} already has an account.", status=409)
+    """A new user; `password=None` (or empty) makes one who cannot sign in with a password (portal customers)."""
+    username = check_new_username(username)
+    email = check_new_email(email)
     user = User(username=username, email=email, role=role, display_name=display_name)
     user.is_superuser = user.is_staff = role == Role.ADMIN
     if password:
@@ -89,6 +122,11 @@ class IssuedToken:
 
 
 def create_token(*, user: User, name: str = "default") -> IssuedToken:
+    name = name.strip()
+    if not name:
+        raise Invalid("A token needs a name.", field="name")
+    if len(name) > TOKEN_NAME_MAX_LENGTH:
+        raise Invalid(f"A token's name has at most {TOKEN_NAME_MAX_LENGTH} characters.", field="name")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     plain = f"{TOKEN_PREFIX}{prefix}_{secret}"
