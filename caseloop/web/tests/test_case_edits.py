@@ -17,21 +17,10 @@ from django.test import Client
 from caseloop.cases.actions import change_status
 from caseloop.cases.choices import CaseStatus, Priority
 from caseloop.cases.models import Case
-from caseloop.web.tests.scenario import Scenario, build_scenario
+from caseloop.web.tests.scenario import Scenario
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def s() -> Scenario:
-    return build_scenario()
-
-
-@pytest.fixture
-def staff(client: Client, s: Scenario) -> Client:
-    client.force_login(s.agent)
-    return client
 
 
 def whole_panel(case: Case, **changes: str) -> dict[str, str]:

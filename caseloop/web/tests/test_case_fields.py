@@ -39,12 +39,6 @@ def s() -> Scenario:
     return build
 
 
-@pytest.fixture
-def staff(client: Client, s: Scenario) -> Client:
-    client.force_login(s.agent)
-    return client
-
-
 def url(s: Scenario) -> str:
     return f"/cases/{s.case.pk}/fields/"
 

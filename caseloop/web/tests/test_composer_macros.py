@@ -9,21 +9,10 @@ from django.test import Client
 
 from caseloop.cases.models import Macro
 from caseloop.testing.factories import make_agent
-from caseloop.web.tests.scenario import Scenario, build_scenario
+from caseloop.web.tests.scenario import Scenario
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def s() -> Scenario:
-    return build_scenario()
-
-
-@pytest.fixture
-def staff(client: Client, s: Scenario) -> Client:
-    client.force_login(s.agent)
-    return client
 
 
 def test_a_deleted_canned_reply_keeps_the_text_and_says_why(staff: Client, s: Scenario) -> None:

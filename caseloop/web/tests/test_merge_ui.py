@@ -10,20 +10,9 @@ from caseloop.customers.actions import IdentityInput, add_identity, merge_contac
 from caseloop.customers.choices import IdentityKind
 from caseloop.customers.models import Contact, ContactIdentity
 from caseloop.testing.factories import make_case, make_contact, make_customer_user
-from caseloop.web.tests.scenario import Scenario, build_scenario
+from caseloop.web.tests.scenario import Scenario
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def s() -> Scenario:
-    return build_scenario()
-
-
-@pytest.fixture
-def staff(client: Client, s: Scenario) -> Client:
-    client.force_login(s.agent)
-    return client
 
 
 @pytest.fixture

@@ -11,20 +11,9 @@ from caseloop.cases.choices import Channel, Direction, Priority
 from caseloop.cases.models import Case, Message
 from caseloop.customers.models import Contact, ContactIdentity
 from caseloop.testing.factories import make_customer_user
-from caseloop.web.tests.scenario import Scenario, build_scenario
+from caseloop.web.tests.scenario import Scenario
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def s() -> Scenario:
-    return build_scenario()
-
-
-@pytest.fixture
-def staff(client: Client, s: Scenario) -> Client:
-    client.force_login(s.agent)
-    return client
 
 
 def _form(s: Scenario, **changes: Any) -> dict[str, Any]:

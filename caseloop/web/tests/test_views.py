@@ -15,20 +15,9 @@ from caseloop.identity.choices import Role
 from caseloop.identity.models import LoginFailure
 from caseloop.testing.factories import make_agent, make_case, make_contact
 from caseloop.web.middleware import POLICY
-from caseloop.web.tests.scenario import PASSWORD, Scenario, add_inbox_cases, build_scenario
+from caseloop.web.tests.scenario import PASSWORD, Scenario, add_inbox_cases
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def s() -> Scenario:
-    return build_scenario()
-
-
-@pytest.fixture
-def staff(client: Client, s: Scenario) -> Client:
-    client.force_login(s.agent)
-    return client
 
 
 # --- signing in ----------------------------------------------------------------------------
