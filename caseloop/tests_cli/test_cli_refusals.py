@@ -18,16 +18,9 @@ from caseloop.channels.email.models import Mailbox
 from caseloop.identity.actions import create_token
 from caseloop.identity.models import ApiToken, User
 from caseloop.testing.factories import make_agent
+from caseloop.tests_cli.test_cli import Capture, run
 
 pytestmark = pytest.mark.django_db
-
-Capture = pytest.CaptureFixture[str]
-
-
-def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 class Terminal(io.StringIO):
