@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from caseloop.cases.actions import create_macro
 from caseloop.cases.models import Case, Macro, Message
 from caseloop.web.tests.scenario import Scenario
 from caseloop.web.tests.test_browser import CHROMIUM, browser, page, scenario, shot, sign_in  # noqa: F401 - fixtures
@@ -66,6 +67,7 @@ def test_a_deleted_canned_reply_keeps_the_typed_text(page: Any, scenario: Scenar
     from playwright.sync_api import expect
 
     case = scenario.case
+    create_macro(actor=scenario.agent, name="Sign off", body="Kind regards")
     sign_in(page)
     page.goto(f"/cases/{case.pk}/")
     page.wait_for_load_state("load")
@@ -74,12 +76,16 @@ def test_a_deleted_canned_reply_keeps_the_typed_text(page: Any, scenario: Scenar
     page.get_by_label("Insert a canned reply").select_option(label="Ask for photo")
     expect(page.locator("#macro-error")).to_contain_text("That canned reply is no longer available.")
     expect(page.locator("#composer-body")).to_have_value("Half a reply, typed with care.")
-    expect(page.locator("#macro-select option")).to_have_count(1)  # the picker no longer offers it
+    expect(page.locator("#macro-select option")).to_have_count(2)  # the picker no longer offers it
     shot(page, "case-macro-gone")
+    # a canned reply that works clears the refusal
+    page.get_by_label("Insert a canned reply").select_option(label="Sign off")
+    expect(page.locator("#composer-body")).to_have_value(re.compile(r"^Half a reply, typed with care\.\s+Kind regards"))
+    expect(page.locator("#macro-error")).to_be_hidden()
     # the composer still works
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator(".message-outbound").last).to_contain_text("Half a reply, typed with care.")
-    assert Message.objects.filter(case=case, body_text="Half a reply, typed with care.").count() == 1
+    assert Message.objects.filter(case=case, body_text__startswith="Half a reply, typed with care.").count() == 1
     # the refusal is a 404 (the reply is gone), which Chromium logs; nothing else may be logged
     expected = "Failed to load resource: the server responded with a status of 404 (Not Found)"
     assert page.problems == [expected]

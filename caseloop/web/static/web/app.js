@@ -208,6 +208,13 @@
       macro.value = "";
       var body = doc.getElementById("composer-body");
       if (body) body.focus();
+      // a canned reply filled in after one that could not be: the earlier refusal no longer applies
+      var refusal = doc.getElementById("macro-error");
+      var xhr = event.detail && event.detail.xhr;
+      if (refusal && xhr && xhr.status < 400) {
+        refusal.innerHTML = "";
+        refusal.hidden = true;
+      }
     }
     syncComposer();
     updateSelectedCount();
