@@ -708,24 +708,53 @@ def _clear_failing(address: str) -> None:
 
 
 def _handle_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
-    """A delivery failure: mark the failed addresses as failing and the email we sent as bounced."""
+    """A delivery failure of an email we sent: mark it bounced and its failed recipients failing.
+
+    Anyone can send something that looks like a bounce, so only one that names
+    an email we sent (its Message-ID in the returned headers, In-Reply-To or
+    References: our ids are random and unguessable) is acted on, and only that
+    email's recipients are marked. Any other bounce is stored, ignored and logged.
+    """
     bounce = parsed.bounce
     failed = list(bounce.failed_recipients) if bounce is not None else []
-    original = bounce.original_message_id if bounce is not None else None
-    now = clock.now()
-    marked = mark_identities_failing(addresses=failed, since=now)
-    outbound = OutboundEmail.objects.filter(message_id=original).first() if original else None
-    if outbound is not None:
-        error = f"bounced: {', '.join(failed)}"[:2000]
-        OutboundEmail.objects.filter(pk=outbound.pk).update(state=OutboundState.BOUNCED, last_error=error)
-        inbound.case_id = outbound.case_id
-        record_event(kind="email.bounced", subjects=[(S.CASE, outbound.case_id)], actor=None, case_id=outbound.case_id,
-                     summary=f"Email to {outbound.to_address} bounced", data={"outbound": outbound.pk,
-                                                                              "failed": failed})  # fmt: skip
-    detail = f"Delivery failed for {', '.join(failed) or 'unknown recipients'}"
+    named = [bounce.original_message_id] if bounce is not None and bounce.original_message_id else []
+    named += [i for i in parsed.thread_ids if i not in named]
+    outbound = _bounced_outbound(named)
+    if outbound is None:
+        logger.info("inbound email %s: a bounce that names no email we sent; ignored", inbound.pk)
+        _ignore(inbound, InboundReason.BOUNCE, f"Delivery failed for {', '.join(failed) or 'unknown recipients'}; "
+                "it names no email we sent, so nothing was marked.")  # fmt: skip
+        return
+    recipients = {outbound.to_address.strip().lower(), *(str(a).strip().lower() for a in outbound.cc)}
+    ours = [a for a in failed if a in recipients]
+    others = [a for a in failed if a not in recipients]
+    if failed and not ours:
+        logger.info("inbound email %s: a bounce for %s, not recipients of outbound %s; ignored",
+                    inbound.pk, ", ".join(failed), outbound.pk)  # fmt: skip
+        _ignore(inbound, InboundReason.BOUNCE, f"Delivery failed for {', '.join(failed)}, none of them a recipient "
+                f"of the email it names; nothing was marked.")  # fmt: skip
+        return
+    marked = mark_identities_failing(addresses=ours, since=clock.now())
+    error = f"bounced: {', '.join(ours) or outbound.to_address}"[:2000]
+    OutboundEmail.objects.filter(pk=outbound.pk).update(state=OutboundState.BOUNCED, last_error=error)
+    inbound.case_id = outbound.case_id
+    record_event(kind="email.bounced", subjects=[(S.CASE, outbound.case_id)], actor=None, case_id=outbound.case_id,
+                 summary=f"Email to {outbound.to_address} bounced", data={"outbound": outbound.pk,
+                                                                          "failed": ours})  # fmt: skip
+    detail = f"Delivery failed for {', '.join(ours) or 'unknown recipients'}"
     if marked:
         detail += f"; marked failing: {', '.join(marked)}"
+    if others:
+        detail += f"; not recipients of that email, not marked: {', '.join(others)}"
     _ignore(inbound, InboundReason.BOUNCE, detail + ".")
+
+
+def _bounced_outbound(ids: Sequence[str]) -> OutboundEmail | None:
+    """The email we sent that a bounce names, the returned headers' Message-ID first."""
+    if not ids:
+        return None
+    found = {o.message_id: o for o in OutboundEmail.objects.filter(message_id__in=list(ids)[:50])}
+    return next((found[i] for i in ids if i in found), None)
 
 
 def mark_identities_failing(*, addresses: Sequence[str], since: dt.datetime) -> list[str]:
