@@ -516,6 +516,23 @@ def _content_id(part: Message) -> str:
 _DEFAULT_EXTENSION = {"text/plain": ".txt", "text/html": ".html", "message/rfc822": ".eml", "text/calendar": ".ics"}
 
 
+# control characters (NUL included) and the marks that reorder text: a name like
+# "\u202egpj.exe" shows as "exe.jpg"
+_UNSAFE_NAME_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_attachment_name(name: str) -> str:
+    """An attachment's file name as stored: slashes replaced, control and bidi characters removed,
+    at most 255 characters; "" when nothing is left."""
+    cleaned = _UNSAFE_NAME_CHARS.sub("", name.replace("/", "_").replace("\\", "_")).strip()
+    return cleaned[:255]
+
+
+def without_nul(text: str) -> str:
+    """Text with NUL replaced by U+FFFD (a PostgreSQL text column cannot hold NUL)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _attachment(part: Message, index: int, in_html: set[int], body_html: str) -> ParsedAttachment:
     ctype = part.get_content_type()
     if ctype == "message/rfc822":
@@ -533,7 +550,7 @@ def _attachment(part: Message, index: int, in_html: set[int], body_html: str) ->
         name = f"{inner_subject or 'forwarded message'}.eml"
     if not name:
         name = f"attachment-{index}{_DEFAULT_EXTENSION.get(ctype, '')}"
-    name = name.replace("/", "_").replace("\\", "_")[:255]
+    name = clean_attachment_name(name) or f"attachment-{index}{_DEFAULT_EXTENSION.get(ctype, '')}"
     cid = _content_id(part)
     return ParsedAttachment(
         filename=name,
@@ -614,16 +631,17 @@ def _parse(msg: Message, raw: bytes) -> ParsedEmail:
             forwarded.append(fwd)
     if forwarded:
         text = "\n\n".join(t for t in (text.strip("\n"), *forwarded) if t.strip())
+    text, body_html = without_nul(text), without_nul(body_html)
     kind = auto_kind_of(msg, from_address)
     return ParsedEmail(
         message_id=message_id,
         synthetic_id=not ids,
-        from_name=from_name,
+        from_name=without_nul(from_name),
         from_address=from_address,
         reply_to=reply_to[0][1] if reply_to else "",
         to=tuple(_addresses(msg, "To")),
         cc=tuple(_addresses(msg, "Cc")),
-        subject=_header(msg, "Subject"),
+        subject=without_nul(_header(msg, "Subject")),
         date=date,
         in_reply_to=_ids(_header(msg, "In-Reply-To")),
         references=_ids(_header(msg, "References")),
