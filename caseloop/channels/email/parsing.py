@@ -297,8 +297,34 @@ def clean_message_id(ident: str) -> str:
     return ident
 
 
+# the fields a relay does not change; trace fields (Received, Return-Path, Delivered-To, X-…) are left out
+_STABLE_FIELDS = ("from", "sender", "to", "cc", "date", "subject", "content-type")
+_FOLD = re.compile(rb"\r?\n(?=[ \t])")
+
+
 def synthetic_message_id(raw: bytes) -> str:
-    return f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
+    """An id for a message that has none, the same when a relay delivers it again.
+
+    A retry adds or changes trace fields (Received, Return-Path, Delivered-To,
+    X-…), so the id is the digest of the stable fields (From, Sender, To, Cc,
+    Date, Subject, Content-Type: whitespace normalised, in that order) and of
+    the body with its line endings normalised. Read from the header block as
+    `peek_message_id` reads it, so the two agree.
+    """
+    header_end = _HEADER_LINES.match(raw)
+    end = header_end.end() if header_end else 0
+    fields: dict[str, list[bytes]] = {}
+    for line in _FOLD.sub(b" ", raw[:end]).splitlines():
+        name, colon, value = line.partition(b":")
+        key = name.strip().lower().decode("ascii", "replace")
+        if colon and key in _STABLE_FIELDS:
+            fields.setdefault(key, []).append(b" ".join(value.split()))
+    digest = hashlib.sha256()
+    for key in _STABLE_FIELDS:
+        for value in fields.get(key, []):
+            digest.update(key.encode() + b":" + value + b"\n")
+    digest.update(b"\n" + hashlib.sha256(raw[end:].replace(b"\r\n", b"\n").strip()).digest())
+    return f"{digest.hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
 
 
 # The header block as the stdlib's feed parser delimits it: lines that look like a header

@@ -33,6 +33,7 @@ from caseloop.channels.email.models import (
     InboundEmail,
     OutboundEmail,
 )
+from caseloop.channels.email.parsing import synthetic_message_id
 from caseloop.channels.email.tests.mail import bounce_for, case_of, message_of, raw_email
 from caseloop.core.errors import DomainError
 from caseloop.customers.models import Contact, ContactIdentity
@@ -79,7 +80,8 @@ def test_same_message_id_with_different_bytes_is_ignored_as_duplicate():
 def test_message_without_message_id_gets_synthetic_id_from_its_digest():
     raw = raw_email(message_id=None)
     inbound = ingest(raw)
-    expected = f"{hashlib.sha256(raw).hexdigest()}@synthetic.caseloop"
+    expected = synthetic_message_id(raw)
+    assert expected.endswith("@synthetic.caseloop") and len(expected.partition("@")[0]) == 64
     assert inbound.message_id == expected
     assert Message.objects.get().external_id == expected
 
