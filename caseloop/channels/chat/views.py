@@ -240,10 +240,16 @@ def chat_end(request: HttpRequest, widget: ChatWidget, origin: str) -> HttpRespo
     return JsonResponse({"state": chat.state})
 
 
+def _whole_number(raw: str) -> int | None:
+    """`raw` as an id when it is plain ASCII digits, else None (str.isdigit() also takes "²", which int() refuses)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
 def _after(request: HttpRequest) -> int:
     """Where the stream resumes: the newer of `after=` and the browser's Last-Event-ID."""
-    values = [request.GET.get("after", ""), request.headers.get("Last-Event-ID", "")]
-    return max([int(v) for v in values if v.isdigit()] or [0])
+    # either one is ignored unless it is plain digits
+    values = [_whole_number(request.GET.get("after", "")), _whole_number(request.headers.get("Last-Event-ID", ""))]
+    return max([v for v in values if v is not None] or [0])
 
 
 @widget_api("GET")
@@ -270,7 +276,8 @@ def queue(request: StaffRequest) -> HttpResponseBase:
             set_away(actor=request.user, away=request.POST["away"] == "1")
             return redirect("chat_channel:queue")
         raw = request.POST.get("take", "")
-        chat = Chat.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        chat_pk = _whole_number(raw)
+        chat = Chat.objects.filter(pk=chat_pk).first() if chat_pk is not None else None
         if chat is None:
             raise Invalid("That chat does not exist.")
         case = access_case(request.user, chat.case_id)
@@ -301,8 +308,8 @@ def case_panel(request: StaffRequest, case_id: int) -> HttpResponseBase:
     context = _panel_context(request, case_id)
     if context["chat"] is not None and context["chat"].state == ChatState.OPEN:
         touch_agent(actor=request.user)
-    raw = request.GET.get("after", "")
-    grown = raw.isdigit() and context["latest"] > int(raw)
+    after = _whole_number(request.GET.get("after", ""))
+    grown = after is not None and context["latest"] > after
     if grown:
         context.update(conversation(request.user, context["case"]))
     response = render(request, "chat_channel/partials/case_panel.html", {**context, "grown": grown})

@@ -175,3 +175,12 @@ def empty_twiml() -> HttpResponse:
 
 def param(params: Mapping[str, str], name: str, default: str = "") -> str:
     return str(params.get(name, default)).strip()
+
+
+def whole_number(raw: str, *, max_digits: int = 18) -> int | None:
+    """`raw` as a non-negative int when it is plain ASCII digits (at most `max_digits`), else None.
+
+    str.isdigit() alone is not enough: it takes "²" or "٣", which int() then refuses (or reads as a digit
+    no provider meant).
+    """
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= max_digits else None

@@ -44,7 +44,7 @@ from caseloop.channels.phone.actions import (
 )
 from caseloop.channels.phone.choices import CallDirection
 from caseloop.channels.phone.models import Call, IvrVersion
-from caseloop.channels.phone.provider import TwiML, empty_twiml, param, provider_webhook, url_for
+from caseloop.channels.phone.provider import TwiML, empty_twiml, param, provider_webhook, url_for, whole_number
 from caseloop.channels.phone.selectors import access_flow, calls_on_case, flow_page, flows_and_lines, texts_on_case
 from caseloop.channels.staff_pages import StaffRequest, admin_page, conversation, is_htmx, staff_page
 from caseloop.core.errors import DomainError, Invalid
@@ -112,8 +112,7 @@ def menu(request: HttpRequest, version_id: int, menu: str) -> HttpResponse:
     ivr = ivr_rules.parse(version.definition)
     if menu not in ivr.menus:
         return HttpResponse("No such menu in this version.", status=404, content_type="text/plain")
-    raw_tries = request.GET.get("tries", "0")
-    tries = min(int(raw_tries), ivr_rules.MAX_TRIES) if raw_tries.isdigit() else 0
+    tries = min(whole_number(request.GET.get("tries", "0"), max_digits=4) or 0, ivr_rules.MAX_TRIES)
     call = _call_of(request)
     step = ivr_rules.next_step(ivr, menu, param(request.POST, "Digits")[:1], tries=tries)
     choose(call=call, step=step, menu_key=menu)
@@ -134,7 +133,8 @@ def menu(request: HttpRequest, version_id: int, menu: str) -> HttpResponse:
 
 
 def _whole_seconds(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else None
+    # at most 9 digits: about 31 years, and within every integer column
+    return whole_number(raw, max_digits=9)
 
 
 @provider_webhook
@@ -222,9 +222,10 @@ def ivr_flow(request: StaffRequest, flow_id: int) -> HttpResponseBase:
         data = request.POST
         try:
             if "restore" in data:
-                if not data["restore"].isdigit():
+                version_pk = whole_number(data["restore"])
+                if version_pk is None:
                     raise Invalid("Choose a version to copy.", field="restore")
-                version = get_object_or_404(IvrVersion, pk=int(data["restore"]), flow=flow)
+                version = get_object_or_404(IvrVersion, pk=version_pk, flow=flow)
                 restore_version(actor=request.user, version=version)
                 messages.success(request, f"The draft now holds version {version.number}.")
             else:
@@ -252,9 +253,11 @@ def _duration(raw: str) -> int:
     """ "4:30", "4" (minutes) or "0:45" → seconds."""
     text = raw.strip()
     minutes, _, seconds = text.partition(":")
-    if not minutes.isdigit() or (seconds and (not seconds.isdigit() or int(seconds) >= 60)):
+    whole_minutes = whole_number(minutes, max_digits=9)
+    whole_seconds = whole_number(seconds, max_digits=2) if seconds else 0
+    if whole_minutes is None or whole_seconds is None or whole_seconds >= 60:
         raise Invalid("Give the length as minutes, or minutes:seconds (4:30).", field="duration")
-    return int(minutes) * 60 + (int(seconds) if seconds else 0)
+    return whole_minutes * 60 + whole_seconds
 
 
 @require_http_methods(["GET", "POST"])

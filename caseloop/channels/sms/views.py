@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-from caseloop.channels.phone.provider import empty_twiml, param, provider_webhook
+from caseloop.channels.phone.provider import empty_twiml, param, provider_webhook, whole_number
 from caseloop.channels.sms.actions import receive_sms, record_status
 
 
@@ -19,7 +19,7 @@ def inbound(request: HttpRequest) -> HttpResponse:
     sid = param(data, "MessageSid") or param(data, "SmsSid")
     if not sid:
         return HttpResponseBadRequest("MessageSid is missing.", content_type="text/plain")
-    count = int(param(data, "NumMedia")) if param(data, "NumMedia").isdigit() else 0
+    count = whole_number(param(data, "NumMedia")) or 0
     media = [param(data, f"MediaUrl{i}") for i in range(min(count, 10)) if param(data, f"MediaUrl{i}")]
     receive_sms(sid=sid, from_number=param(data, "From"),
                 to_number=param(data, "To"), body=data.get("Body", ""), media_urls=media,

@@ -266,6 +266,19 @@ def test_the_stream_resumes_from_last_event_id_and_says_when_the_chat_ended(clie
     assert events_of([c.decode() for c in chunks]) == [("ended", {"id": Chat.objects.get().pk})]
 
 
+def test_a_resume_point_that_is_no_number_is_ignored_and_the_stream_starts_at_the_beginning(client, widget, rep):
+    # "²" passes str.isdigit() but int() refuses it: it was a 500 on a public endpoint
+    started = start(client, widget)
+    response = client.get(
+        api(widget, "chat/stream/") + f"?token={started['token']}&after=²", HTTP_ORIGIN=SHOP, HTTP_LAST_EVENT_ID="³"
+    )
+    assert response.status_code == 200
+    chunks = iter(response.streaming_content)
+    next(chunks)
+    assert [e[1]["text"] for e in events_of([next(chunks).decode()])] == ["Is the white door in stock?"]
+    response.close()
+
+
 def test_past_the_streams_a_process_may_hold_a_visitor_is_served_by_polling(client, widget, rep, settings):
     settings.CASELOOP_CHAT_STREAMS_PER_PROCESS = 0
     started = start(client, widget)

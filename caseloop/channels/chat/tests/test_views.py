@@ -166,8 +166,16 @@ def test_the_navigation_offers_chats_to_staff_and_the_set_up_to_administrators(c
 
 
 def test_taking_a_chat_that_does_not_exist_is_refused(client, rep, chat):
-    for value in ("abc", "999999", ""):
+    # "²" and "٣" pass str.isdigit() but are no id; twenty digits are past any id
+    for value in ("abc", "999999", "", "²", "٣", "9" * 20):
         response = signed_in(client, rep).post("/chat/", {"take": value})
         assert response.status_code == 422
     chat.case.refresh_from_db()
     assert chat.case.assignee_id is None
+
+
+@pytest.mark.parametrize("after", ["²", "١٢", "9" * 40])
+def test_a_panel_poll_with_an_after_that_is_no_id_is_a_quiet_poll(client, rep, chat, after):
+    response = signed_in(client, rep).get(f"/chat/cases/{chat.case_id}/?after={after}", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "hx-swap-oob" not in response.content.decode() and "HX-Trigger" not in response

@@ -72,6 +72,7 @@ def test_the_editor_saves_checks_and_publishes(admin, admin_user):
     assert response.status_code == 302
     assert IvrVersion.objects.get().state == IvrState.PUBLISHED
     assert admin.post(f"/phone/ivr/{flow.pk}/", {"restore": "x"}).status_code == 422
+    assert admin.post(f"/phone/ivr/{flow.pk}/", {"restore": "²"}).status_code == 422  # isdigit(), yet no number
     response = admin.post(f"/phone/ivr/{flow.pk}/", {"restore": str(IvrVersion.objects.get().pk)})
     assert response.status_code == 302
     assert list(IvrVersion.objects.order_by("number").values_list("number", "state")) == [
@@ -109,6 +110,8 @@ def test_the_calls_panel_lists_calls_and_logs_one_by_hand(client, agent):
     [
         ({"direction": "sideways", "number": "+15557654321", "duration": "1"}, "Say whether"),
         ({"direction": "inbound", "number": "+15557654321", "duration": "1:75"}, "minutes:seconds"),
+        ({"direction": "inbound", "number": "+15557654321", "duration": "²"}, "minutes:seconds"),
+        ({"direction": "inbound", "number": "+15557654321", "duration": "1:²"}, "minutes:seconds"),
         ({"direction": "inbound", "number": "call me", "duration": "1"}, "is not a phone number"),
     ],
 )

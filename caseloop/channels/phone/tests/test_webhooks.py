@@ -238,6 +238,22 @@ def test_wrong_keys_and_silence_repeat_the_menu_then_reach_a_person(client, vers
     assert Call.objects.get().path_labels == ["No choice made: put through to a person"]
 
 
+def test_numbers_in_other_scripts_are_taken_as_absent_not_as_a_server_error(client, version):
+    # "²" (%C2%B2) passes str.isdigit() but int() refuses it: it was a 500, it is read as absent
+    with clock.frozen_at(START):
+        call(client, "/phone/twilio/voice/")
+    root = twiml(signed_post(client, f"/phone/twilio/menu/{version.pk}/main/?tries=%C2%B2",
+                             {"CallSid": "CA1", "From": CALLER, "To": LINE, "Digits": "7"}))  # fmt: skip
+    assert root[1].attrib["action"] == BASE + menu_path(version, "main", tries=1)  # read as no tries yet
+    call(client, menu_path(version, "main"), Digits="0")
+    root = call(client, "/phone/twilio/dial/", DialCallStatus="completed", DialCallDuration="²")
+    assert [el.tag for el in root] == ["Say", "Hangup"]  # no talk time given: nobody answered
+    with clock.frozen_at(START + dt.timedelta(seconds=90)):
+        call(client, "/phone/twilio/status/", CallStatus="completed", CallDuration="٣٠")
+    stored = Call.objects.get()
+    assert (stored.duration_seconds, stored.talk_seconds, stored.outcome) == (90, 0, CallOutcome.UNANSWERED)
+
+
 def test_a_call_that_ends_in_the_menu_goes_on_the_callers_timeline_not_on_a_case(client, version):
     with clock.frozen_at(START):
         call(client, "/phone/twilio/voice/")

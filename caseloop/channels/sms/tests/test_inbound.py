@@ -106,6 +106,12 @@ def test_pictures_are_kept_as_links(client, line):
     assert Case.objects.get().subject == f"Text message from {CUSTOMER}"
 
 
+def test_a_media_count_in_other_digits_is_taken_as_no_pictures(client, line):
+    # "²" passes str.isdigit() but int() refuses it: it was a 500
+    text(client, "Door stuck", NumMedia="²", MediaUrl0="https://api.twilio.com/m/ME1")
+    assert Message.objects.get().body_text == "Door stuck"
+
+
 def test_stop_opts_the_number_out_and_start_opts_it_back_in(client, line):
     text(client, "Door stuck", sid="SM1")
     case = Case.objects.get()
