@@ -77,6 +77,7 @@ from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_role, require_staff
 from caseloop.timeline.actions import record_audit, record_event
 from caseloop.timeline.choices import SubjectKind as S
+from caseloop.timeline.models import TimelineEvent
 
 logger = logging.getLogger(__name__)
 
@@ -538,8 +539,10 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailb
     body = _message_input(parsed)
     case: Case | None = match.case if match is not None else None
     message: Message | None = None
+    opened = False
     if case is not None and case.status == CaseStatus.CLOSED:
-        case = None  # a closed case takes no more messages: this starts a follow-up case
+        # a closed case takes no more messages: this joins the follow-up already opened for it, or starts one
+        case = _open_follow_up(case)
     if case is not None:
         direction = Direction.NOTE if parsed.auto_kind == AutoKind.AUTO_REPLY else Direction.INBOUND
         added = add_message(actor=None, case=case, direction=direction, body=body, channel=Channel.EMAIL,
@@ -555,7 +558,7 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailb
             actor=None, requester=contact, subject=_case_subject(parsed.subject), body=body, channel=Channel.EMAIL,
             team=_team_of(mailbox), opened_at=inbound.received_at,
         )  # fmt: skip
-        case, message = created.case, created.message
+        case, message, opened = created.case, created.message, True
         if match is not None:
             record_event(kind="case.follow_up", subjects=[(S.CASE, case.pk), (S.CASE, match.case.pk)], actor=None,
                          case_id=case.pk, summary=f"{case.number} follows up closed {match.case.number}",
@@ -567,7 +570,7 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailb
         insert(DisplayBody(message=message, text=parsed.display_text))
     our_address = mailbox.address if mailbox is not None else _first_of_ours(recipients, ours)
     _remember_addresses(case=case, mailbox=mailbox, our_address=our_address, reply_address=parsed.reply_to or sender,
-                        new_case=match is None or match.case.pk != case.pk)  # fmt: skip
+                        new_case=opened)  # fmt: skip
     if parsed.auto_kind == AutoKind.NONE:
         if failing:
             _clear_failing(sender)
@@ -577,6 +580,19 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailb
             add_participants(actor=None, case=case, people=people, exclude=case.requester)
     inbound.state, inbound.reason_code, inbound.reason = InboundState.PROCESSED, "", ""
     inbound.case, inbound.case_message = case, message
+
+
+def _open_follow_up(closed: Case) -> Case | None:
+    """The newest follow-up of a closed case that still takes messages (the `case.follow_up` event links them)."""
+    follow_ups = (
+        TimelineEvent.objects.filter(kind="case.follow_up", subject_kind=S.CASE, subject_id=closed.pk)
+        .exclude(case_id=closed.pk)
+        .order_by("-id")
+        .values_list("case_id", flat=True)[:20]
+    )
+    ids = [i for i in follow_ups if i is not None]
+    open_ones = {c.pk: c for c in Case.objects.filter(pk__in=ids).exclude(status=CaseStatus.CLOSED)}
+    return next((open_ones[i] for i in ids if i in open_ones), None)
 
 
 def _envelope_sender(inbound: InboundEmail) -> str:
