@@ -7,6 +7,9 @@ database), both only as \\u escapes, and a number beyond a double's range
 (1e999 reads as infinity). They are refused here, at the door, with an error
 of their own, instead of failing the write later.
 
+Arrays or objects nested too deeply for the parser (it recurses, so a few
+kilobytes of "[" exhaust Python's stack) are refused as TooDeep.
+
 A key given twice in one object is refused too: Python's parser keeps the last
 value silently, so `{"direction": "note", …, "direction": "inbound"}` would turn
 an internal note into a message the customer sees without anyone noticing.
@@ -27,6 +30,12 @@ class RefusedDocument(ValueError):
 
 class DuplicateKey(RefusedDocument):
     code = "duplicate_key"
+
+
+class TooDeep(RefusedDocument):
+    """Arrays and objects nested deeper than the parser can follow (it recurses: Python's stack is the limit)."""
+
+    code = "too_deeply_nested"
 
 
 class UnstorableValue(RefusedDocument):
@@ -96,9 +105,12 @@ def loads(raw: bytes | str) -> Any:
     Bytes are decoded as UTF-8 first: json.loads on bytes would also guess UTF-16 or 32.
     """
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    data = json.loads(
-        text, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_object_without_repeats
-    )
+    try:
+        data = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_object_without_repeats
+        )
+    except RecursionError as exc:  # "[" * 5000: small, valid-looking, and an uncaught RecursionError is a 500
+        raise TooDeep("The document is nested too deeply.") from exc
     # a \u escape is the only way JSON carries NUL or a lone surrogate: most documents skip the walk
     lowered = text.lower() if "\\u" in text else ""
     if "\\u0000" in lowered or "\\ud" in lowered:

@@ -85,7 +85,7 @@ def test_unknown_route_and_wrong_method(agent):
         (b'{"subject": "x", "requester": {"id": true}}', 422, "validation_error"),  # lax pydantic: contact 1
         (b'"just a string"', 422, "validation_error"),
         (b"null", 422, "validation_error"),
-        (b"[" * 100_000, 400, "malformed_json"),
+        (b"[" * 100_000, 400, "too_deeply_nested"),
     ],
 )
 def test_unreadable_bodies_are_400_and_wrong_shapes_422(agent, raw, status, code):

@@ -2,7 +2,15 @@
 
 import pytest
 
-from caseloop.core.strictjson import DuplicateKey, LoneSurrogateInText, NulInText, NumberOutOfRange, loads
+from caseloop.core.strictjson import (
+    DuplicateKey,
+    LoneSurrogateInText,
+    NulInText,
+    NumberOutOfRange,
+    RefusedDocument,
+    TooDeep,
+    loads,
+)
 
 
 def test_ordinary_documents_and_escaped_pairs_read_as_usual():
@@ -50,3 +58,19 @@ def test_a_key_given_twice_in_one_object_is_refused(raw):
 
 def test_the_same_key_in_different_objects_is_fine():
     assert loads(b'{"a": {"x": 1}, "b": {"x": 2}}') == {"a": {"x": 1}, "b": {"x": 2}}
+
+
+@pytest.mark.parametrize("raw", [b"[" * 5000 + b"]" * 5000, b'{"a":' * 5000 + b"1" + b"}" * 5000, b"[" * 100_000])
+def test_nesting_deeper_than_the_parser_can_follow_is_a_refused_document(raw):
+    # the parser recurses: without the catch this is a RecursionError, which no caller expects (a 500)
+    with pytest.raises(TooDeep, match="nested too deeply") as caught:
+        loads(raw)
+    assert isinstance(caught.value, RefusedDocument) and caught.value.code == "too_deeply_nested"
+
+
+def test_ordinary_nesting_still_reads():
+    data = loads(b"[" * 50 + b"1" + b"]" * 50)
+    for _ in range(50):
+        assert isinstance(data, list) and len(data) == 1
+        data = data[0]
+    assert data == 1

@@ -199,6 +199,14 @@ def test_text_no_database_can_store_is_refused_at_the_door(client, widget, rep, 
     assert not Case.objects.exists()
 
 
+def test_a_body_nested_too_deeply_to_read_is_refused_not_a_server_error(client, widget, rep):
+    body = b'{"text": ' + b"[" * 5000 + b"]" * 5000 + b"}"  # under the size limit, past the parser's stack
+    for path in ("chats/", "offline/"):
+        response = client.post(api(widget, path), data=body, content_type="application/json", HTTP_ORIGIN=SHOP)
+        assert response.status_code == 422 and response.json()["message"] == "The document is nested too deeply."
+    assert not Case.objects.exists()
+
+
 def events_of(chunks: list[str]) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for chunk in chunks:
