@@ -519,7 +519,7 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailb
     sender = parsed.from_address or _envelope_sender(inbound)
     if not sender:
         raise _Refused(InboundReason.NO_SENDER, "The message has no From address (nor an envelope sender).")
-    ours = our_addresses(mailboxes)
+    ours = our_addresses(mailboxes, delivered_to=[_base_address(a) for a in inbound.envelope_to])
     if sender in ours or _base_address(sender) in ours:
         _ignore(inbound, InboundReason.LOOP, f"From {sender}, one of our own addresses.")
         return

@@ -47,10 +47,12 @@ def _address_token_pattern() -> re.Pattern[str]:
     return re.compile(rf"^[^@+]+\+{prefix}-(\d{{1,18}})@", re.IGNORECASE)
 
 
-def our_addresses(mailboxes: Sequence[Mailbox] | None = None) -> frozenset[str]:
-    """Every address we send from: the mailboxes (given, or read now) and the default From address."""
+def our_addresses(mailboxes: Sequence[Mailbox] | None = None, *, delivered_to: Sequence[str] = ()) -> frozenset[str]:
+    """Every address of ours: the mailboxes (given, or read now), the default From address, and
+    the addresses a message was delivered to (`delivered_to`, normalised by the caller: with no
+    mailbox configured the SMTP server takes mail for any address, and whatever it took is ours)."""
     rows = mailboxes if mailboxes is not None else Mailbox.objects.only("address")
-    addresses = {m.address for m in rows}
+    addresses = {m.address for m in rows} | {a for a in delivered_to if a}
     default = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].strip().lower()
     if default:
         addresses.add(default)
