@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from caseloop.cases.actions import MessageInput, add_message, create_case
+from caseloop.cases.actions import MAX_BODY, MessageInput, add_message, create_case
 from caseloop.cases.choices import Channel, Direction
 from caseloop.cases.models import Case, Message
 from caseloop.channels.phone.models import Call, PhoneLine
@@ -108,7 +108,12 @@ def _inbound_text(body: str, media_urls: Sequence[str]) -> str:
     lines = [body.strip()] if body.strip() else []
     # pictures stay at the provider (fetching them needs the account's credentials); the links are kept
     lines += [f"[Picture: {url}]" for url in media_urls]
-    return "\n".join(lines) or "(empty text message)"
+    text = "\n".join(lines) or "(empty text message)"
+    if len(text) > MAX_BODY:
+        # kept, cut to what a message holds, and saying so: refusing it would lose the whole text
+        note = f"\n\n[This text was cut: it had {len(text):,} characters; the first ones are kept.]"
+        text = text[: MAX_BODY - len(note)] + note
+    return text
 
 
 def receive_sms(
@@ -120,6 +125,7 @@ def receive_sms(
     until START; both are noted on the contact's timeline. Other texts become
     a message on the number's open phone/text case, or a new case.
     """
+    body = body.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
     number = normalise_number(from_number)
     if number is None:
         logger.warning("text %s from %r ignored: not a number that can be answered", sid, from_number)
@@ -135,10 +141,11 @@ def receive_sms(
     text = _inbound_text(body, media_urls)
     ours = normalise_number(to_number) or to_number.strip()
     line = PhoneLine.objects.filter(number=ours).select_related("team").first()
-    contact = find_or_create_contact(actor=None, kind=IdentityKind.PHONE, value=number)
     now = clock.now()
     try:
         with transaction.atomic():
+            # in the transaction: a text that fails to file leaves no contact behind
+            contact = find_or_create_contact(actor=None, kind=IdentityKind.PHONE, value=number)
             case = open_case_for(contact)
             message_input = MessageInput(body_text=text, external_id=sid)
             if case is not None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from caseloop.cases.actions import change_status
+from caseloop.cases.actions import MAX_BODY, change_status
 from caseloop.cases.choices import CaseStatus, Channel, Direction
 from caseloop.cases.models import Case, Message
 from caseloop.channels.phone.actions import create_line
 from caseloop.channels.phone.tests.signing import parse_twiml, signed_post
+from caseloop.channels.sms import actions as sms_actions
 from caseloop.channels.sms.models import SmsMessage, SmsOptOut
 from caseloop.customers.actions import IdentityInput, add_identity
 from caseloop.customers.choices import IdentityKind
-from caseloop.customers.models import ContactIdentity
+from caseloop.customers.models import Contact, ContactIdentity
 from caseloop.testing.factories import make_case, make_contact, make_team
 from caseloop.timeline.models import TimelineEvent
 
@@ -110,6 +111,32 @@ def test_a_media_count_in_other_digits_is_taken_as_no_pictures(client, line):
     # "²" passes str.isdigit() but int() refuses it: it was a 500
     text(client, "Door stuck", NumMedia="²", MediaUrl0="https://api.twilio.com/m/ME1")
     assert Message.objects.get().body_text == "Door stuck"
+
+
+def test_a_text_longer_than_a_message_holds_is_kept_cut_with_a_note(client, line):
+    # over 1,000,000 characters was a 500 and the text was lost
+    text(client, "a" * (MAX_BODY + 10))
+    body = Message.objects.get().body_text
+    assert len(body) == MAX_BODY and body.startswith("a" * 1000)
+    assert body.endswith("\n\n[This text was cut: it had 1,000,010 characters; the first ones are kept.]")
+    assert SmsMessage.objects.get().body == body and Case.objects.get().subject == "a" * 80
+
+
+def test_nul_in_a_text_is_stored_as_the_replacement_character(client, line):
+    text(client, "Door\x00 stuck")
+    assert Message.objects.get().body_text == SmsMessage.objects.get().body == "Door\ufffd stuck"
+    assert Case.objects.get().subject == "Door\ufffd stuck"
+
+
+def test_a_text_that_fails_to_file_leaves_no_contact_behind(client, line, monkeypatch):
+    def broken(contact):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sms_actions, "open_case_for", broken)
+    with pytest.raises(RuntimeError):
+        sms_actions.receive_sms(sid="SM1", from_number=CUSTOMER, to_number=LINE, body="Door stuck")
+    assert not Contact.objects.exists() and not ContactIdentity.objects.exists()
+    assert (Case.objects.count(), SmsMessage.objects.count()) == (0, 0)
 
 
 def test_stop_opts_the_number_out_and_start_opts_it_back_in(client, line):
