@@ -103,7 +103,9 @@ class ContactOut(OutSchema):
 
     @staticmethod
     def resolve_identities(obj: Any) -> list[Any]:
-        return list(obj.identities.all())  # prefetched by the route
+        # prefetched by the route; in the order they were added (PostgreSQL returns rows in heap order, which an
+        # update, such as a primary demoted, changes)
+        return sorted(obj.identities.all(), key=lambda identity: identity.pk)
 
 
 class ContactIn(InSchema):
