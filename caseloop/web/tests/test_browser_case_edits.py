@@ -24,10 +24,18 @@ pytestmark = [
 
 
 def choose(tab: Any, label: str, option: dict[str, str]) -> dict[str, list[str]]:
-    """Pick `option` in the Details select `label`; the fields the panel posted for it."""
+    """Pick `option` in the Details select `label`; the fields the panel posted for it.
+
+    Returns once htmx has swapped the new panel in: a choice made on the old panel between the
+    answer and the swap would post nothing (the selects are marked stale to tell them apart).
+    """
+    from playwright.sync_api import expect
+
+    tab.locator("#case-props select").evaluate_all("all => all.forEach(s => { s.dataset.stale = 'yes' })")
     with tab.expect_response(re.compile(r"/cases/\d+/edit/$")) as answer:
         tab.get_by_label(label, exact=True).select_option(**option)
     response = answer.value
+    expect(tab.locator("#case-props select[data-stale]")).to_have_count(0)
     assert response.status == 200, response.text()
     posted = parse_qs(response.request.post_data or "", keep_blank_values=True)
     posted.pop("csrfmiddlewaretoken", None)

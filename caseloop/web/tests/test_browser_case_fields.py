@@ -84,8 +84,12 @@ def test_fields_save_one_at_a_time_refuse_in_place_and_close(page: Any, scenario
 
     # solved, then closed in the Details panel: the block reloads read-only
     for status in ("solved", "closed"):
+        # mark the select, so the next choice waits for the panel htmx swaps in (a choice made on
+        # the old select between the answer and the swap posts nothing)
+        page.locator("#prop-status").evaluate("select => { select.dataset.stale = 'yes' }")
         with page.expect_response(re.compile(r"/cases/\d+/edit/$")):
             page.get_by_label("Status", exact=True).select_option(status)
+        expect(page.locator("#prop-status[data-stale]")).to_have_count(0)
     expect(fields.get_by_text("its fields cannot change")).to_be_visible()
     expect(fields.locator("input, select")).to_have_count(0)
     expect(fields).to_contain_text("9100")
