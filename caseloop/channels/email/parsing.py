@@ -9,7 +9,10 @@ the cost.
 The rules, in the order a message meets them:
 
 - Headers: RFC 2047 encoded words are decoded; raw 8-bit headers (sent
-  without encoding by sloppy mailers) are decoded like bodies are.
+  without encoding by sloppy mailers and phones) are decoded like bodies are,
+  as a whole value before any header parser reads them: the Subject, the
+  display names and the attachment name (`filename="März.pdf"` in raw UTF-8,
+  Latin-1 or Windows-1252), which the standard parsers would turn into U+FFFD.
 - Charsets: the declared charset first, then UTF-8, then Windows-1252, then
   Latin-1 (which decodes any byte), so a mislabelled part never stops a
   message; a UTF-8 part with a few broken bytes stays UTF-8 with U+FFFD.
@@ -203,6 +206,23 @@ def _is_plain(raw: str) -> bool:
     return raw.isascii() and "=?" not in raw
 
 
+def _has_escapes(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _decode_escapes(raw: str) -> str:
+    """A raw header value with its 8-bit bytes (surrogate escapes) decoded as a body would be:
+    UTF-8 when they are UTF-8, else Windows-1252, U+FFFD for what is neither.
+
+    Done on the whole value before any parser sees it: policy.default's parser would read
+    each escape as UTF-8 or U+FFFD (a Latin-1 "ä" became U+FFFD), compat32's parameter
+    reader would read each byte as U+FFFD (a UTF-8 "ä" became two).
+    """
+    if not _has_escapes(raw):
+        return raw
+    return decode_bytes(raw.encode("utf-8", "surrogateescape"), "utf-8")
+
+
 def _header(msg: Message, name: str) -> str:
     """A header's decoded value ("" when absent), tolerant of any malformation."""
     raw = _raw(msg, name)
@@ -210,6 +230,7 @@ def _header(msg: Message, name: str) -> str:
         return ""
     if _is_plain(raw):
         return " ".join(raw.split())
+    raw = _decode_escapes(raw)
     try:
         value = str(_structured(name, raw))
     except Exception:  # a malformed header must not stop the message: keep it as it came
@@ -256,6 +277,7 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     raw = _raw(msg, name)
     if raw is None:
         return pairs
+    raw = _decode_escapes(raw)
     simple = simple_addresses(raw)
     if simple is not None:
         return simple
@@ -429,9 +451,20 @@ def _disposition(part: Message) -> str:
         return ""
 
 
+_NAMING_HEADERS = frozenset(("content-disposition", "content-type"))
+
+
 def _filename(part: Message) -> str | None:
+    source = part
+    naming = [(key, str(value)) for key, value in part.raw_items() if key.lower() in _NAMING_HEADERS]
+    if any(_has_escapes(value) for _, value in naming):
+        # `filename="März.pdf"` sent as raw 8-bit bytes (many mailers and phones do): compat32's
+        # parameter reader turns each byte into U+FFFD, so it reads a copy of the headers decoded
+        source = Message()
+        for key, value in naming:
+            source[key] = _decode_escapes(value)
     try:
-        name = part.get_filename()
+        name = source.get_filename()
     except Exception:  # any failure of the header parser means "no value"
         name = None
     if name is None:
