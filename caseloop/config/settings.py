@@ -358,6 +358,8 @@ CASELOOP_TWILIO_AUTH_TOKEN = os.environ.get("CASELOOP_TWILIO_AUTH_TOKEN", "")
 CASELOOP_TWILIO_API_URL = os.environ.get("CASELOOP_TWILIO_API_URL", "https://api.twilio.com")
 CASELOOP_TWILIO_WEBHOOK_BASE = os.environ.get("CASELOOP_TWILIO_WEBHOOK_BASE", "")  # public origin; else SITE_URL
 CASELOOP_PHONE_RECORD_CALLS = _env_bool("CASELOOP_PHONE_RECORD_CALLS", True)
+# processed provider webhook requests are kept this long (failed ones until retried or purged by hand)
+CASELOOP_WEBHOOK_KEEP_DAYS = int(os.environ.get("CASELOOP_WEBHOOK_KEEP_DAYS", 30))
 CASELOOP_PHONE_RING_SECONDS = int(os.environ.get("CASELOOP_PHONE_RING_SECONDS", 30))
 CASELOOP_SMS_SENDER = os.environ.get("CASELOOP_SMS_SENDER", "caseloop.channels.sms.senders.TwilioSender")
 CASELOOP_SMS_FROM_NUMBER = os.environ.get("CASELOOP_SMS_FROM_NUMBER", "")  # when a case has no number of ours yet

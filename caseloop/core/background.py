@@ -42,8 +42,9 @@ from caseloop.core.processes import alive
 
 logger = logging.getLogger(__name__)
 
-# the time-driven checks, in the order `caseloop tick` runs them (management commands of their apps)
-CHECKS = ("approvals_check", "sla_check", "promises_check")
+# the time-driven checks, in the order `caseloop tick` runs them (management commands of their apps);
+# the last forgets processed provider webhook requests past their keeping time
+CHECKS = ("approvals_check", "sla_check", "promises_check", "webhooks_purge")
 QUICKSTART_TICK_SECONDS = 60
 STOP_WAIT_SECONDS = 10
 # pauses before starting the task worker again after the database went away; the last repeats

@@ -8,24 +8,32 @@ team go on a case (the caller's open phone/text case, or a new one); calls
 that ended in the menu (an answer heard, or a hang-up) go on the caller's
 timeline only, so the menu's self-service is visible without empty cases.
 Reps log calls by hand with `log_call`.
+
+Every signed provider webhook (calls and texts) is kept first, as it arrived,
+by `keep_webhook`, and marked processed or failed once its view has run
+(`caseloop.channels.phone.webhooks` runs them, and replays failed ones);
+`purge_webhooks` forgets processed ones after CASELOOP_WEBHOOK_KEEP_DAYS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 
 from caseloop.cases.actions import MessageInput, add_message, create_case
 from caseloop.cases.choices import Channel, Direction
 from caseloop.cases.models import Case, Message
 from caseloop.channels.phone import ivr as ivr_rules
-from caseloop.channels.phone.choices import CallDirection, CallOutcome, CallSource, IvrState
+from caseloop.channels.phone.choices import CallDirection, CallOutcome, CallSource, IvrState, WebhookState
 from caseloop.channels.phone.errors import PhoneError, PhoneErrorCode
-from caseloop.channels.phone.models import Call, IvrFlow, IvrVersion, PhoneLine
+from caseloop.channels.phone.models import Call, IvrFlow, IvrVersion, PhoneLine, WebhookDelivery
 from caseloop.channels.sms.threads import open_case_for
 from caseloop.core import clock, strictjson
 from caseloop.core.errors import DomainError, Invalid
@@ -416,3 +424,76 @@ def log_call(*, actor: User, case: Case, call: ManualCall) -> Call:
                      after={"case": case.pk, "direction": call.direction, "number": number,
                             "duration_seconds": call.duration_seconds})  # fmt: skip
     return row
+
+
+# --- provider webhooks kept as they arrived (ADR 0075) ----------------------------------------------
+WEBHOOK_STALE = dt.timedelta(minutes=10)  # a request still "received" after this is no longer being processed
+MAX_WEBHOOK_ERROR = 5000
+
+
+def keep_webhook(*, endpoint: str, path: str, url: str, params: Sequence[tuple[str, str]],
+                 provider: str = "twilio") -> WebhookDelivery:  # fmt: skip
+    """Keep a signed provider request as it arrived, before anything processes it.
+
+    Its own transaction: called outside any (the webhook decorator runs
+    before the view's), the row is committed when this returns, so whatever
+    processing does next the request can be replayed.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        return WebhookDelivery.objects.create(
+            provider=provider, endpoint=endpoint[:100], path=path, url=url,
+            params=json.dumps([[name, value] for name, value in params]), received_at=now, last_tried_at=now,
+        )  # fmt: skip
+
+
+def mark_webhook_processed(*, delivery_id: int, response_status: int) -> None:
+    """Processing returned an answer (a refusal of a malformed request too: a replay would answer the same)."""
+    WebhookDelivery.objects.filter(pk=delivery_id).update(
+        state=WebhookState.PROCESSED, response_status=response_status, error_type="", error="", processed_at=clock.now()
+    )
+
+
+def mark_webhook_failed(*, delivery_id: int, error: BaseException) -> None:
+    """Processing raised: keep why. Called after the view's transaction rolled back, in a transaction of its own."""
+    kind = type(error)
+    text = str(error).strip() or kind.__name__
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            state=WebhookState.FAILED, response_status=None, error_type=f"{kind.__module__}.{kind.__qualname__}"[:200],
+            error=text[:MAX_WEBHOOK_ERROR], processed_at=None,
+        )  # fmt: skip
+
+
+def begin_webhook_retry(*, actor: User | None, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Count another attempt at a kept request, audited (an administrator's retry; None: the command line).
+
+    A request received moments ago and not yet processed may still be running: refused until it is stale.
+    """
+    require_role(actor, Role.ADMIN)
+    now = clock.now()
+    if delivery.state == WebhookState.RECEIVED and delivery.received_at > now - WEBHOOK_STALE:
+        raise PhoneError(PhoneErrorCode.WEBHOOK_IN_PROGRESS,
+                         f"Webhook request {delivery.pk} arrived moments ago and may still be processing; "
+                         "try again in a few minutes.", status=409)  # fmt: skip
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1, last_tried_at=now)
+        before = {"state": delivery.state, "attempts": delivery.attempts, "error": delivery.error[:200]}
+        record_audit(action="webhook.retry", object_type="webhook_delivery", object_id=delivery.pk, actor=actor,
+                     before=before)  # fmt: skip
+    delivery.refresh_from_db()
+    return delivery
+
+
+def purge_webhooks(*, keep_days: int | None = None, failed: bool = False) -> int:
+    """Forget processed requests received more than `keep_days` ago (CASELOOP_WEBHOOK_KEEP_DAYS); how many.
+
+    Failed ones are kept (they are what a retry needs) unless `failed`: an
+    administrator clearing them by hand. A request still "received" is never
+    purged here: it is either being processed or was cut off, and is kept for a retry.
+    """
+    days = int(settings.CASELOOP_WEBHOOK_KEEP_DAYS) if keep_days is None else keep_days
+    states = [WebhookState.PROCESSED, WebhookState.FAILED] if failed else [WebhookState.PROCESSED]
+    cutoff = clock.now() - dt.timedelta(days=max(days, 0))
+    deleted, _ = WebhookDelivery.objects.filter(state__in=states, received_at__lt=cutoff).delete()
+    return deleted

@@ -26,3 +26,11 @@ class CallOutcome(models.TextChoices):
     SELF_SERVED = "self_served", "Heard an answer in the menu"
     ABANDONED = "abandoned", "Hung up in the menu"
     NOT_CONFIGURED = "not_configured", "Line without a published menu"
+
+
+class WebhookState(models.TextChoices):
+    """Where a kept provider webhook request stands: received → processed | failed (failed → processed on a retry)."""
+
+    RECEIVED = "received", "Received, being processed"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"

@@ -9,6 +9,8 @@ class PhoneErrorCode(ErrorCode):
     LINE_NUMBER_TAKEN = "line_number_taken"
     BAD_NUMBER = "bad_number"
     BAD_DURATION = "bad_duration"
+    WEBHOOK_NOT_REPLAYABLE = "webhook_not_replayable"  # an interactive call-flow request, answered live or never
+    WEBHOOK_IN_PROGRESS = "webhook_in_progress"  # received moments ago: its first processing may still be running
 
 
 class PhoneError(DomainError):

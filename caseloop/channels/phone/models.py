@@ -1,13 +1,16 @@
-"""The phone channel's records: IVR flows and their versions, our phone lines, and every call."""
+"""The phone channel's records: IVR flows and their versions, our phone lines, every call, and every
+signed provider webhook request (calls and texts) as it arrived."""
 
 from __future__ import annotations
+
+import json
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from caseloop.cases.models import Case, Message
-from caseloop.channels.phone.choices import CallDirection, CallOutcome, CallSource, IvrState
+from caseloop.channels.phone.choices import CallDirection, CallOutcome, CallSource, IvrState, WebhookState
 from caseloop.customers.models import Contact
 from caseloop.identity.models import Team
 
@@ -140,3 +143,46 @@ class Call(models.Model):
             parts.append(f"{clock_text(self.queue_seconds)} waiting")
             parts.append(f"{clock_text(self.talk_seconds)} talking" if self.talk_seconds else "nobody answered")
         return " · ".join(parts)
+
+
+class WebhookDelivery(models.Model):
+    """One signed provider webhook request (calls and texts) kept as it arrived, committed before it is processed.
+
+    A request whose signature is refused is never kept. `params` is the POST
+    body as a JSON list of [name, value] pairs (repeated names survive), kept
+    as JSON text: PostgreSQL's jsonb cannot hold the NUL a text may carry.
+    `path` is what Django routed (path and query string; a replay routes it
+    again), `url` the public URL the provider signed.
+
+    received → processed | failed. A failed row keeps the exception's class
+    and text; `attempts` counts each processing (the live one is the first),
+    `last_tried_at` the latest. Call status and recording callbacks and both
+    SMS webhooks can be replayed (their processing is idempotent: a text is
+    one message per MessageSid); the interactive call flow (voice, menu, dial)
+    cannot. Processed rows are purged after CASELOOP_WEBHOOK_KEEP_DAYS; failed
+    rows stay until retried or purged by hand.
+    """
+
+    provider = models.CharField(max_length=20, default="twilio")
+    endpoint = models.CharField(max_length=100, help_text='the URL name, e.g. "sms_channel:inbound"')
+    path = models.TextField(help_text="the path and query string Django routed")
+    url = models.TextField(help_text="the public URL the provider signed")
+    params = models.TextField(help_text="the POST parameters: JSON list of [name, value] pairs")
+    received_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=WebhookState.choices, default=WebhookState.RECEIVED)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="what processing answered")
+    error_type = models.CharField(max_length=200, blank=True, help_text="the exception's class")
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    last_tried_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "received_at"], name="webhook_state_received")]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} {self.endpoint} ({self.state})"
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(str(name), str(value)) for name, value in json.loads(self.params)]

@@ -5,7 +5,8 @@ calls our webhooks with form-encoded POSTs signed in `X-Twilio-Signature`:
 base64(HMAC-SHA1(auth token, the full URL it requested + every POST parameter
 name and value, sorted by name, with no separators)). A request whose
 signature is missing or wrong is answered 403 and never processed; so is every
-request while no auth token is configured.
+request while no auth token is configured (the decorators that check it, and
+keep each signed request before it is processed, are in `webhooks.py`).
 
 The URL is the one the provider requested, which behind a proxy is not what
 Django sees: it is rebuilt from CASELOOP_TWILIO_WEBHOOK_BASE (else
@@ -16,21 +17,15 @@ provider in TwiML is built from the same base, so what it signs is what we check
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
-import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-
-logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -100,31 +95,6 @@ def signed_url_of(request: HttpRequest) -> str:
 
 def form_params(request: HttpRequest) -> list[tuple[str, str]]:
     return [(name, value) for name, values in request.POST.lists() for value in values]
-
-
-WebhookView = Callable[[HttpRequest], HttpResponseBase]
-
-
-def provider_webhook(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A provider's POST, processed only when its signature is right (403 otherwise).
-
-    CSRF does not apply (the provider holds no session); the signature is the
-    authentication.
-    """
-
-    @csrf_exempt
-    @require_POST
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        url = signed_url_of(request)
-        if not is_valid_signature(auth_token=auth_token(), url=url, params=form_params(request), signature=signature):
-            why = "no auth token configured" if not auth_token() else ("missing" if not signature else "wrong")
-            logger.warning("refused a provider webhook to %s: signature %s", url, why)
-            return HttpResponseForbidden("Invalid provider signature.", content_type="text/plain")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 # --- TwiML ------------------------------------------------------------------------------------

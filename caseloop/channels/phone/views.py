@@ -1,6 +1,7 @@
 """The phone channel's pages: the provider's voice webhooks (TwiML), the IVR editor, and the case page's calls panel.
 
-Webhooks (signed, see `provider.provider_webhook`):
+Webhooks (signed and kept as they arrived, see `webhooks.py`; voice, menu and dial are steps of a live
+call, status and recording callbacks that a retry can replay):
 
     POST /phone/twilio/voice/                 a call comes in: the start menu
     POST /phone/twilio/menu/<version>/<menu>/ a key pressed (or none) in a menu
@@ -44,8 +45,9 @@ from caseloop.channels.phone.actions import (
 )
 from caseloop.channels.phone.choices import CallDirection
 from caseloop.channels.phone.models import Call, IvrVersion
-from caseloop.channels.phone.provider import TwiML, empty_twiml, param, provider_webhook, url_for, whole_number
+from caseloop.channels.phone.provider import TwiML, empty_twiml, param, url_for, whole_number
 from caseloop.channels.phone.selectors import access_flow, calls_on_case, flow_page, flows_and_lines, texts_on_case
+from caseloop.channels.phone.webhooks import call_webhook, provider_webhook
 from caseloop.channels.staff_pages import StaffRequest, admin_page, conversation, is_htmx, staff_page
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.identity.selectors import teams
@@ -86,7 +88,7 @@ def _call_of(request: HttpRequest) -> Call:
     return start_call(call_sid=param(data, "CallSid"), from_number=param(data, "From"), to_number=param(data, "To"))
 
 
-@provider_webhook
+@call_webhook
 def voice(request: HttpRequest) -> HttpResponse:
     """A call comes in on one of our lines: read its published menu's start (or apologise if it has none)."""
     if not param(request.POST, "CallSid"):
@@ -103,7 +105,7 @@ def voice(request: HttpRequest) -> HttpResponse:
     return twiml.response()
 
 
-@provider_webhook
+@call_webhook
 def menu(request: HttpRequest, version_id: int, menu: str) -> HttpResponse:
     """A key pressed in `menu` (or none: the <Gather> timed out)."""
     if not param(request.POST, "CallSid"):
@@ -137,7 +139,7 @@ def _whole_seconds(raw: str) -> int | None:
     return whole_number(raw, max_digits=9)
 
 
-@provider_webhook
+@call_webhook
 def dial(request: HttpRequest) -> HttpResponse:
     """The put-through ended: hang up after a conversation, apologise if nobody answered."""
     data = request.POST

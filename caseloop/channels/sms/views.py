@@ -1,15 +1,17 @@
 """The provider's SMS webhooks: a text arrived, or a text we sent changed state.
 
-Both are signed (`provider_webhook` answers 403 to anything else) and both
-answer with empty TwiML: replies are sent later through the REST API, when a
-rep writes them.
+Both are signed (`provider_webhook` answers 403 to anything else), kept as
+they arrived before they are processed (a failure leaves the request to
+replay: `caseloop webhooks retry`), and both answer with empty TwiML: replies
+are sent later through the REST API, when a rep writes them.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-from caseloop.channels.phone.provider import empty_twiml, param, provider_webhook, whole_number
+from caseloop.channels.phone.provider import empty_twiml, param, whole_number
+from caseloop.channels.phone.webhooks import provider_webhook
 from caseloop.channels.sms.actions import receive_sms, record_status
 
 
