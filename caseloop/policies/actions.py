@@ -27,7 +27,7 @@ from caseloop.cases.models import Case
 from caseloop.core import clock
 from caseloop.core.errors import Invalid, PermissionDenied
 from caseloop.core.events import publish
-from caseloop.core.money import Money
+from caseloop.core.money import MAX_AMOUNT, Money
 from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
 from caseloop.identity.selectors import require_role, require_staff
@@ -58,6 +58,7 @@ from caseloop.promises.selectors import promise_made_by
 from caseloop.timeline.actions import record_audit, record_event
 from caseloop.timeline.choices import SubjectKind as S
 
+_CENT = Decimal("0.01")
 _CUSTOMER_CHANNELS = {Channel.EMAIL, Channel.WEB, Channel.PORTAL, Channel.CHAT, Channel.SMS, Channel.PHONE}
 
 
@@ -303,13 +304,23 @@ def update_rule(*, actor: User, rule: Rule, changes: Mapping[str, Any]) -> Rule:
 
 # --- authority limits ------------------------------------------------------------------------------------------
 def _decimal(value: Any, field: str) -> Decimal:
+    """A limit as the administrator wrote it, or `bad_limit`: never rounded, never past what the column holds.
+
+    A limit stored with more digits than its column was unreadable afterwards (every authority lookup of its
+    kind failed); one rounded to the cent was another limit than the one set.
+    """
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise PolicyError(PolicyErrorCode.BAD_LIMIT, f"{field} must be a number.", field=field) from exc
     if not number.is_finite():
         raise PolicyError(PolicyErrorCode.BAD_LIMIT, f"{field} must be a finite number.", field=field)
-    return number.quantize(Decimal("0.01"))
+    if abs(number) > MAX_AMOUNT:
+        raise PolicyError(PolicyErrorCode.BAD_LIMIT, f"{field} is at most {MAX_AMOUNT:,}.", field=field)
+    cents = number.quantize(_CENT)
+    if cents != number:
+        raise PolicyError(PolicyErrorCode.BAD_LIMIT, f"{field} has more than two decimals ({value}).", field=field)
+    return cents
 
 
 def set_authority_limit(
@@ -416,7 +427,12 @@ def _value(kind: str, amount: Money | None, percent: Decimal | None) -> Decimal:
             raise PolicyError(
                 PolicyErrorCode.BAD_AMOUNT, "A discount is more than 0% and at most 100%.", field="percent"
             )
-        return percent.quantize(Decimal("0.01"))
+        # refused rather than rounded: 10.004% would otherwise pass a 10% limit as 10.00%
+        if percent.quantize(_CENT) != percent:
+            raise PolicyError(
+                PolicyErrorCode.BAD_AMOUNT, f"A discount has at most two decimals, not {percent}%.", field="percent"
+            )
+        return percent.quantize(_CENT)
     if amount is None or percent is not None:
         raise PolicyError(
             PolicyErrorCode.BAD_AMOUNT, f"A {ConcessionKind(kind).label.lower()} is an amount of money.", field="amount"

@@ -242,3 +242,30 @@ def test_the_override_review_for_managers(manager, agent):
     assert (
         ApiClient(agent).get("/overrides/review", {"since": T0.isoformat(), "until": T0.isoformat()}).status_code == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("per_case", "why"),
+    [("50.005", "more than two decimals"), ("10000000000000", "at most"), ("1e30", "at most")],
+)
+def test_a_limit_is_refused_rather_than_rounded_or_stored_past_its_column(admin_user, agent, per_case, why):
+    # given a credit limit in place
+    admin = ApiClient(admin_user)
+    admin.put("/authority-limits", {"action": "credit", "role": "agent", "per_case": "50"})
+    # when an administrator types one with three decimals, or one too large for the column
+    refused = admin.put("/authority-limits", {"action": "credit", "role": "agent", "per_case": per_case})
+    # then it is refused with the reason, and the limits still read (a stored 14-digit one made them all 500s)
+    assert (refused.status_code, refused.json()["code"]) == (422, "bad_limit")
+    assert why in refused.json()["detail"]
+    assert [row["per_case"] for row in admin.get("/authority-limits").json()] == ["50.00"]
+    assert ApiClient(agent).get("/authority/me").status_code == 200
+
+
+def test_a_discount_with_three_decimals_is_refused_not_rounded_into_the_limit(admin_user, agent):
+    set_authority_limit(actor=admin_user, action="discount", role=Role.AGENT, per_case="10")
+    case = make_case()
+    refused = ApiClient(agent).post(
+        f"/cases/{case.number}/concessions", {"kind": "discount", "percent": "10.004", "note": "Late delivery"}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "bad_amount")
+    assert not Concession.objects.exists()
