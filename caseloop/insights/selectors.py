@@ -131,9 +131,29 @@ _FIXED_LABELS = {
 }  # fmt: skip
 
 
+# the dimensions whose keys are row ids, and the CaseFact column each is read from
+ID_COLUMNS = {Dimension.TEAM: "team_id", Dimension.PERSON: "assignee_id", Dimension.PARTNER: "partner_id"}
+MAX_ID_DIGITS = 18  # a bigint has 19 digits; a longer key names no row
+
+
+def id_of(key: str) -> int | None:
+    """The row id a team, person or partner key names, or None.
+
+    ASCII digits only: str.isdigit() is also true of "²" and "٣", which int()
+    refuses or reads as another number.
+    """
+    if key.isascii() and key.isdigit() and len(key) <= MAX_ID_DIGITS:
+        return int(key)
+    return None
+
+
 def labels_for(dimension: str, keys: list[str]) -> dict[str, str]:
-    """A readable name for each key: team, person and partner names come from their tables (one query)."""
-    ids = [int(k) for k in keys if k.isdigit()]
+    """A readable name for each key: team, person and partner names come from their tables (one query).
+
+    Only those dimensions' keys are ids; a case type (a tag) "2024" is named 2024.
+    """
+    by_id = dimension in ID_COLUMNS
+    ids = [i for i in (id_of(k) for k in keys) if i is not None] if by_id else []
     names: dict[str, str] = {}
     if dimension == Dimension.TEAM:
         names = {str(pk): name for pk, name in Team.objects.filter(pk__in=ids).values_list("id", "name")}
@@ -149,7 +169,8 @@ def labels_for(dimension: str, keys: list[str]) -> dict[str, str]:
         elif key == NO_SEGMENT and dimension in _NONE_LABELS:
             result[key] = _NONE_LABELS[Dimension(dimension)]
         else:
-            result[key] = fixed.get(key) or names.get(key) or (f"#{key} (removed)" if key.isdigit() else key)
+            removed = by_id and id_of(key) is not None
+            result[key] = fixed.get(key) or names.get(key) or (f"#{key} (removed)" if removed else key)
     return result
 
 
@@ -282,14 +303,14 @@ def process_measured() -> dict[str, bool]:
 def _segment_filter(dimension: str, key: str) -> Q:
     if dimension == Dimension.ALL:
         return Q()
-    column = {Dimension.TEAM: "team_id", Dimension.PERSON: "assignee_id", Dimension.PARTNER: "partner_id"}
-    if dimension in column:
-        field = column[Dimension(dimension)]
+    if dimension in ID_COLUMNS:
+        field = ID_COLUMNS[Dimension(dimension)]
         if key == NO_SEGMENT:
             return Q(**{f"{field}__isnull": True})
-        if not key.isdigit():
+        ident = id_of(key)
+        if ident is None:
             raise InsightsError(InsightsErrorCode.BAD_SEGMENT, f"No {dimension} {key!r}.", field="key")
-        return Q(**{field: int(key)})
+        return Q(**{field: ident})
     if dimension == Dimension.CHANNEL:
         return Q(channel=key)
     if dimension == Dimension.CASE_TYPE:

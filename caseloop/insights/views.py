@@ -114,9 +114,10 @@ def cases(request: StaffRequest) -> HttpResponseBase:
     key = request.GET.get("key", "")
     period = selectors.parse_period(request.GET.get("start"), request.GET.get("end"))
     before = None
-    if request.GET.get("before_day") and (request.GET.get("before_id") or "").isdigit():
+    before_id = selectors.id_of(request.GET.get("before_id") or "")
+    if request.GET.get("before_day") and before_id is not None:
         try:
-            before = (dt.date.fromisoformat(request.GET["before_day"]), int(request.GET["before_id"]))
+            before = (dt.date.fromisoformat(request.GET["before_day"]), before_id)
         except ValueError as exc:
             raise InsightsError(InsightsErrorCode.BAD_RANGE, "That page does not exist.", field="before_day") from exc
     label = selectors.labels_for(dimension, [key])[key] if dimension != Dimension.ALL else "Everything"

@@ -22,6 +22,7 @@ from caseloop.insights.process import measured
 from caseloop.insights.selectors import Period
 from caseloop.testing.api import ApiClient
 from caseloop.testing.factories import make_agent, make_case, make_team
+from caseloop.testing.web import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -375,3 +376,31 @@ def test_an_empty_period_shows_no_figure_anywhere_rather_than_zeros(manager):
     assert {name: value for name, value in body["overall"]["figures"].items() if name != "cases"} == dict.fromkeys(
         (name for name in body["overall"]["figures"] if name != "cases"), None)  # fmt: skip
     assert ApiClient(manager).get("/insights/alarm", params).json()["alarms"] == []
+
+
+def test_tags_that_look_like_numbers_are_case_types_not_removed_rows(manager, agent):
+    """A tag "2024" is a case type named 2024; a tag "²" (a digit to str.isdigit, not to int) breaks nothing."""
+    day = PERIOD.start + dt.timedelta(days=1)
+    for key in ("2024", "²"):
+        day_stat(day, Dimension.CASE_TYPE, key, cases=1, exp_n=1, exp_failed=1)
+    case = make_case()
+    CaseFact.objects.create(case=case, solved_at=NOW, solved_on=NOW.date(), customer_id=case.requester_id,
+                            channel="email", case_types="|2024|²|", expectations="failed",
+                            refreshed_at=NOW)  # fmt: skip
+    params = {"dimension": "case_type", "start": PERIOD.start.isoformat(), "end": PERIOD.end.isoformat()}
+    api = ApiClient(manager)
+    got = {(s["key"], s["label"]) for s in api.get("/insights/segments", params).json()["segments"]}
+    assert got == {("2024", "2024"), ("²", "²")}
+    page = signed_in(manager).get(reverse("insights:dashboard"), params)
+    assert page.status_code == 200 and "#2024 (removed)" not in page.content.decode()
+    for key in ("2024", "²"):
+        listed = api.get("/insights/cases", {**params, "key": key})
+        assert [item["case_id"] for item in listed.json()["items"]] == [case.pk], key
+        assert signed_in(manager).get(reverse("insights:cases"), {**params, "key": key}).status_code == 200
+    # a team, a person or a partner is named by an id of ASCII digits: anything else is refused, not a 500
+    for dimension in ("team", "person", "partner"):
+        for key in ("²", "٣", "9" * 40):
+            refused = api.get("/insights/cases", {**params, "dimension": dimension, "key": key})
+            assert (refused.status_code, refused.json()["code"]) == (422, "bad_segment"), (dimension, key)
+            page = signed_in(manager).get(reverse("insights:cases"), {**params, "dimension": dimension, "key": key})
+            assert page.status_code == 422, (dimension, key)
