@@ -23,7 +23,7 @@ from caseloop.cases.choices import CaseStatus
 from caseloop.cases.models import Case
 from caseloop.core import clock
 from caseloop.core.errors import Invalid
-from caseloop.core.money import Money
+from caseloop.core.money import MAX_AMOUNT, Money
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_role, require_staff
@@ -98,6 +98,12 @@ def save_item(
     except IntegrityError as exc:
         raise PricingError(PricingErrorCode.SKU_TAKEN, f"SKU {sku} is taken.", status=409) from exc
     return item
+
+
+def parse_price(amount: str | Decimal, currency: str) -> Money:
+    """A price as the administrator typed (or sent) it: one with more than two decimals is refused (`invalid`,
+    as an order's total is), never rounded into another price than the one given."""
+    return Money.parse(str(amount).strip(), currency.strip().upper(), exact=True)
 
 
 def publish_price(
@@ -202,14 +208,22 @@ def _priced_lines(lines: Sequence[LineInput], currency: str, now: dt.datetime) -
                 f"{item.name} has no published price in {currency} now.",
                 field=f"lines.{n}.sku",
             )
-        if line.unit_price is not None and line.unit_price.quantize(CENT) != price.amount:
+        # compared as stated, never rounded first: 120.004 is not the published 120.00 (and 1e40 is no price)
+        if line.unit_price is not None and line.unit_price != price.amount:
             raise PricingError(
                 PricingErrorCode.PRICE_MISMATCH,
                 f"The published price of {item.name} is {price.amount} {currency}, not "
-                f"{line.unit_price.quantize(CENT)}: the same price is quoted everywhere. "
+                f"{line.unit_price}: the same price is quoted everywhere. "
                 f"To charge less, give a discount (within your authority, or approved).",
                 status=403,
                 field=f"lines.{n}.unit_price",
+            )
+        if price.amount * line.quantity > MAX_AMOUNT:
+            raise PricingError(
+                PricingErrorCode.BAD_QUOTE,
+                f"Line {n + 1}: {line.quantity} x {price.amount} {currency} is more than a quote can hold "
+                f"({MAX_AMOUNT:,}).",
+                field=f"lines.{n}.quantity",
             )
         priced.append(
             QuoteLine(
@@ -250,9 +264,22 @@ def create_quote(
         raise PricingError(
             PricingErrorCode.BAD_QUOTE, "A discount is 0 to less than 100 percent.", field="discount_percent"
         )
+    if discount_percent.quantize(CENT) != discount_percent:
+        # refused rather than rounded: 99.995% would round to 100% off, and 10.004% into a 10% authority
+        raise PricingError(
+            PricingErrorCode.BAD_QUOTE,
+            f"A discount has at most two decimals, not {discount_percent}%.",
+            field="discount_percent",
+        )
     now = clock.now()
     priced = _priced_lines(lines, code, now)
     subtotal = sum((line.line_total for line in priced), Decimal(0))
+    if subtotal > MAX_AMOUNT:
+        raise PricingError(
+            PricingErrorCode.BAD_QUOTE,
+            f"The lines add up to {subtotal} {code}, more than a quote can hold ({MAX_AMOUNT:,}).",
+            field="lines",
+        )
     discount = discount_percent.quantize(CENT)
     total = (subtotal * (Decimal(100) - discount) / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_EVEN)
     with transaction.atomic():

@@ -103,7 +103,7 @@ def publish_price(request: HttpRequest, sku: str, payload: PriceIn) -> Status[Pr
     actor = actor_of(request)
     require_role(actor, Role.ADMIN)  # the action checks it too; asked first, so nobody else is told about currencies
     item = selectors.access_item(actor, sku)
-    amount = Money.parse(payload.amount, _currency(payload.currency))
+    amount = actions.parse_price(payload.amount, _currency(payload.currency))
     actions.publish_price(
         actor=actor, item=item, amount=amount, valid_from=payload.valid_from, valid_to=payload.valid_to
     )

@@ -291,7 +291,7 @@ def publish(request: StaffRequest, item_id: int) -> HttpResponseBase:
         price = actions.publish_price(
             actor=request.user,
             item=item,
-            amount=Money.parse(data["amount"].strip(), data["currency"].strip().upper()),
+            amount=actions.parse_price(data["amount"], data["currency"]),
             valid_from=_aware(data["valid_from"], zone),
             valid_to=_aware(data["valid_to"], zone),
         )

@@ -134,6 +134,10 @@ def test_a_quote_is_priced_from_the_book_and_promises_its_price(book, agent):
         (LineInput("SPRING-1", 1, Decimal("150")), PricingErrorCode.PRICE_MISMATCH),
         (LineInput("NOPE", 1), PricingErrorCode.BAD_QUOTE),
         (LineInput("SPRING-1", 0), PricingErrorCode.BAD_QUOTE),
+        # stated with a third decimal it is not the published price (it was rounded and accepted)
+        (LineInput("SPRING-1", 1, Decimal("120.004")), PricingErrorCode.PRICE_MISMATCH),
+        # too many digits to round (it was a 500)
+        (LineInput("SPRING-1", 1, Decimal("1e40")), PricingErrorCode.PRICE_MISMATCH),
     ],
 )
 def test_a_quote_at_another_price_is_refused_and_nothing_is_written(book, agent, line, code):
@@ -227,3 +231,36 @@ def test_rules_on_quotes_are_put_to_every_quote(book, agent):
     assert refused.value.code == PolicyErrorCode.REASON_REQUIRED and not Quote.objects.exists()
     made = quote(agent, make_case(), override_reason="The customer needs it today and the desk is closed.")
     assert made.state == QuoteState.ISSUED
+
+
+@pytest.mark.parametrize("percent", ["9.999", "99.995"])
+def test_a_discount_with_more_than_two_decimals_is_refused_not_rounded(book, agent, percent):
+    # 99.995 rounded half-even was 100% off (a free quote); 9.999 rounded into the agent's 10% authority
+    with pytest.raises(DomainError) as refused:
+        quote(agent, make_case(), discount_percent=Decimal(percent))
+    assert (refused.value.code, refused.value.field) == (PricingErrorCode.BAD_QUOTE, "discount_percent")
+    assert not Quote.objects.exists() and not Concession.objects.exists()
+
+
+def test_a_quote_too_large_for_its_columns_is_refused_and_nothing_is_written(book, admin_user, agent):
+    # given an item at the largest price a column holds
+    publish_price(actor=admin_user, item=book["part"], amount=usd("999999999999.99"), valid_from=T0 - DAY)
+    case = make_case()
+    # when a quote multiplies it past that, on one line or across lines
+    for lines in ([LineInput("ROLLER", 2)], [LineInput("ROLLER"), LineInput("VISIT")]):
+        with pytest.raises(DomainError) as refused:
+            quote(agent, case, *lines)
+        # then it is refused (it was stored, and every later read of the case's quotes was a 500 on SQLite)
+        assert refused.value.code == PricingErrorCode.BAD_QUOTE
+    assert not Quote.objects.exists() and not Promise.objects.exists()
+    assert quote(agent, case, LineInput("ROLLER")).total == Decimal("999999999999.99")
+
+
+def test_a_price_typed_with_three_decimals_is_refused_not_rounded(book, admin_user):
+    from caseloop.testing.api import ApiClient
+
+    with clock.frozen_at(T0):
+        sent = ApiClient(admin_user).post("/price-book/items/VISIT/prices", {"amount": "95.999", "currency": "USD"})
+    assert (sent.status_code, sent.json()["code"]) == (422, "invalid")
+    assert sent.json()["errors"][0]["field"] == "amount" and "more than 2 decimals" in sent.json()["detail"]
+    assert [p.amount for p in Price.objects.filter(item=book["visit"])] == [Decimal("89.00")]

@@ -99,12 +99,14 @@ def test_a_refused_price_says_why_beside_its_field_and_publishes_nothing(admin_u
         negative = client.post(url, {"amount": "-5", "currency": "USD"})
         words = client.post(url, {"amount": "a lot", "currency": "USD"})
         currency = client.post(url, {"amount": "5", "currency": "XX"})
+        decimals = client.post(url, {"amount": "5.999", "currency": "USD"})  # it was published as 6.00
         backwards = client.post(url, {"amount": "5", "currency": "USD", "valid_from": "2026-04-02T00:00",
                                       "valid_to": "2026-04-01T00:00"})  # fmt: skip
         early = client.post(url, {"amount": "5", "currency": "USD", "valid_from": "2026-01-01T00:00"})
     assert negative.status_code == 422 and 'id="price-amount-error"' in negative.content.decode()
     assert words.status_code == 422 and 'id="price-amount-error"' in words.content.decode()
     assert currency.status_code == 422 and 'id="price-currency-error"' in currency.content.decode()
+    assert decimals.status_code == 422 and 'id="price-amount-error"' in decimals.content.decode()
     assert backwards.status_code == 422 and 'id="price-to-error"' in backwards.content.decode()
     assert early.status_code == 409 and 'id="price-from-error"' in early.content.decode()
     assert 'value="a lot"' in words.content.decode()
