@@ -5,10 +5,11 @@ A pass, at one moment `now`, does four things, each as batched
 cost follows the number of promises that change, not the number owed:
 
 1. kinds kept by reaching their due time (a quoted price held) become kept;
-2. every other live promise past its due time becomes broken: its owner gets
-   a notice, the owner's manager one notice per pass with the count, the case
-   and customer timelines say so, and the customer is queued an honest
-   message (`send_apologies`);
+2. every other live promise past its due time (strictly: one due at `now`
+   can still be kept) becomes broken: its owner gets a notice, the owner's
+   manager one notice per pass with the count, the case and customer
+   timelines say so, and the customer is queued an honest message
+   (`send_apologies`);
 3. open promises due within CASELOOP_PROMISE_AT_RISK_MINUTES become at risk
    (the owner gets a notice);
 4. open promises due within CASELOOP_PROMISE_REMIND_MINUTES remind their owner
@@ -358,7 +359,9 @@ def _check(*, now: dt.datetime, size: int) -> CheckResult:
                 f"{_column('apology_pending')} = ({kind} IN ({apology_marks}))"
             ),
             assignment_params=[PromiseState.BROKEN, at_now, *apology_kinds],
-            where=f"{state} = '{live_state}' AND {due} <= %s AND {kind} NOT IN ({held_marks})",
+            # strictly past due: "by 10:00" is still kept at 10:00 (keep_promises counts an event at the due
+            # time), so a pass at that moment must not break it first
+            where=f"{state} = '{live_state}' AND {due} < %s AND {kind} NOT IN ({held_marks})",
             where_params=[at_now, *held_kinds],
             on_rows=broken,
         )

@@ -501,6 +501,9 @@ def _recipients(case: Case) -> list[int]:
 def check_slas(*, now: dt.datetime | None = None, batch: int = 500) -> SlaCheck:
     """Mark targets that passed their due time unmet as breached (on the timeline) and warn before breach.
 
+    Strictly past: an answer at the due time itself meets the target (`on_message` counts `at > due` as
+    late), so a pass at that moment must not record a breach first.
+
     Each row is changed by a compare-and-set UPDATE, so two checkers never
     record one breach twice. Breaches per pass are few (a minute's worth).
     """
@@ -509,17 +512,17 @@ def check_slas(*, now: dt.datetime | None = None, batch: int = 500) -> SlaCheck:
     rules = (
         (
             "first_response",
-            {"first_response_at__isnull": True, "first_response_breached": False, "first_response_due_at__lte": now},
+            {"first_response_at__isnull": True, "first_response_breached": False, "first_response_due_at__lt": now},
             {"first_response_breached": True},
         ),
         (
             "resolution",
-            {"resolved_at__isnull": True, "resolution_breached": False, "resolution_due_at__lte": now},
+            {"resolved_at__isnull": True, "resolution_breached": False, "resolution_due_at__lt": now},
             {"resolution_breached": True},
         ),
         (
             "next_response",
-            {"next_response_late": False, "next_response_due_at__lte": now},
+            {"next_response_late": False, "next_response_due_at__lt": now},
             {"next_response_late": True},
         ),
     )

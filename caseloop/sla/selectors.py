@@ -76,7 +76,7 @@ def _badge(sla: CaseSla, now: dt.datetime) -> SlaBadge:
         state = SlaState.PAUSED
     elif sla.due_at is None:
         state = SlaState.DONE
-    elif sla.due_at <= now:
+    elif sla.due_at < now:  # an answer at the due time itself is on time
         state = SlaState.BREACHED
     elif sla.warn_at is not None and sla.warn_at <= now:
         state = SlaState.WARNING

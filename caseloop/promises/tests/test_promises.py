@@ -190,6 +190,20 @@ def test_the_checker_moves_a_promise_from_open_to_reminded_at_risk_and_broken(ag
     assert check_promises(now=T0 + minutes(90)).broken == 0  # nothing twice
 
 
+def test_a_promise_due_at_ten_is_still_kept_at_ten_whichever_runs_first(agent):
+    # given a call-back promised "by 10:00"
+    case = make_case()
+    promise = call_back(agent, case)
+    # when the checker passes at 10:00 exactly, and the call is logged at 10:00 exactly
+    assert check_promises(now=HOUR_LATER).broken == 0
+    reply(agent, case, HOUR_LATER)
+    # then it is kept, as it is when the call comes first (it was broken, the call no longer counting)
+    assert state(promise) == PromiseState.KEPT
+    # and a second after 10:00 an unkept one is broken
+    late = call_back(agent, make_case())
+    assert (check_promises(now=HOUR_LATER + dt.timedelta(seconds=1)).broken, state(late)) == (1, PromiseState.BROKEN)
+
+
 def test_an_at_risk_promise_can_still_be_kept(agent):
     case = make_case()
     promise = call_back(agent, case)
