@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from caseloop.cases.actions import MessageInput, add_message, change_status, create_case
 from caseloop.cases.choices import OPEN_STATUSES, CaseStatus, Channel, Direction, Priority
@@ -234,18 +235,32 @@ def _skip_reason_now(case: Case, contact_ids: Sequence[int], *, fatigue_days: in
     return ""
 
 
+def _survey_decided(case: Case) -> Survey | None:
+    """The case's live survey, or the one already decided for its current solve (skipped ones included).
+
+    A skipped survey leaves room for a later solve, not for the same solve
+    decided twice: `case_solved` delivered twice (two workers, a retry) must
+    not record a second "no survey" nor count the first decision as fatigue.
+    """
+    assert case.solved_at is not None
+    this_solve = Q(state__in=LIVE_SURVEY_STATES) | Q(created_at__gte=case.solved_at)
+    return Survey.objects.filter(this_solve, case_id=case.pk).order_by("-id").first()
+
+
 def schedule_survey(*, case_id: int) -> Survey | None:
     """Schedule the survey of a solved case under the rule that applies, or record why none goes out.
 
-    Idempotent: a case has at most one live survey. Fatigue (one survey per
-    customer per the rule's days) and opt-outs are checked now and again when
-    sending. The customer's contact row is locked while deciding, so two cases
-    of one customer solved at once cannot both pass the fatigue check.
+    Idempotent: a case has at most one live survey, and one decision per solve.
+    Fatigue (one survey per customer per the rule's days) and opt-outs are
+    checked now and again when sending. The customer's contact row is locked
+    while deciding, so two cases of one customer solved at once cannot both
+    pass the fatigue check, and the same solve scheduled by two workers at
+    once is decided by the first (the second finds its survey under the lock).
     """
     case = Case.objects.select_related("requester").filter(pk=case_id).first()
     if case is None or case.status != CaseStatus.SOLVED:
         return None
-    existing = Survey.objects.filter(case_id=case.pk, state__in=LIVE_SURVEY_STATES).first()
+    existing = _survey_decided(case)
     if existing is not None:
         return existing
     rule = matching_survey_rule(case)
@@ -259,6 +274,9 @@ def schedule_survey(*, case_id: int) -> Survey | None:
     try:
         with transaction.atomic():
             Contact.objects.select_for_update().filter(pk=contact.pk).first()
+            decided = _survey_decided(case)
+            if decided is not None:  # another worker scheduled this solve while we read the rules
+                return decided
             skip = _skip_reason_now(case, history, fatigue_days=rule.fatigue_days, survey_id=None)
             if not skip and channel is None:
                 skip = SkipReason.NO_CHANNEL

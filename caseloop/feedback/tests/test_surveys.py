@@ -142,6 +142,43 @@ def test_no_survey_after_a_complaint_about_surveys(agent):
     assert survey is not None and (survey.state, survey.skip_reason) == (SurveyState.SKIPPED, SkipReason.OPTED_OUT)
 
 
+def test_the_same_solve_scheduled_twice_is_decided_once(agent):
+    """`case_solved` delivered twice (a retry, two workers): one survey row, one "no survey" on the timeline."""
+    customer = make_contact()
+    opt_out_of_surveys(actor=agent, contact=customer, reason="Said on the phone: no more surveys")
+    case = solved_case(agent=agent, requester=customer)
+    first = schedule_survey(case_id=case.pk)
+    again = schedule_survey(case_id=case.pk)
+    assert first is not None and again is not None and again.pk == first.pk
+    assert list(Survey.objects.values_list("state", "skip_reason")) == [(SurveyState.SKIPPED, SkipReason.OPTED_OUT)]
+    assert TimelineEvent.objects.filter(kind="survey.skipped").count() == 1
+    # a later solve is a new decision
+    change_status(actor=agent, case=case, status=CaseStatus.OPEN)
+    change_status(actor=agent, case=case, status=CaseStatus.SOLVED)
+    assert schedule_survey(case_id=case.pk).pk != first.pk  # type: ignore[union-attr]
+    assert Survey.objects.count() == 2
+
+
+def test_two_workers_scheduling_one_solve_at_once_make_one_survey_not_a_fatigue_skip(agent):
+    """The other worker schedules the survey while this one reads the rules: this one finds it under the lock."""
+    from caseloop.feedback.selectors import worked_by
+
+    case = solved_case(agent=agent)
+    raced: list[bool] = []
+
+    def other_worker_first(solved):
+        if not raced:
+            raced.append(True)
+            schedule_survey(case_id=case.pk)  # the other worker, committed before this one locks
+        return worked_by(solved)
+
+    with mock.patch("caseloop.feedback.actions.worked_by", other_worker_first):
+        survey = schedule_survey(case_id=case.pk)
+    assert survey is not None and survey.state == SurveyState.SCHEDULED
+    assert list(Survey.objects.values_list("state", flat=True)) == [SurveyState.SCHEDULED]
+    assert not TimelineEvent.objects.filter(kind="survey.skipped").exists()
+
+
 def test_a_case_from_a_channel_that_cannot_deliver_is_surveyed_by_email_or_not_at_all(agent):
     by_api = solved_case(agent=agent, channel=Channel.API, reply=False)
     survey = schedule_survey(case_id=by_api.pk)
