@@ -9,6 +9,7 @@
     caseloop token create      issue an API token (printed once, on the last line)
     caseloop import-orders     import orders from a shop's CSV export (for "did they come back?")
     caseloop mailbox add       add a support address (and its IMAP account); list, disable, rekey
+    caseloop webhooks list     the provider's webhook requests as kept (calls and texts); retry failed ones, purge
     caseloop demo              load a year of demo data (up to a million cases)
     caseloop bench             run the benchmarks in the repository's bench/ folder
 
@@ -398,7 +399,8 @@ def cmd_fetchmail(args: argparse.Namespace) -> int:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
-    """The time-driven checks: approvals due or missed, SLA targets missed, promises due or broken."""
+    """The time-driven checks: approvals due or missed, SLA targets missed, promises due or broken; old
+    processed webhook requests forgotten."""
     import time
 
     from caseloop.core.background import run_checks
@@ -616,6 +618,66 @@ def cmd_mailbox_rekey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhooks_list(args: argparse.Namespace) -> int:
+    from caseloop.channels.phone.choices import WebhookState
+    from caseloop.channels.phone.selectors import webhooks_for_admin
+
+    _require_migrated()
+    rows = [("ID", "RECEIVED", "ENDPOINT", "STATE", "ATTEMPTS", "ERROR")]
+    kept = webhooks_for_admin(None, state=WebhookState.FAILED if args.failed else None)
+    for kept_row in kept[: args.limit]:
+        error = f"{kept_row.error_type.rsplit('.', 1)[-1]}: {kept_row.error}" if kept_row.error_type else ""
+        rows.append((str(kept_row.pk), kept_row.received_at.strftime("%Y-%m-%d %H:%M:%S"), kept_row.endpoint,
+                     kept_row.state, str(kept_row.attempts), " ".join(error.split())[:80] or "-"))  # fmt: skip
+    if len(rows) == 1:
+        print("No failed webhook requests." if args.failed else "No webhook requests are kept.")
+        return 0
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_webhooks_retry(args: argparse.Namespace) -> int:
+    from caseloop.channels.phone.choices import WebhookState
+    from caseloop.channels.phone.models import WebhookDelivery
+    from caseloop.channels.phone.selectors import webhooks_for_admin
+    from caseloop.channels.phone.webhooks import is_replayable, replay_webhook
+
+    _require_migrated()
+    if args.all_failed:
+        failed = list(webhooks_for_admin(None, state=WebhookState.FAILED).order_by("id"))
+        ids = [row.pk for row in failed if is_replayable(row)]
+        if len(ids) < len(failed):
+            print(f"{len(failed) - len(ids)} failed step(s) of live calls skipped: they cannot be replayed.")
+        if not ids:
+            print("No failed webhook requests to retry.")
+            return 0
+    else:
+        if not WebhookDelivery.objects.filter(pk=args.id).exists():
+            raise CommandFailed(f"There is no webhook request {args.id} (see `caseloop webhooks list`).")
+        ids = [args.id]
+    still_failing = 0
+    for ident in ids:
+        row = replay_webhook(actor=None, delivery_id=ident)
+        if row.state == WebhookState.PROCESSED:
+            print(f"Webhook request {row.pk} ({row.endpoint}) processed (answer {row.response_status}).")
+        else:
+            still_failing += 1
+            print(f"Webhook request {row.pk} ({row.endpoint}) failed again: {row.error_type}: {row.error}",
+                  file=sys.stderr)  # fmt: skip
+    return 1 if still_failing else 0
+
+
+def cmd_webhooks_purge(args: argparse.Namespace) -> int:
+    from caseloop.channels.phone.actions import purge_webhooks
+
+    _require_migrated()
+    purged = purge_webhooks(keep_days=args.days, failed=args.failed)
+    print(f"Purged {purged} webhook request(s).")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from caseloop.demo.loader import load_demo
 
@@ -790,7 +852,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetchmail.add_argument("--idle", action="store_true", help="wait for new mail with IMAP IDLE")
     fetchmail.add_argument("--queue", action="store_true", help="file messages through the task queue")
 
-    tick = command("tick", cmd_tick, "Remind and escalate approvals, mark missed SLA targets, and check promises.")
+    tick = command("tick", cmd_tick, "Remind and escalate approvals, mark missed SLA targets, check promises, and "
+                   "forget processed webhook requests past CASELOOP_WEBHOOK_KEEP_DAYS.")  # fmt: skip
     tick.add_argument("--every", type=_positive, metavar="SECONDS", help="repeat every SECONDS (e.g. 60) until stopped")
 
     admin = command("createadmin", cmd_createadmin, "Create an administrator account.")
@@ -849,6 +912,26 @@ def build_parser() -> argparse.ArgumentParser:
     rekey = mailbox_commands.add_parser("rekey", help="Re-seal every IMAP password with the first key of "
                                         "CASELOOP_SECRETS_KEY (after adding a new key).")  # fmt: skip
     rekey.set_defaults(handler=cmd_mailbox_rekey)
+
+    webhooks = commands.add_parser("webhooks", help="List, retry and purge the provider's webhook requests as kept.",
+                                   description="Provider webhook requests (calls and texts), kept as they arrived "
+                                   "(docs/channels/sms.md).")  # fmt: skip
+    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", metavar="ACTION", required=True)
+    webhook_list = webhook_commands.add_parser("list", help="List kept webhook requests, newest first.")
+    webhook_list.set_defaults(handler=cmd_webhooks_list)
+    webhook_list.add_argument("--failed", action="store_true", help="only those whose processing failed")
+    webhook_list.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
+    retry = webhook_commands.add_parser("retry", help="Process a kept request again (texts, call status and "
+                                        "recording callbacks; steps of live calls cannot be).")  # fmt: skip
+    retry.set_defaults(handler=cmd_webhooks_retry)
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", type=_positive, help="the request's ID (see `webhooks list`)")
+    which.add_argument("--all-failed", action="store_true", help="every failed request that can be replayed")
+    purge = webhook_commands.add_parser("purge", help="Delete processed requests older than "
+                                        "CASELOOP_WEBHOOK_KEEP_DAYS (the minute checks do it too).")  # fmt: skip
+    purge.set_defaults(handler=cmd_webhooks_purge)
+    purge.add_argument("--days", type=int, help="older than this many days instead (0: all)")
+    purge.add_argument("--failed", action="store_true", help="failed ones too (they are kept otherwise)")
 
     demo = command("demo", cmd_demo, "Load a year of demo data into an empty database.")
     demo.add_argument("--cases", type=_positive, default=3000, help="how many cases (default 3000, at most 1000000)")

@@ -26,7 +26,7 @@ def _usages() -> list[tuple[list[str], list[str]]]:
         for usage in re.findall(r"`(caseloop [^`]*)`", cell):
             words = usage.split()[1:]
             command = [w for w in words if re.fullmatch(r"[a-z][a-z-]*", w)]
-            command = command[:2] if command[:1] in (["token"], ["mailbox"]) else command[:1]
+            command = command[:2] if command[:1] in (["token"], ["mailbox"], ["webhooks"]) else command[:1]
             usages.append((command, re.findall(r"--[a-z][a-z-]*", usage)))
     return usages
 

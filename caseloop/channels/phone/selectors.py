@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from caseloop.cases.models import Case
 from caseloop.channels.phone import ivr as ivr_rules
-from caseloop.channels.phone.choices import IvrState
-from caseloop.channels.phone.models import Call, IvrFlow, IvrVersion, PhoneLine
+from caseloop.channels.phone.choices import IvrState, WebhookState
+from caseloop.channels.phone.models import Call, IvrFlow, IvrVersion, PhoneLine, WebhookDelivery
 from caseloop.channels.sms.models import SmsMessage
 from caseloop.core.errors import NotFound
 from caseloop.identity.choices import Role
@@ -83,3 +85,10 @@ def calls_on_case(case: Case) -> list[Call]:
 
 def texts_on_case(case: Case) -> list[SmsMessage]:
     return list(SmsMessage.objects.filter(case=case).order_by("-id")[:50])
+
+
+def webhooks_for_admin(actor: User | None, *, state: WebhookState | None = None) -> QuerySet[WebhookDelivery]:
+    """Kept provider webhook requests, newest first (administrators; None: the command line)."""
+    require_role(actor, Role.ADMIN)
+    rows = WebhookDelivery.objects.order_by("-id")
+    return rows.filter(state=state) if state is not None else rows

@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden, QueryDict
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -48,7 +48,9 @@ from caseloop.channels.phone.provider import (
     signed_url_of,
 )
 from caseloop.core.errors import NotFound
+from caseloop.identity.choices import Role
 from caseloop.identity.models import User
+from caseloop.identity.selectors import require_role
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,20 @@ def _rebuilt_request(delivery: WebhookDelivery, path: str, query: str) -> HttpRe
     return request
 
 
+def _replayable_route(delivery: WebhookDelivery) -> tuple[ResolverMatch, View] | None:
+    try:
+        match = resolve(urlsplit(delivery.path).path)
+    except Resolver404:  # a URL that no longer exists
+        return None
+    view = _REPLAYABLE.get(match.func)
+    return (match, view) if view is not None else None
+
+
+def is_replayable(delivery: WebhookDelivery) -> bool:
+    """Whether `replay_webhook` can process this request again (a callback, not a step of a live call)."""
+    return _replayable_route(delivery) is not None
+
+
 def replay_webhook(*, actor: User | None, delivery_id: int) -> WebhookDelivery:
     """Process a kept request again (an administrator; None: the command line); the row says how it went.
 
@@ -147,21 +163,19 @@ def replay_webhook(*, actor: User | None, delivery_id: int) -> WebhookDelivery:
     logged once, a status only moves forward), so replaying a processed one
     changes nothing. A step of a live call is refused.
     """
+    require_role(actor, Role.ADMIN)
     delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound("Webhook request", delivery_id)
-    parts = urlsplit(delivery.path)
-    try:
-        match = resolve(parts.path)
-    except Resolver404:
-        match = None
-    view = _REPLAYABLE.get(match.func) if match is not None else None
-    if match is None or view is None:
+    route = _replayable_route(delivery)
+    if route is None:
         raise PhoneError(PhoneErrorCode.WEBHOOK_NOT_REPLAYABLE,
                          f"Webhook request {delivery.pk} ({delivery.endpoint}) was a step of a live call, which "
                          "cannot be replayed: only text messages and call status and recording callbacks can.",
                          status=409)  # fmt: skip
+    match, view = route
     delivery = begin_webhook_retry(actor=actor, delivery=delivery)
+    parts = urlsplit(delivery.path)
     request = _rebuilt_request(delivery, parts.path, parts.query)
     request.resolver_match = match
     _process(delivery, view, request, match.args, match.kwargs, _failed_callback)
