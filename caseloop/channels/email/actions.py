@@ -57,10 +57,11 @@ from caseloop.channels.email.parsing import (
     ParsedAttachment,
     ParsedEmail,
     UnparseableEmail,
+    forwarded_sender,
     parse_email,
     peek_message_id,
 )
-from caseloop.channels.email.threads import case_token_pattern, find_thread, our_addresses
+from caseloop.channels.email.threads import case_token_pattern, find_thread, our_addresses, staff_by_address
 from caseloop.core import clock
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.core.events import on_commit
@@ -531,10 +532,16 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailb
         inbound.case_id, inbound.case_message_id = duplicate[1], duplicate[0]
         _ignore(inbound, InboundReason.DUPLICATE, f"Message-ID <{parsed.message_id}> is message {duplicate[0]}.")
         return
-    contact, failing = _sender_contact(sender, parsed.from_name)
     recipients = [*inbound.envelope_to, *(a for _, a in parsed.to), *(a for _, a in parsed.cc)]
     mailbox = next((m for m in mailboxes if m.pk == inbound.mailbox_id), None) if inbound.mailbox_id else None
     mailbox = mailbox or mailbox_for(recipients, mailboxes)
+    # one query: is the sender, or anyone copied, one of our staff (never a customer contact)
+    staff = staff_by_address([sender, *(a for _, a in parsed.to), *(a for _, a in parsed.cc)])
+    if sender in staff:
+        _file_from_staff(inbound, parsed, author=staff[sender], sender=sender, recipients=recipients,
+                         mailbox=mailbox, ours=ours, staff=staff)  # fmt: skip
+        return
+    contact, failing = _sender_contact(sender, parsed.from_name)
     match = find_thread(parsed=parsed, recipients=recipients, sender=contact, sender_address=sender)
     body = _message_input(parsed)
     case: Case | None = match.case if match is not None else None
@@ -574,12 +581,93 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, mailboxes: Sequence[Mailb
     if parsed.auto_kind == AutoKind.NONE:
         if failing:
             _clear_failing(sender)
-        others = [(n, a) for n, a in parsed.cc] + [(n, a) for n, a in parsed.to]
-        people = [(n, a) for n, a in others if a != sender and a not in ours and _base_address(a) not in ours]
-        if people:
-            add_participants(actor=None, case=case, people=people, exclude=case.requester)
+        _copy_participants(case=case, parsed=parsed, sender=sender, ours=ours, staff=staff)
     inbound.state, inbound.reason_code, inbound.reason = InboundState.PROCESSED, "", ""
     inbound.case, inbound.case_message = case, message
+
+
+def _copy_participants(
+    *, case: Case, parsed: ParsedEmail, sender: str, ours: frozenset[str], staff: Collection[str]
+) -> None:
+    """The people in To/Cc, kept on the case: not the sender, not our addresses, not staff (who get no contact)."""
+    others = [(n, a) for n, a in parsed.cc] + [(n, a) for n, a in parsed.to]
+    people = [(n, a) for n, a in others
+              if a != sender and a not in staff and a not in ours and _base_address(a) not in ours]  # fmt: skip
+    if people:
+        add_participants(actor=None, case=case, people=people, exclude=case.requester)
+
+
+def _file_from_staff(
+    inbound: InboundEmail,
+    parsed: ParsedEmail,
+    *,
+    author: User,
+    sender: str,
+    recipients: Sequence[str],
+    mailbox: Mailbox | None,
+    ours: frozenset[str],
+    staff: Collection[str],
+) -> None:
+    """Mail from a staff member's own address (Reply-All or a forward from their mail client): theirs.
+
+    It is filed as an internal note by that user, never as a customer's message:
+    it does not reopen the case, stop or start an SLA clock, set the first
+    response, get an acknowledgement, change where the case's replies go, or
+    make a contact of the staff address. On a case it answers (Message-ID, or
+    a case token: staff are on every case), it is a note there, or on the
+    closed case's open follow-up. Answering no case, it opens one only when it
+    forwards a customer's mail whose sender it shows cleanly (`forwarded_sender`):
+    that customer is the requester (found or created), the email the staff
+    member's note, and nobody is acknowledged. Anything else (no forwarded
+    customer, a closed case without an open follow-up) is quarantined
+    (`from_staff`) for a person to look at: a case needs a real requester, and a
+    staff member is never one.
+    """
+    match = find_thread(parsed=parsed, recipients=recipients, sender=author, sender_address=sender)
+    case: Case | None = match.case if match is not None else None
+    if case is not None and case.status == CaseStatus.CLOSED:
+        case = _open_follow_up(case)
+        if case is None:
+            assert match is not None
+            raise _Refused(InboundReason.FROM_STAFF, f"From staff member {author.name} ({sender}), on "
+                           f"{match.case.number}, which is closed and has no open follow-up.")  # fmt: skip
+    customer: tuple[str, str] | None = None
+    if case is None:
+        if parsed.auto_kind == AutoKind.AUTO_REPLY:
+            _ignore(inbound, InboundReason.UNTHREADED_AUTO_REPLY,
+                    f"An automatic reply from {sender} that answers no case we know.")  # fmt: skip
+            return
+        customer = forwarded_sender(parsed.text)
+        if customer is not None and (customer[1] in ours or _base_address(customer[1]) in ours
+                                     or staff_by_address([customer[1]])):  # fmt: skip
+            customer = None
+        if customer is None:
+            raise _Refused(InboundReason.FROM_STAFF, f"From staff member {author.name} ({sender}): it answers no "
+                           "case and forwards no customer's mail that shows its sender.")  # fmt: skip
+        requester = _contact_for(customer[1], customer[0])
+        case = create_case(actor=author, requester=requester, subject=_case_subject(_forwarded_subject(parsed.subject)),
+                           body=None, channel=Channel.EMAIL, team=_team_of(mailbox),
+                           opened_at=inbound.received_at).case  # fmt: skip
+    message = add_message(actor=author, case=case, direction=Direction.NOTE, body=_message_input(parsed),
+                          channel=Channel.EMAIL, occurred_at=inbound.received_at).message  # fmt: skip
+    if parsed.display_text.strip() and parsed.display_text.strip() != message.body_text.strip():
+        insert(DisplayBody(message=message, text=parsed.display_text))
+    if customer is not None:  # a new case: replies go to the customer, from the mailbox it came in on
+        our_address = mailbox.address if mailbox is not None else _first_of_ours(recipients, ours)
+        _remember_addresses(case=case, mailbox=mailbox, our_address=our_address, reply_address=customer[1],
+                            new_case=True)  # fmt: skip
+    if parsed.auto_kind == AutoKind.NONE:
+        _copy_participants(case=case, parsed=parsed, sender=sender, ours=ours, staff=staff)
+    inbound.state, inbound.reason_code, inbound.reason = InboundState.PROCESSED, "", ""
+    inbound.case, inbound.case_message = case, message
+
+
+_FORWARD_PREFIX = re.compile(r"^\s*(?:(?:fwd?|wg|tr|rv)\s*:\s*)+", re.IGNORECASE)
+
+
+def _forwarded_subject(subject: str) -> str:
+    """A forward's subject without its "Fwd:" / "WG:" prefixes: the customer's subject."""
+    return _FORWARD_PREFIX.sub("", subject) or subject
 
 
 def _open_follow_up(closed: Case) -> Case | None:

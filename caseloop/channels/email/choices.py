@@ -51,6 +51,7 @@ class InboundReason(models.TextChoices):
     TOO_LARGE = "too_large", "The message is larger than the limit"
     REJECTED = "rejected", "The case refused the message"
     INTERNAL_ERROR = "internal_error", "caseloop failed processing it"
+    FROM_STAFF = "from_staff", "From a staff member, on no case it can join"
     # ignored: deliberately not turned into a message, kept for the record
     DUPLICATE = "duplicate", "The same message was already received"
     LOOP = "loop", "Sent by one of our own addresses (mail loop)"

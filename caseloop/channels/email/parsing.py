@@ -643,6 +643,53 @@ def _forwarded_text(part: Message) -> str:
     return "\n".join(lines) + "\n\n" + body
 
 
+# The line a mail client heads a forwarded (or, Outlook, an answered) message with, and the
+# "From:" line of the headers it copies below it, within a few lines.
+_FORWARD_HEAD = re.compile(
+    r"^\s*(?:-{2,}\s*)?(?:Forwarded message|Begin forwarded message|Weitergeleitete Nachricht|"
+    r"Original Message|Ursprüngliche Nachricht|Message transféré|Mensaje reenviado)\b",
+    re.IGNORECASE,
+)
+_FORWARD_FROM = re.compile(r"^\s*\*?(?:From|Von|De|Van|Da)\s*:\*?\s*(?P<value>\S.*?)\s*$", re.IGNORECASE)
+_FORWARD_FROM_WITHIN = 8
+# `Ann <ann@x>`, `Ann <mailto:ann@x>`, Outlook's `Ann [mailto:ann@x]`, or a bare address
+_ANGLED = re.compile(r"<(?:mailto:)?(?P<a>[^<>\s]+)>|\[mailto:(?P<b>[^\]\s]+)\]", re.IGNORECASE)
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+")
+
+
+def forwarded_sender(text: str) -> tuple[str, str] | None:
+    """(name, lower-cased address) of the sender of the first message forwarded inline, as mail
+    clients head one: "---------- Forwarded message ---------" (Gmail), "Begin forwarded message:"
+    (Apple Mail), "-------- Forwarded Message --------" (Thunderbird), "-----Original Message-----"
+    (Outlook), then a "From:" line within a few lines. None when there is no such block, or its
+    From line shows no single address (Outlook inside one organisation writes only the name).
+
+    A forward attached as message/rfc822 is found too: `parse_email` appends its text under
+    the same heading and From line. Read only when needed (mail from staff that answers no
+    case), not for every message."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if not _FORWARD_HEAD.match(line):
+            continue
+        for below in lines[index + 1 : index + 1 + _FORWARD_FROM_WITHIN]:
+            if match := _FORWARD_FROM.match(below):
+                return _one_address(match.group("value"))
+        return None
+    return None
+
+
+def _one_address(value: str) -> tuple[str, str] | None:
+    angled = _ANGLED.search(value)
+    if angled is not None:
+        address = angled.group("a") or angled.group("b")
+        name = value[: angled.start()].strip().strip("\"'").strip()
+    else:
+        address, name = value.strip(), ""
+    if not _PLAIN_ADDRESS.fullmatch(address):
+        return None
+    return " ".join(name.split()), address.lower()
+
+
 def parse_email(raw: bytes) -> ParsedEmail:
     """Parse one raw message; raise UnparseableEmail with a reason for what cannot be read."""
     if not raw.strip():

@@ -9,18 +9,20 @@ In this order, first match wins:
 2. A case token: `[CL-10234]` in the subject, or `support+CL-10234@…` in a
    recipient address. A token is easy to type, so it threads only mail from
    someone already on that case (the requester, a participant, or a contact
-   of the case's organization); anyone else starts a new case.
+   of the case's organization); anyone else starts a new case. A staff member
+   is on every case (staff see every case).
 3. Otherwise: a new case.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.db.models.functions import Lower
 
 from caseloop.cases.choices import Channel
 from caseloop.cases.models import Case, Message
@@ -29,6 +31,8 @@ from caseloop.channels.email.parsing import ParsedEmail
 from caseloop.core.fastdb import get_by, values_by
 from caseloop.customers.models import Contact
 from caseloop.customers.selectors import surviving_contact
+from caseloop.identity.choices import STAFF_ROLES
+from caseloop.identity.models import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +63,24 @@ def our_addresses(mailboxes: Sequence[Mailbox] | None = None, *, delivered_to: S
     return frozenset(addresses)
 
 
+def staff_by_address(addresses: Collection[str]) -> dict[str, User]:
+    """The staff users (roles other than customer and partner) among these addresses, by
+    lower-cased address: one query. Compared case-insensitively on the whole address (a user's
+    email may have been stored with capitals by `createsuperuser` or the Django admin); a
+    `+tag` is part of the address, as it is for contacts. A deactivated account counts too:
+    someone on leave, or gone, was staff and is never to become a customer contact."""
+    wanted = {a.strip().lower() for a in addresses if a and "@" in a}
+    if not wanted:
+        return {}
+    rows = User.objects.annotate(address=Lower("email")).filter(address__in=wanted, role__in=list(STAFF_ROLES))
+    found: dict[str, User] = {}
+    for user in rows.order_by("id"):
+        found.setdefault(user.email.strip().lower(), user)
+    return found
+
+
 def find_thread(
-    *, parsed: ParsedEmail, recipients: Sequence[str], sender: Contact, sender_address: str
+    *, parsed: ParsedEmail, recipients: Sequence[str], sender: Contact | User, sender_address: str
 ) -> ThreadMatch | None:
     by_id = _by_message_id(parsed.thread_ids)
     if by_id is not None:
@@ -107,7 +127,9 @@ def _tokens(subject: str, recipients: Sequence[str]) -> list[tuple[int, str]]:
     return found
 
 
-def _is_on_case(case: Case, sender: Contact, sender_address: str) -> bool:
+def _is_on_case(case: Case, sender: Contact | User, sender_address: str) -> bool:
+    if isinstance(sender, User):
+        return sender.is_staff_member
     sender = surviving_contact(sender)
     requester = surviving_contact(case.requester)
     if requester.pk == sender.pk:
