@@ -528,13 +528,24 @@ def _high_score(answer: SurveyAnswer) -> bool:
 
 def _recognise(*, case: Case, contact: Contact, people: Sequence[User], quote: str, source: KudosSource,
                survey: Survey | None, message: Message | None) -> list[Kudos]:  # fmt: skip
-    """Kudos on each person's profile, their managers told, a thank-you owed to the customer within a day."""
+    """Kudos on each person's profile, their managers told, a thank-you owed to the customer within a day.
+
+    Idempotent: the praise's row (the survey or the message) is locked first, so
+    the same praise read again (a task run twice, a survey answer saved again)
+    adds nothing and puts no second "praise" on the timeline.
+    """
     if not people:
         return []
     managers = {person.pk: managers_of(person) for person in people}
     owner = next((p for p in people if p.pk == case.assignee_id), people[0])
     now = clock.now()
     with transaction.atomic():
+        if survey is not None:
+            Survey.objects.select_for_update().filter(pk=survey.pk).first()
+        elif message is not None:
+            Message.objects.select_for_update().filter(pk=message.pk).first()
+        already = set(Kudos.objects.filter(user__in=list(people), survey=survey, message=message)
+                      .values_list("user_id", flat=True))  # fmt: skip
         Kudos.objects.bulk_create(
             [Kudos(user=person, case=case, contact=contact, source=source, survey=survey, message=message,
                    quote=quote[:MAX_COMMENT], created_at=now) for person in people],
@@ -554,10 +565,12 @@ def _recognise(*, case: Case, contact: Contact, people: Sequence[User], quote: s
                 owner=owner, created_at=now, due_at=now + dt.timedelta(hours=settings.CASELOOP_THANK_YOU_HOURS),
             )  # fmt: skip
             promising.promise_thank_you(thank_you)
-        names = ", ".join(k.user.name for k in kudos)
-        record_event(kind="kudos.given", subjects=[(S.CASE, case.pk), (S.CONTACT, contact.pk)], case_id=case.pk,
-                     summary=f"Praise for {names} on {case.number}: “{quote[:120]}”",
-                     data={"people": [k.user_id for k in kudos], "source": source})  # fmt: skip
+        praised = [k for k in kudos if k.user_id not in already]
+        if praised:
+            names = ", ".join(k.user.name for k in praised)
+            record_event(kind="kudos.given", subjects=[(S.CASE, case.pk), (S.CONTACT, contact.pk)], case_id=case.pk,
+                         summary=f"Praise for {names} on {case.number}: “{quote[:120]}”",
+                         data={"people": [k.user_id for k in praised], "source": source})  # fmt: skip
     return kudos
 
 

@@ -79,6 +79,24 @@ def test_recognising_twice_gives_nothing_twice(crew):
     assert (Kudos.objects.count(), ManagerNotice.objects.count(), ThankYou.objects.count()) == (2, 2, 1)
 
 
+def test_praise_read_again_puts_it_on_the_timeline_once(crew):
+    """The recognise task run twice, the answer saved again, a message read twice: one "praise" entry each."""
+    survey = sent_survey(crew["case"])
+    _answer(survey, csat=5, comment="Great work")
+    recognise_survey(survey_id=survey.pk)  # the task delivered twice
+    _answer(survey, csat=5, comment="Great work, really")  # the customer saves the page again
+    message = add_message(actor=None, case=crew["case"], direction=Direction.INBOUND,
+                          body=MessageInput(body_text="Just to say: Bob was fantastic yesterday.")).message  # fmt: skip
+    read_inbound_message(message_id=message.pk)
+    read_inbound_message(message_id=message.pk)
+    on_case = TimelineEvent.objects.filter(kind="kudos.given", subject_kind="case").order_by("id")
+    number = crew["case"].number
+    assert [e.summary for e in on_case] == [f"Praise for ann, bob on {number}: “Great work”",
+                                            f"Praise for ann, bob on {number}: “Just to say: Bob was fantastic "
+                                            "yesterday.”"]  # fmt: skip
+    assert (Kudos.objects.count(), ManagerNotice.objects.count(), ThankYou.objects.count()) == (4, 4, 2)
+
+
 @pytest.mark.parametrize("answer", [
     {"expectations": "met", "csat": 4, "nps": 8, "comment": "Lovely people"},  # no high score
     {"expectations": "exceeded", "comment": "Fast, but the noise is back"},  # a complaint in the comment
