@@ -392,6 +392,26 @@ def on_discount_decided(*, concession_id: int, approved: bool) -> Quote | None:
     return quote
 
 
+def on_discount_withdrawn(*, concession_id: int) -> Quote | None:
+    """The approval a quote waited on was taken back: the quote is withdrawn (it was never issued, so no price
+    was promised); it waited for an answer that can no longer come."""
+    now = clock.now()
+    with transaction.atomic():
+        quote = Quote.objects.select_for_update(of=("self",)).filter(concession_id=concession_id).first()
+        if quote is None or quote.state != QuoteState.AWAITING_APPROVAL:
+            return quote
+        quote.state, quote.settled_at = QuoteState.WITHDRAWN, now
+        quote.save(update_fields=["state", "settled_at"])
+        record_event(
+            kind="quote.withdrawn",
+            subjects=[(S.CASE, quote.case_id), (S.CONTACT, quote.contact_id)],
+            case_id=quote.case_id,
+            summary=f"Quote {quote.pk} not issued: the request to approve its discount was withdrawn",
+            data={"quote": quote.pk},
+        )
+    return quote
+
+
 def _settle(*, actor: User, quote: Quote, state: QuoteState, reason: str = "") -> Quote:
     require_staff(actor)
     now = clock.now()

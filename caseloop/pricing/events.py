@@ -1,4 +1,5 @@
-"""How quotes follow the policies domain: a quote waiting on its discount's approval is issued or refused."""
+"""How quotes follow the policies domain: a quote waiting on its discount's approval is issued or refused, or
+withdrawn when the request is taken back."""
 
 from __future__ import annotations
 
@@ -10,3 +11,10 @@ def _approval_decided(*, concession_id: int, approved: bool, **_: object) -> Non
     from caseloop.pricing.actions import on_discount_decided
 
     on_discount_decided(concession_id=concession_id, approved=approved)
+
+
+@subscribe("approval.withdrawn")
+def _approval_withdrawn(*, concession_id: int, **_: object) -> None:
+    from caseloop.pricing.actions import on_discount_withdrawn
+
+    on_discount_withdrawn(concession_id=concession_id)

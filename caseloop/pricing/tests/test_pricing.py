@@ -11,7 +11,7 @@ from caseloop.core import clock
 from caseloop.core.errors import DomainError
 from caseloop.core.money import Money
 from caseloop.identity.choices import Role
-from caseloop.policies.actions import create_rule, decide_approval, set_authority_limit
+from caseloop.policies.actions import create_rule, decide_approval, set_authority_limit, withdraw_approval
 from caseloop.policies.choices import ConcessionState
 from caseloop.policies.errors import PolicyErrorCode
 from caseloop.policies.models import ApprovalRequest, Concession
@@ -32,6 +32,7 @@ from caseloop.promises.choices import PromiseKind, PromiseState
 from caseloop.promises.models import Promise
 from caseloop.promises.tests.support import T0, committed, minutes
 from caseloop.testing.factories import make_agent, make_case
+from caseloop.timeline.models import TimelineEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +190,21 @@ def test_a_declined_discount_leaves_the_quote_refused(book, agent):
         decide_approval(actor=manager, approval=approval, approve=False, reason="Offer the service plan instead.")
     made.refresh_from_db()
     assert made.state == QuoteState.REFUSED and not Promise.objects.filter(source=f"quote:{made.pk}").exists()
+
+
+def test_a_withdrawn_discount_request_withdraws_the_quote_waiting_on_it(book, agent):
+    # given a quote waiting for the approval of its discount
+    make_agent(role=Role.MANAGER)
+    made = quote(agent, make_case(), discount_percent=Decimal("25"), ask_approval=True)
+    approval = ApprovalRequest.objects.get(concession_id=made.concession_id)
+    # when the rep takes the request back
+    with committed(T0 + minutes(5)):
+        withdraw_approval(actor=agent, approval=approval, reason="The customer chose the service plan instead.")
+    # then the quote no longer waits for an answer that cannot come (it stayed awaiting_approval for good)
+    made.refresh_from_db()
+    assert (made.state, made.settled_at) == (QuoteState.WITHDRAWN, T0 + minutes(5))
+    assert not Promise.objects.filter(source=f"quote:{made.pk}").exists()
+    assert TimelineEvent.objects.filter(kind="quote.withdrawn", subject_id=made.case_id).exists()
 
 
 def test_accepting_keeps_the_price_promise_withdrawing_breaks_it_declining_releases_it(book, agent):
