@@ -743,28 +743,48 @@ def withdraw_approval(*, actor: User, approval: ApprovalRequest, reason: str) ->
     reason = " ".join(reason.split())
     if not reason:
         raise PolicyError(PolicyErrorCode.REASON_TOO_SHORT, "Say why it is withdrawn.", field="reason")
-    now = clock.now()
     with transaction.atomic():
         approval = ApprovalRequest.objects.select_for_update().select_related("concession").get(pk=approval.pk)
         if approval.state != ApprovalState.PENDING:
             raise PolicyError(PolicyErrorCode.APPROVAL_CLOSED, f"This request is already {approval.state}.", status=409)
-        approval.state, approval.decided_at, approval.decision_reason = ApprovalState.WITHDRAWN, now, reason
-        approval.save(update_fields=["state", "decided_at", "decision_reason"])
-        Concession.objects.filter(pk=approval.concession_id).update(state=ConcessionState.WITHDRAWN)
-        approval.steps.filter(outcome=StepOutcome.WAITING).update(outcome=StepOutcome.CLOSED, ended_at=now)
-        record_event(
-            kind="approval.withdrawn",
-            subjects=[(S.CASE, approval.case_id)],
-            actor=actor,
-            case_id=approval.case_id,
-            summary=f"Approval request withdrawn by {actor.name}: {reason}"[:300],
-            data={"approval": approval.pk},
-        )
-        promise = promise_made_by(f"approval:{approval.pk}")
-        if promise is not None and promise.is_live:
-            release_promise(actor=None, promise=promise, reason=f"request withdrawn: {reason}")
-    publish("approval.withdrawn", approval_id=approval.pk, concession_id=approval.concession_id)
+        _withdraw(approval, actor=actor, reason=reason)
     return approval
+
+
+def withdraw_concession_request(*, actor: User, concession_id: int, reason: str) -> ApprovalRequest | None:
+    """What the concession waited on is gone (its quote was declined or withdrawn): its pending approval request,
+    if any, is withdrawn too, so that nobody can still approve it and its promised answer is released rather than
+    broken. Trusted: the caller authorised the change that makes the request moot. Call it in that transaction."""
+    approval = (
+        ApprovalRequest.objects.select_for_update()
+        .select_related("concession")
+        .filter(concession_id=concession_id, state=ApprovalState.PENDING)
+        .first()
+    )
+    if approval is not None:
+        _withdraw(approval, actor=actor, reason=" ".join(reason.split()))
+    return approval
+
+
+def _withdraw(approval: ApprovalRequest, *, actor: User, reason: str) -> None:
+    """Withdraw a pending request locked by the caller; the event is published on commit."""
+    now = clock.now()
+    approval.state, approval.decided_at, approval.decision_reason = ApprovalState.WITHDRAWN, now, reason
+    approval.save(update_fields=["state", "decided_at", "decision_reason"])
+    Concession.objects.filter(pk=approval.concession_id).update(state=ConcessionState.WITHDRAWN)
+    approval.steps.filter(outcome=StepOutcome.WAITING).update(outcome=StepOutcome.CLOSED, ended_at=now)
+    record_event(
+        kind="approval.withdrawn",
+        subjects=[(S.CASE, approval.case_id)],
+        actor=actor,
+        case_id=approval.case_id,
+        summary=f"Approval request withdrawn by {actor.name}: {reason}"[:300],
+        data={"approval": approval.pk},
+    )
+    promise = promise_made_by(f"approval:{approval.pk}")
+    if promise is not None and promise.is_live:
+        release_promise(actor=None, promise=promise, reason=f"request withdrawn: {reason}")
+    publish("approval.withdrawn", approval_id=approval.pk, concession_id=approval.concession_id)
 
 
 # --- the approval clock: reminders and escalations -----------------------------------------------------------------

@@ -27,7 +27,7 @@ from caseloop.core.money import MAX_AMOUNT, Money
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_role, require_staff
-from caseloop.policies.actions import enforce_rules, give_concession
+from caseloop.policies.actions import enforce_rules, give_concession, withdraw_concession_request
 from caseloop.policies.choices import ActionKind, ConcessionKind, ConcessionState
 from caseloop.policies.engine import ActionFacts
 from caseloop.policies.models import Concession, Override
@@ -440,8 +440,10 @@ def _settle(*, actor: User, quote: Quote, state: QuoteState, reason: str = "") -
             else:
                 release_promise(actor=actor, promise=promise, reason=reason or "the customer declined the quote")
         if quote.concession_id is not None and state != QuoteState.ACCEPTED:
-            Concession.objects.filter(pk=quote.concession_id, state=ConcessionState.PENDING).update(
-                state=ConcessionState.WITHDRAWN
+            # the discount's approval is moot: withdrawn with its request, so that nobody approves a discount on a
+            # quote that is gone and the answer promised to the customer is released, not broken
+            withdraw_concession_request(
+                actor=actor, concession_id=quote.concession_id, reason=f"quote {quote.pk} {state}: {reason or '-'}"
             )
         verb = {
             QuoteState.ACCEPTED: "accepted",

@@ -12,7 +12,7 @@ from caseloop.core.errors import DomainError
 from caseloop.core.money import Money
 from caseloop.identity.choices import Role
 from caseloop.policies.actions import create_rule, decide_approval, set_authority_limit, withdraw_approval
-from caseloop.policies.choices import ConcessionState
+from caseloop.policies.choices import ApprovalState, ConcessionState
 from caseloop.policies.errors import PolicyErrorCode
 from caseloop.policies.models import ApprovalRequest, Concession
 from caseloop.pricing.actions import (
@@ -205,6 +205,27 @@ def test_a_withdrawn_discount_request_withdraws_the_quote_waiting_on_it(book, ag
     assert (made.state, made.settled_at) == (QuoteState.WITHDRAWN, T0 + minutes(5))
     assert not Promise.objects.filter(source=f"quote:{made.pk}").exists()
     assert TimelineEvent.objects.filter(kind="quote.withdrawn", subject_id=made.case_id).exists()
+
+
+def test_a_quote_declined_while_its_discount_waits_withdraws_the_approval_request(book, agent):
+    # given a quote waiting for the approval of its discount, and the answer promised to the customer
+    manager = make_agent(role=Role.MANAGER)
+    made = quote(agent, make_case(), discount_percent=Decimal("25"), ask_approval=True)
+    approval = ApprovalRequest.objects.get(concession_id=made.concession_id)
+    # when the customer declines the quote before the answer
+    with committed(T0 + minutes(5)):
+        decline_quote(actor=agent, quote=made, reason="Too expensive")
+    # then the request is withdrawn: the promised answer released (it was broken at the due time, with an
+    # apology), and the manager can no longer approve a discount on a declined quote (it was granted)
+    approval.refresh_from_db()
+    assert approval.state == ApprovalState.WITHDRAWN
+    assert Promise.objects.get(source=f"approval:{approval.pk}").state == PromiseState.RELEASED
+    with pytest.raises(DomainError) as closed, committed(T0 + minutes(6)):
+        decide_approval(actor=manager, approval=approval, approve=True, reason="Fine by me, go ahead.")
+    assert closed.value.code == PolicyErrorCode.APPROVAL_CLOSED
+    assert Concession.objects.get(pk=made.concession_id).state == ConcessionState.WITHDRAWN
+    made.refresh_from_db()
+    assert made.state == QuoteState.DECLINED
 
 
 def test_accepting_keeps_the_price_promise_withdrawing_breaks_it_declining_releases_it(book, agent):
