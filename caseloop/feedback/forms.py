@@ -8,6 +8,19 @@ from caseloop.cases.choices import Channel
 from caseloop.feedback.choices import Expectation, FollowUpMethod, Question
 
 
+class TextareaField(forms.CharField):
+    """Text typed in a textarea, its line breaks as LF.
+
+    A browser counts a line break as one character against `maxlength` but
+    submits it as CRLF: a comment in paragraphs that the page accepted would be
+    refused as too long here if CRLF were counted as two.
+    """
+
+    def to_python(self, value: object) -> str | None:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if text is not None else None
+
+
 class SurveyForm(forms.Form):
     expectations = forms.ChoiceField(choices=[("", "—"), *Expectation.choices], required=False)
     ces = forms.TypedChoiceField(choices=[(str(i), str(i)) for i in range(1, 8)], coerce=int, required=False,
@@ -16,7 +29,7 @@ class SurveyForm(forms.Form):
                                   empty_value=None)  # fmt: skip
     nps = forms.TypedChoiceField(choices=[(str(i), str(i)) for i in range(11)], coerce=int, required=False,
                                  empty_value=None)  # fmt: skip
-    comment = forms.CharField(required=False, max_length=5000)
+    comment = TextareaField(required=False, max_length=5000)
     no_more_surveys = forms.BooleanField(required=False)
 
 

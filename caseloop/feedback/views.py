@@ -7,11 +7,12 @@ action or selector, and renders.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,7 +31,7 @@ from caseloop.feedback.forms import (
     SurveyRuleForm,
     ThankYouForm,
 )
-from caseloop.feedback.models import FollowUpRule
+from caseloop.feedback.models import FollowUpRule, SurveyAnswer
 from caseloop.feedback.texts import thank_you_draft
 from caseloop.identity.access import StaffRequest, manager_page, staff_page
 from caseloop.identity.models import Team, User
@@ -42,6 +43,30 @@ def _parsed(form: forms.Form) -> dict[str, Any]:
         field, errors = next(iter(form.errors.items()))
         raise Invalid(f"{field.replace('_', ' ')}: {errors[0]}", field=field)
     return form.cleaned_data
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """What the customer posted, shown again above a refusal so nothing they typed or chose is lost."""
+
+    expectations: str
+    ces: int | None
+    csat: int | None
+    nps: int | None
+    comment: str
+    clicks_conflicted: bool = False
+
+    @classmethod
+    def from_post(cls, post: QueryDict, stored: SurveyAnswer | None) -> Typed:
+        def score(name: str) -> int | None:
+            raw = post.get(name, "")
+            return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 else None
+
+        comment = post.get("comment", "").replace("\r\n", "\n")
+        # the headline a click gave stays chosen when the page did not change it
+        headline = post.get("expectations") or (stored.expectations if stored is not None else None) or ""
+        return cls(expectations=headline, ces=score("ces"), csat=score("csat"), nps=score("nps"),
+                   comment=comment)  # fmt: skip
 
 
 def _public_error(request: HttpRequest, error: DomainError) -> HttpResponseBase:
@@ -67,7 +92,9 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponseBase:
         except DomainError as refused:
             error = refused  # shown above the form
         survey = selectors.survey_from_token(token)
-    answer = getattr(survey, "answer", None)
+    answer: SurveyAnswer | Typed | None = getattr(survey, "answer", None)
+    if error is not None:  # the form again as they filled it, not as it was stored
+        answer = Typed.from_post(request.POST, answer if isinstance(answer, SurveyAnswer) else None)
     context = {
         "survey": survey, "answer": answer, "token": token, "error": error, "sent": request.GET.get("sent") == "1",
         "closed": survey.state not in (SurveyState.SENT, SurveyState.ANSWERED),

@@ -67,6 +67,35 @@ def test_the_page_shows_a_refusal_and_keeps_nothing(agent):
     assert SurveyAnswer.objects.count() == 0
 
 
+def test_a_long_comment_in_paragraphs_is_saved_as_the_browser_allowed_it(agent):
+    """A textarea counts a line break as one character for maxlength=5000 but sends it as CRLF."""
+    survey = sent_survey(solved_case(agent=agent))
+    comment = "\r\n".join(["x" * 99] * 50)  # 4,999 characters in the browser, 5,048 as posted
+    response = Client().post(reverse("feedback:survey", kwargs={"token": token_of(survey)}),
+                             {"expectations": "met", "comment": comment})  # fmt: skip
+    assert response.status_code == 302
+    assert SurveyAnswer.objects.get().comment == "\n".join(["x" * 99] * 50)
+
+
+def test_a_refused_answer_keeps_what_the_customer_typed_on_the_page(agent):
+    survey = sent_survey(solved_case(agent=agent))
+    url = reverse("feedback:survey", kwargs={"token": token_of(survey)})
+    Client().post(url, {"expectations": "met", "nps": "3", "comment": "First thoughts"})
+    typed = "It took three calls <b>and</b> a visit. " * 130  # over 5,000 characters
+    response = Client().post(url, {"expectations": "failed", "nps": "1", "ces": "2", "comment": typed})
+    html = response.content.decode()
+    assert response.status_code == 422 and "at most 5000 characters" in html
+    assert html.count("It took three calls &lt;b&gt;and&lt;/b&gt; a visit.") == 130  # escaped, not lost
+    for name, value in (("expectations", "failed"), ("nps", "1"), ("ces", "2")):
+        assert f'name="{name}" value="{value}" checked' in html, name
+    assert 'name="nps" value="3" checked' not in html
+    answer = SurveyAnswer.objects.get()
+    assert (answer.expectations, answer.nps, answer.comment) == ("met", 3, "First thoughts")  # unchanged
+    # without a headline in the post, the one already given stays chosen
+    html = Client().post(url, {"nps": "9", "comment": typed}).content.decode()
+    assert 'name="expectations" value="met" checked' in html and 'name="nps" value="9" checked' in html
+
+
 def test_the_no_more_surveys_box(agent):
     survey = sent_survey(solved_case(agent=agent))
     Client().post(reverse("feedback:survey", kwargs={"token": token_of(survey)}),
