@@ -14,6 +14,9 @@ urlpatterns = [
     # administrators: menus and lines
     path("ivr/", views.ivr_home, name="ivr_home"),
     path("ivr/<int:flow_id>/", views.ivr_flow, name="ivr_flow"),
+    # administrators: the provider's requests as kept, failed ones to retry
+    path("webhooks/", views.webhook_requests, name="webhooks"),
+    path("webhooks/<int:delivery_id>/retry/", views.webhook_retry, name="webhook_retry"),
     # the case page's calls panel
     path("cases/<int:case_id>/calls/", views.case_calls, name="case_calls"),
 ]

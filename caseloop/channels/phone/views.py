@@ -20,9 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caseloop.cases.selectors import access_case
 from caseloop.channels.phone import ivr as ivr_rules
@@ -43,11 +44,18 @@ from caseloop.channels.phone.actions import (
     start_call,
     update_line,
 )
-from caseloop.channels.phone.choices import CallDirection
+from caseloop.channels.phone.choices import CallDirection, WebhookState
 from caseloop.channels.phone.models import Call, IvrVersion
 from caseloop.channels.phone.provider import TwiML, empty_twiml, param, url_for, whole_number
-from caseloop.channels.phone.selectors import access_flow, calls_on_case, flow_page, flows_and_lines, texts_on_case
-from caseloop.channels.phone.webhooks import call_webhook, provider_webhook
+from caseloop.channels.phone.selectors import (
+    access_flow,
+    calls_on_case,
+    flow_page,
+    flows_and_lines,
+    texts_on_case,
+    webhooks_for_admin,
+)
+from caseloop.channels.phone.webhooks import call_webhook, is_replayable, provider_webhook, replay_webhook
 from caseloop.channels.staff_pages import StaffRequest, admin_page, conversation, is_htmx, staff_page
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.identity.selectors import teams
@@ -166,6 +174,30 @@ def recording(request: HttpRequest) -> HttpResponse:
     if param(data, "RecordingStatus", "completed") == "completed":
         record_recording(call_sid=param(data, "CallSid"), url=param(data, "RecordingUrl"))
     return empty_twiml()
+
+
+# --- kept webhook requests (administrators) ----------------------------------------------------
+@require_GET
+@admin_page
+def webhook_requests(request: StaffRequest) -> HttpResponseBase:
+    """The provider's requests as kept, failed ones first (`?state=`), each with a Retry where it can be replayed."""
+    state_param = request.GET.get("state", WebhookState.FAILED)
+    state = WebhookState(state_param) if state_param in WebhookState.values else WebhookState.FAILED
+    page = Paginator(webhooks_for_admin(request.user, state=state), 50).get_page(request.GET.get("page"))
+    rows = [(row, is_replayable(row)) for row in page]
+    return render(request, "phone_channel/webhooks.html",
+                  {"page": page, "rows": rows, "state": state, "states": WebhookState.choices})  # fmt: skip
+
+
+@require_POST
+@admin_page
+def webhook_retry(request: StaffRequest, delivery_id: int) -> HttpResponseBase:
+    row = replay_webhook(actor=request.user, delivery_id=delivery_id)
+    if row.state == WebhookState.PROCESSED:
+        messages.success(request, f"Webhook request {row.pk} was processed.")
+    else:
+        messages.error(request, f"Webhook request {row.pk} failed again: {row.error_type}: {row.error}"[:500])
+    return redirect("phone_channel:webhooks")
 
 
 # --- the IVR editor (administrators) --------------------------------------------------------------

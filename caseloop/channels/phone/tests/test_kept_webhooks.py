@@ -23,6 +23,8 @@ from caseloop.channels.phone.errors import PhoneErrorCode
 from caseloop.channels.phone.models import Call, WebhookDelivery
 from caseloop.channels.phone.tests.signing import parse_twiml, provider_settings, signed_post
 from caseloop.channels.phone.webhooks import SORRY_FAILED, replay_webhook
+from caseloop.channels.sms import views as sms_views
+from caseloop.channels.sms.models import SmsMessage
 from caseloop.core import background, clock
 from caseloop.core.errors import CommonErrorCode, DomainError
 from caseloop.testing.factories import make_agent, make_team
@@ -162,3 +164,35 @@ def test_the_purge_forgets_processed_rows_past_the_keeping_time_and_keeps_failed
     with clock.frozen_at(NOW):
         assert purge_webhooks(failed=True) == 1
     assert set(WebhookDelivery.objects.values_list("id", flat=True)) == {recent_processed, old_received}
+
+
+def test_the_failed_requests_page_lists_them_and_retries_a_text_for_administrators(
+    client, admin_user, agent, monkeypatch
+):
+    create_line(actor=admin_user, number=LINE, name="Main line", flow=None, team=make_team("Support"))
+    sms_params = {"MessageSid": "SM1", "From": CALLER, "To": LINE, "Body": "Hello"}
+    with monkeypatch.context() as patch:
+        patch.setattr(sms_views, "receive_sms", broken)
+        patch.setattr(phone_views, "start_call", broken)
+        signed_post(client, "/sms/twilio/inbound/", sms_params)
+        signed_post(client, "/phone/twilio/voice/", {"CallSid": "CA1", "From": CALLER, "To": LINE})
+    text = WebhookDelivery.objects.get(endpoint="sms_channel:inbound")
+    voice = WebhookDelivery.objects.get(endpoint="phone_channel:voice")
+
+    client.force_login(agent)
+    assert client.get("/phone/webhooks/").status_code == 403
+    assert client.post(f"/phone/webhooks/{text.pk}/retry/").status_code == 403
+    assert not SmsMessage.objects.exists()
+
+    client.force_login(admin_user)
+    page = client.get("/phone/webhooks/").content.decode()
+    assert "sms_channel:inbound" in page and "phone_channel:voice" in page and "the database went away" in page
+    assert f"/phone/webhooks/{text.pk}/retry/" in page and f"/phone/webhooks/{voice.pk}/retry/" not in page
+
+    response = client.post(f"/phone/webhooks/{text.pk}/retry/")
+
+    assert response.status_code == 302 and response["Location"] == "/phone/webhooks/"
+    assert SmsMessage.objects.get().provider_sid == "SM1"
+    text.refresh_from_db()
+    assert text.state == WebhookState.PROCESSED
+    assert client.post(f"/phone/webhooks/{voice.pk}/retry/").status_code == 409
