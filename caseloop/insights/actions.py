@@ -3,7 +3,7 @@
 Incremental: the facts of every case touched since the last refresh are
 computed again — cases updated since (a solve, a reopen, a reassignment), cases
 whose survey answer changed, cases of customers who opened a new case (a
-repeat contact) or bought something since — and the days those facts belong
+repeat contact), bought something or were merged since — and the days those facts belong
 to are summed again, with the days whose 7/30/90/180-day windows closed since.
 Watermarks overlap by five minutes so a transaction still open at the last
 refresh is not missed. A full rebuild (`manage.py insights_refresh --full`)
@@ -27,7 +27,7 @@ from django.utils import timezone
 from caseloop.cases.models import Case
 from caseloop.core import clock
 from caseloop.core.events import on_commit
-from caseloop.customers.models import Order
+from caseloop.customers.models import Contact, Order
 from caseloop.feedback.models import SurveyAnswer
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
@@ -137,6 +137,12 @@ def _touched_cases(state: RefreshState) -> set[int]:
         touched |= set(CaseFact.objects.filter(customer_id__in=list(customers), solved_at__gte=earliest)
                        .values_list("case_id", flat=True))  # fmt: skip
     touched |= settled_since(since)
+    # contacts merged since: their cases and orders are now the survivor's (one customer for repeats and
+    # retention); few rows, found through the merged_into index
+    merged = list(Contact.objects.filter(merged_into__isnull=False, updated_at__gte=since).values_list("id", flat=True))
+    if merged:
+        customers = set(merged) | set(survivors_of(merged).values())
+        touched |= set(CaseFact.objects.filter(customer_id__in=list(customers)).values_list("case_id", flat=True))
     answered_since = (state.answer_watermark or state.case_watermark) - OVERLAP
     touched |= set(SurveyAnswer.objects.filter(updated_at__gte=answered_since).values_list("survey__case_id",
                                                                                           flat=True))  # fmt: skip

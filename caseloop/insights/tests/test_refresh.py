@@ -203,6 +203,22 @@ def test_merged_contacts_are_one_customer(world, agent):
     assert (fact.prior_order, fact.repeat_at) == (True, T0 + dt.timedelta(days=2))
 
 
+def test_a_merge_after_a_refresh_reaches_the_figures_at_the_next_incremental_refresh(world, agent):
+    """Contacts merged since the last refresh are one customer at the next one, not only after a weekly rebuild."""
+    twin = make_contact(name="Ann (old address)")
+    case = solve(agent, twin, when=T0 + dt.timedelta(hours=3), asset=world["door"])
+    at(T0 + dt.timedelta(days=1), refresh_insights, full=True)
+    assert (CaseFact.objects.get(case=case).customer_id, CaseFact.objects.get(case=case).repeat_at) == (twin.pk, None)
+    at(T0 + dt.timedelta(days=20), merge_contacts, actor=agent, source=twin, target=world["ann"])
+    at(T0 + dt.timedelta(days=21), refresh_insights)
+    fact = CaseFact.objects.get(case=case)
+    assert (fact.customer_id, fact.prior_order, fact.repeat_at) == (world["ann"].pk, True, T0 + dt.timedelta(days=2))
+    incremental = sorted(DailySegmentStat.objects.values_list("day", "dimension", "key", "repeat_yes", "ret30_base"))
+    at(T0 + dt.timedelta(days=21), refresh_insights, full=True)
+    assert sorted(DailySegmentStat.objects.values_list("day", "dimension", "key", "repeat_yes",
+                                                       "ret30_base")) == incremental  # fmt: skip
+
+
 @override_settings(CASELOOP_INSIGHTS_CASE_TYPE_FIELD="kind")
 def test_the_case_type_field_wins_over_tags(agent):
     from caseloop.cases.actions import create_custom_field
