@@ -429,6 +429,7 @@ def log_call(*, actor: User, case: Case, call: ManualCall) -> Call:
 # --- provider webhooks kept as they arrived (ADR 0075) ----------------------------------------------
 WEBHOOK_STALE = dt.timedelta(minutes=10)  # a request still "received" after this is no longer being processed
 MAX_WEBHOOK_ERROR = 5000
+WEBHOOK_PURGE_BATCH = 1000
 
 
 def keep_webhook(*, endpoint: str, path: str, url: str, params: Sequence[tuple[str, str]],
@@ -495,5 +496,11 @@ def purge_webhooks(*, keep_days: int | None = None, failed: bool = False) -> int
     days = int(settings.CASELOOP_WEBHOOK_KEEP_DAYS) if keep_days is None else keep_days
     states = [WebhookState.PROCESSED, WebhookState.FAILED] if failed else [WebhookState.PROCESSED]
     cutoff = clock.now() - dt.timedelta(days=max(days, 0))
-    deleted, _ = WebhookDelivery.objects.filter(state__in=states, received_at__lt=cutoff).delete()
-    return deleted
+    due = WebhookDelivery.objects.filter(state__in=states, received_at__lt=cutoff)
+    deleted = 0
+    while True:
+        # in batches: a first purge after lowering the setting must not hold SQLite's write lock for long
+        batch = list(due.order_by("id").values_list("id", flat=True)[:WEBHOOK_PURGE_BATCH])
+        if not batch:
+            return deleted
+        deleted += WebhookDelivery.objects.filter(id__in=batch).delete()[0]

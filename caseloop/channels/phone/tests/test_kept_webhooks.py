@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from caseloop.cases.models import Case, Message
+from caseloop.channels.phone import actions as phone_actions
 from caseloop.channels.phone import views as phone_views
 from caseloop.channels.phone.actions import (
     create_line,
@@ -196,3 +197,14 @@ def test_the_failed_requests_page_lists_them_and_retries_a_text_for_administrato
     text.refresh_from_db()
     assert text.state == WebhookState.PROCESSED
     assert client.post(f"/phone/webhooks/{voice.pk}/retry/").status_code == 409
+
+
+def test_the_purge_deletes_in_batches_until_none_is_due(monkeypatch):
+    monkeypatch.setattr(phone_actions, "WEBHOOK_PURGE_BATCH", 2)
+    old = [_kept(NOW - dt.timedelta(days=40 + i), WebhookState.PROCESSED) for i in range(5)]
+    recent = _kept(NOW - dt.timedelta(days=1), WebhookState.PROCESSED)
+
+    with clock.frozen_at(NOW):
+        assert purge_webhooks(keep_days=30) == len(old)
+
+    assert list(WebhookDelivery.objects.values_list("id", flat=True)) == [recent]
