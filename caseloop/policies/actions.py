@@ -507,6 +507,8 @@ def give_concession(
             percent=value if amount is None else None,
         )
         overrides = enforce_rules(actor=actor, case=case, action=facts, override_reason=override_reason)
+        if authority.per_period is not None:
+            _lock_period_of(actor.pk)
         covered = coverage(authority=authority, user_id=actor.pk, case_id=case.pk, value=value, now=now)
         concession = Concession(
             case=case,
@@ -643,6 +645,16 @@ def _tell_customer_when(*, actor: User, case: Case, approval: ApprovalRequest) -
     )
 
 
+def _lock_period_of(user_id: int) -> None:
+    """Lock the user's row until commit, so their concessions on other cases are counted one at a time.
+
+    The case lock orders concessions on one case; a per-period limit spans every case the user
+    touches, and two grants on different cases at the same moment would each count the period
+    without the other (PostgreSQL; SQLite's writers are serialised at BEGIN already).
+    """
+    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
+
+
 def _may_decide(actor: User, approval: ApprovalRequest) -> None:
     if actor.pk == approval.requested_by_id:
         raise PolicyError(PolicyErrorCode.NOT_APPROVER, "You cannot approve your own request.", status=403)
@@ -652,6 +664,8 @@ def _may_decide(actor: User, approval: ApprovalRequest) -> None:
     authority = authority_of(actor, concession.kind)
     if concession.currency and authority.currency != concession.currency:
         raise PolicyError(PolicyErrorCode.NOT_APPROVER, "Your authority is not in this currency.", status=403)
+    if authority.per_period is not None:
+        _lock_period_of(actor.pk)  # the approver's grants count against their own period
     if not coverage(
         authority=authority, user_id=actor.pk, case_id=approval.case_id, value=value, now=clock.now()
     ).covered:

@@ -395,3 +395,66 @@ def test_turnaround_by_approver_in_minutes(crew):
     assert (rows[manager.pk].decided, rows[manager.pk].p50_minutes) == (1, 5.0)
     with pytest.raises(DomainError):
         approval_turnaround(crew["agent"], since=T0, until=T0 + dt.timedelta(days=1))
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_credits_on_different_cases_at_once_are_counted_against_the_period_one_after_the_other(crew):
+    """The agent has given 40 of 100 this week and gives 40 on two cases at the same moment: one is refused.
+
+    The first grant is held open (before its commit) until the second has counted the period or two
+    seconds pass: with the user's row locked the second waits for the first and sees its 40.
+    """
+    import threading
+    from unittest import mock
+
+    from django.db import connection, connections
+
+    from caseloop.policies.selectors import coverage as real_coverage
+    from caseloop.timeline.actions import record_event as real_record_event
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers at BEGIN: the race cannot happen there")
+    agent = crew["agent"]
+    credit(agent, make_case(), "40")
+    first_case, second_case = make_case(), make_case()
+    first_holds, second_counted = threading.Event(), threading.Event()
+
+    def counting(**kw):
+        covered = real_coverage(**kw)
+        if kw["case_id"] == second_case.pk:
+            second_counted.set()
+        return covered
+
+    def holding(**kw):
+        if kw.get("case_id") == first_case.pk and kw["kind"] == "concession.granted":
+            first_holds.set()
+            second_counted.wait(timeout=2)
+        return real_record_event(**kw)
+
+    outcomes: dict[str, str] = {}
+
+    def give(name, case):
+        try:
+            if name == "second":
+                first_holds.wait(timeout=10)
+            outcomes[name] = credit(agent, case, "40").concession.state
+        except DomainError as refused:
+            outcomes[name] = refused.code
+        finally:
+            connections.close_all()
+
+    with (
+        mock.patch("caseloop.policies.actions.coverage", counting),
+        mock.patch("caseloop.policies.actions.record_event", holding),
+    ):
+        threads = [
+            threading.Thread(target=give, args=(n, c)) for n, c in (("first", first_case), ("second", second_case))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert outcomes == {"first": ConcessionState.GRANTED, "second": PolicyErrorCode.ABOVE_AUTHORITY}
+    granted = Concession.objects.filter(requested_by=agent, state=ConcessionState.GRANTED)
+    assert list(granted.values_list("amount", flat=True)) == [Decimal(40), Decimal(40)]
