@@ -150,7 +150,8 @@ class WebhookDelivery(models.Model):
 
     A request whose signature is refused is never kept. `params` is the POST
     body as a JSON list of [name, value] pairs (repeated names survive), kept
-    as JSON text: PostgreSQL's jsonb cannot hold the NUL a text may carry.
+    as JSON text: PostgreSQL's jsonb cannot hold U+0000 (refused before any view
+    today, ADR 0069, but the kept row must never be what fails).
     `path` is what Django routed (path and query string; a replay routes it
     again), `url` the public URL the provider signed.
 
