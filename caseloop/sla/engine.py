@@ -6,7 +6,10 @@ case opened on Friday at 16:00 with hours 09:00-17:00 is due on Monday at
 second across days, weekends, holidays and daylight-saving changes: each
 opening interval is placed in local time on its date (zoneinfo), then
 converted to UTC before any arithmetic, so a day that is 23 or 25 hours long
-is counted as it really is.
+is counted as it really is. A local time the clocks skip (02:30 on a
+spring-forward night) is the moment they jump, so hours wholly inside the gap
+are not open that day; a time lived twice (the clocks go back) is its first
+occurrence, so an office open over that hour is open both times it happens.
 
 A calendar's week is seven lists of (start, end) minutes after local
 midnight, Monday first; an end of 1440 is the next midnight. Hours are
@@ -58,7 +61,9 @@ class Calendar:
         tz = self.tz
         out = []
         for start, end in self.week[day.weekday()]:
-            out.append((_local(day, start, tz), _local(day, end, tz)))
+            opens, closes = _local(day, start, tz), _local(day, end, tz)
+            if opens < closes:  # hours wholly inside a daylight-saving gap are not open that day
+                out.append((opens, closes))
         return out
 
 
@@ -79,10 +84,34 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _local(day: dt.date, minute: int, tz: ZoneInfo) -> dt.datetime:
+    """A local date and minute as a UTC moment, never going backwards as the minute grows.
+
+    A minute that happens twice (the clocks go back) is its first occurrence.
+    A minute that does not exist (the clocks go forward) is the moment the
+    clock jumps: zoneinfo would read it with the old offset, placing 02:30
+    after 03:00 on a spring-forward night and reversing an interval.
+    """
     if minute >= 1440:
         day, minute = day + dt.timedelta(days=1), minute - 1440
     local = dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)
-    return local.astimezone(dt.UTC)
+    moment = local.astimezone(dt.UTC)
+    if moment.astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return moment
+    # in a gap: the old offset puts it after the jump, the new one before it
+    return _jump(before=local.replace(fold=1).astimezone(dt.UTC), after=moment, tz=tz)
+
+
+def _jump(*, before: dt.datetime, after: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """The first second whose offset is that of `after`, with `before` still on the old one (bisection)."""
+    new_offset = after.astimezone(tz).utcoffset()
+    while after - before > dt.timedelta(seconds=1):
+        middle = before + (after - before) // 2
+        middle -= dt.timedelta(microseconds=middle.microsecond)
+        if middle.astimezone(tz).utcoffset() == new_offset:
+            after = middle
+        else:
+            before = middle
+    return after
 
 
 def parse_hours(hours: Mapping[str, Sequence[str]]) -> Week:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import subprocess
 import sys
@@ -73,6 +74,62 @@ def test_a_nine_to_five_day_is_eight_hours_across_daylight_saving():
     cal = calendar(zone="Europe/Paris", hours={d: ["09:00-17:00"] for d in ("fri", "mon")})
     paris = ZoneInfo("Europe/Paris")
     assert business_seconds_between(cal, at(2026, 3, 27, 9, 0, tz=paris), at(2026, 3, 30, 17, 0, tz=paris)) == 16 * HOUR
+
+
+PARIS = ZoneInfo("Europe/Paris")
+SPRING_FORWARD = dt.date(2026, 3, 29)  # a Sunday: 02:00 CET becomes 03:00 CEST at 01:00 UTC
+FALL_BACK = dt.date(2026, 10, 25)  # a Sunday: 03:00 CEST becomes 02:00 CET at 01:00 UTC, 02:00-03:00 happens twice
+
+
+@pytest.mark.parametrize(
+    ("sunday", "expected"),
+    [
+        # 02:30 does not exist that day: it is the moment the clock jumps (01:00 UTC), as is 03:00; nothing open
+        (["02:30-03:00"], []),
+        # the part before the jump counts, then the part after it
+        (["01:30-02:30"], [(at(2026, 3, 29, 0, 30), at(2026, 3, 29, 1, 0))]),
+        (["02:30-04:00"], [(at(2026, 3, 29, 1, 0), at(2026, 3, 29, 2, 0))]),
+    ],
+)
+def test_opening_hours_in_the_spring_forward_gap_start_or_end_when_the_clock_jumps(sunday, expected):
+    cal = calendar(zone="Europe/Paris", hours={"sun": sunday})
+    assert cal.intervals(SPRING_FORWARD) == expected
+
+
+@pytest.mark.parametrize("day", [SPRING_FORWARD, FALL_BACK])
+@pytest.mark.parametrize(
+    "sunday",
+    [["02:30-03:00"], ["01:30-02:30"], ["02:30-04:00"], ["00:00-02:30", "02:30-24:00"], ["02:00-03:00", "03:00-05:00"]],
+)
+def test_daylight_saving_days_add_and_measure_the_same_open_time(day, sunday):
+    cal = calendar(zone="Europe/Paris", hours={"sun": sunday, "mon": ["09:00-10:00"]})
+    intervals = cal.intervals(day)
+    # opening intervals go forwards, never overlap, and none is empty
+    for opens, closes in intervals:
+        assert opens < closes
+    for (_, closes), (opens, _) in itertools.pairwise(intervals):
+        assert closes <= opens
+    saturday_noon = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(12), tzinfo=PARIS)
+    monday_ten = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(10), tzinfo=PARIS)
+    open_on_sunday = sum((closes - opens).total_seconds() for opens, closes in intervals)
+    assert business_seconds_between(cal, saturday_noon, monday_ten) == open_on_sunday + HOUR
+    # every minute of the weekend, forwards then back: adding then measuring gives back the same minutes
+    for minutes in range(int((open_on_sunday + HOUR) // 60) + 1):
+        end = add_business_time(cal, saturday_noon, minutes * 60.0)
+        assert end <= monday_ten.astimezone(UTC)  # never a week late
+        assert business_seconds_between(cal, saturday_noon, end) == minutes * 60.0
+
+
+def test_an_hour_that_happens_twice_is_counted_twice_when_open_and_once_per_interval():
+    # on the fall-back day 02:00-03:00 is lived twice: an office open over it is open both times, but two
+    # intervals that meet at 02:30 meet at its first occurrence, so nothing is counted twice or goes backwards
+    whole = calendar(zone="Europe/Paris", hours={"sun": ["00:00-24:00"]})
+    split = calendar(zone="Europe/Paris", hours={"sun": ["00:00-02:30", "02:30-24:00"]})
+    day_start = dt.datetime.combine(FALL_BACK, dt.time(0), tzinfo=PARIS)
+    day_end = dt.datetime.combine(FALL_BACK + dt.timedelta(days=1), dt.time(0), tzinfo=PARIS)
+    assert business_seconds_between(whole, day_start, day_end) == 25 * HOUR
+    assert business_seconds_between(split, day_start, day_end) == 25 * HOUR
+    assert add_business_time(split, day_start, 25 * HOUR) == day_end.astimezone(UTC)
 
 
 def test_time_backwards_is_negative_and_an_overdue_pause_stays_overdue():
