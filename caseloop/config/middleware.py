@@ -5,7 +5,9 @@ write or the filter would fail with a server error) and no person types one.
 Django's form fields already refuse it, but a view that reads a parameter
 itself (a provider's webhook, a filter, a page without a Form) would hand it
 to the database. So it is refused here, once: a 400, as problem+json under the
-API. JSON bodies are checked by their parser (core.strictjson).
+API. JSON bodies are checked by their parser (core.strictjson). A view marked
+`accepts_nul` (the telephony provider's webhooks: a customer's text must not be
+lost for one) reads its form itself and replaces U+0000 there.
 
 Form bodies are read only where Django's CSRF check has read them already (or
 they are url-encoded, which leaves the raw body readable): a CSRF-exempt view
@@ -48,6 +50,8 @@ class RefuseNulMiddleware:
     @staticmethod
     def _form_is_readable(request: HttpRequest, view_func: Callable[..., Any]) -> bool:
         if request.method != "POST" or request.path_info.startswith(API_PREFIX):
+            return False
+        if getattr(view_func, "accepts_nul", False):
             return False
         if request.content_type == "application/x-www-form-urlencoded":
             return True

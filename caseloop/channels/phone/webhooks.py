@@ -74,6 +74,18 @@ def _failed_call_step() -> HttpResponse:
     return twiml.response()
 
 
+def _form_without_nul(pairs: list[tuple[str, str]]) -> QueryDict:
+    """The parameters as the view reads them: U+0000, which no column stores, as U+FFFD.
+
+    A customer's text may hold one (a phone's garbled encoding); refusing the request, as every
+    other form is refused (`RefuseNulMiddleware`), would lose the text. The kept row holds the
+    parameters as they arrived.
+    """
+    return QueryDict(
+        urlencode([(name.replace("\x00", "\ufffd"), value.replace("\x00", "\ufffd")) for name, value in pairs])
+    )
+
+
 def _signed(view: View, on_failure: Callable[[], HttpResponse], *, replayable: bool) -> View:
     @csrf_exempt
     @require_POST
@@ -93,8 +105,11 @@ def _signed(view: View, on_failure: Callable[[], HttpResponse], *, replayable: b
         except Exception:
             logger.exception("could not keep a provider webhook to %s; not processed", url)
             return on_failure()
+        if any("\x00" in name or "\x00" in value for name, value in params):
+            request.POST = _form_without_nul(params)  # type: ignore[assignment]  # the stubs' immutable QueryDict
         return _process(delivery, view, request, args, kwargs, on_failure)
 
+    wrapper.accepts_nul = True  # type: ignore[attr-defined]  # see _form_without_nul; RefuseNulMiddleware reads it
     if replayable:
         _REPLAYABLE[wrapper] = view
     return wrapper
@@ -137,7 +152,7 @@ def _rebuilt_request(delivery: WebhookDelivery, path: str, query: str) -> HttpRe
     request.method = "POST"
     request.path = request.path_info = path
     request.GET = QueryDict(query)
-    request.POST = QueryDict(urlencode(delivery.pairs))
+    request.POST = _form_without_nul(delivery.pairs)
     return request
 
 

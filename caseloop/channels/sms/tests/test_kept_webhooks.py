@@ -138,6 +138,19 @@ def test_a_processed_text_is_kept_marked_processed(client, line):
     assert SmsMessage.objects.get().provider_sid == "SM1"
 
 
+def test_a_text_with_a_nul_is_filed_with_u_fffd_and_kept_as_it_arrived(client, line):
+    # every other form is refused for a NUL (RefuseNulMiddleware); a customer's text must not be lost for one
+    pairs = [("MessageSid", "SM9"), ("From", CUSTOMER), ("To", LINE), ("Body", "Door\x00 stuck")]
+    response = post_pairs(client, INBOUND, pairs)
+
+    assert response.status_code == 200
+    assert SmsMessage.objects.get().body == "Door\ufffd stuck"
+    row = WebhookDelivery.objects.get()
+    assert (row.pairs, row.state) == (pairs, WebhookState.PROCESSED)
+    replay_webhook(actor=None, delivery_id=row.pk)
+    assert SmsMessage.objects.count() == 1
+
+
 def test_a_forged_or_unsigned_text_is_refused_and_nothing_is_kept(client, line):
     params = dict(PARAMS[:4])
     assert signed_post(client, INBOUND, params, signature="AAAA").status_code == 403
