@@ -26,7 +26,7 @@ from caseloop.cases.choices import CaseStatus, Channel, Direction
 from caseloop.cases.models import Case
 from caseloop.core import clock
 from caseloop.core.errors import Invalid, PermissionDenied
-from caseloop.core.events import publish
+from caseloop.core.events import publish, publish_in_transaction
 from caseloop.core.money import MAX_AMOUNT, Money
 from caseloop.identity.choices import Role
 from caseloop.identity.models import Team, User
@@ -745,6 +745,10 @@ def decide_approval(*, actor: User, approval: ApprovalRequest, approve: bool, re
             approval_id=approval.pk,
             summary=f"{actor.name} {verb} your {label} on {approval.case.number}",
         )
+        # what waited on the answer (a quote) follows in this transaction: a decision it cannot follow is not taken
+        publish_in_transaction(
+            "approval.decided", approval_id=approval.pk, concession_id=concession.pk, approved=approve
+        )
     publish("approval.decided", approval_id=approval.pk, concession_id=concession.pk, approved=approve)
     return approval
 
@@ -765,6 +769,20 @@ def withdraw_approval(*, actor: User, approval: ApprovalRequest, reason: str) ->
     return approval
 
 
+def lock_concession_request(*, concession_id: int) -> None:
+    """Lock the concession's pending approval request, if any, until commit.
+
+    `decide_approval` locks the request, then (inside its transaction) what waits on the answer, a quote. A
+    caller that locks such a quote and then withdraws the request takes this lock first, in the same order,
+    so that the two never wait on each other (PostgreSQL would abort one of them as a deadlock).
+    """
+    list(
+        ApprovalRequest.objects.select_for_update()
+        .filter(concession_id=concession_id, state=ApprovalState.PENDING)
+        .values_list("pk", flat=True)
+    )
+
+
 def withdraw_concession_request(*, actor: User, concession_id: int, reason: str) -> ApprovalRequest | None:
     """What the concession waited on is gone (its quote was declined or withdrawn): its pending approval request,
     if any, is withdrawn too, so that nobody can still approve it and its promised answer is released rather than
@@ -781,7 +799,7 @@ def withdraw_concession_request(*, actor: User, concession_id: int, reason: str)
 
 
 def _withdraw(approval: ApprovalRequest, *, actor: User, reason: str) -> None:
-    """Withdraw a pending request locked by the caller; the event is published on commit."""
+    """Withdraw a pending request locked by the caller, in its transaction (with what waited on it), and on commit."""
     now = clock.now()
     approval.state, approval.decided_at, approval.decision_reason = ApprovalState.WITHDRAWN, now, reason
     approval.save(update_fields=["state", "decided_at", "decision_reason"])
@@ -798,6 +816,7 @@ def _withdraw(approval: ApprovalRequest, *, actor: User, reason: str) -> None:
     promise = promise_made_by(f"approval:{approval.pk}")
     if promise is not None and promise.is_live:
         release_promise(actor=None, promise=promise, reason=f"request withdrawn: {reason}")
+    publish_in_transaction("approval.withdrawn", approval_id=approval.pk, concession_id=approval.concession_id)
     publish("approval.withdrawn", approval_id=approval.pk, concession_id=approval.concession_id)
 
 

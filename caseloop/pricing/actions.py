@@ -27,7 +27,12 @@ from caseloop.core.money import MAX_AMOUNT, Money
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
 from caseloop.identity.selectors import require_role, require_staff
-from caseloop.policies.actions import enforce_rules, give_concession, withdraw_concession_request
+from caseloop.policies.actions import (
+    enforce_rules,
+    give_concession,
+    lock_concession_request,
+    withdraw_concession_request,
+)
 from caseloop.policies.choices import ActionKind, ConcessionKind, ConcessionState
 from caseloop.policies.engine import ActionFacts
 from caseloop.policies.models import Concession, Override
@@ -366,7 +371,7 @@ def _issue(quote: Quote, *, actor: User | None, now: dt.datetime) -> None:
 
 
 def on_discount_decided(*, concession_id: int, approved: bool) -> Quote | None:
-    """The approval a quote waited on was decided: issue the quote, or mark it refused."""
+    """The approval a quote waited on was decided: issue the quote, or mark it refused (in the deciding transaction)."""
     now = clock.now()
     with transaction.atomic():
         quote = (
@@ -394,7 +399,7 @@ def on_discount_decided(*, concession_id: int, approved: bool) -> Quote | None:
 
 def on_discount_withdrawn(*, concession_id: int) -> Quote | None:
     """The approval a quote waited on was taken back: the quote is withdrawn (it was never issued, so no price
-    was promised); it waited for an answer that can no longer come."""
+    was promised); it waited for an answer that can no longer come. Runs in the withdrawing transaction."""
     now = clock.now()
     with transaction.atomic():
         quote = Quote.objects.select_for_update(of=("self",)).filter(concession_id=concession_id).first()
@@ -416,6 +421,8 @@ def _settle(*, actor: User, quote: Quote, state: QuoteState, reason: str = "") -
     require_staff(actor)
     now = clock.now()
     with transaction.atomic():
+        if quote.concession_id is not None and state != QuoteState.ACCEPTED:
+            lock_concession_request(concession_id=quote.concession_id)  # before the quote, as decide_approval does
         quote = Quote.objects.select_for_update(of=("self",)).select_related("case").get(pk=quote.pk)
         if quote.state not in OPEN_QUOTE_STATES:
             raise PricingError(

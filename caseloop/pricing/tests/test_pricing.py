@@ -192,6 +192,52 @@ def test_a_declined_discount_leaves_the_quote_refused(book, agent):
     assert made.state == QuoteState.REFUSED and not Promise.objects.filter(source=f"quote:{made.pk}").exists()
 
 
+def test_a_decision_whose_quote_cannot_follow_is_not_taken(book, agent, monkeypatch):
+    # given a quote waiting for the approval of its discount
+    manager = make_agent(role=Role.MANAGER)
+    made = quote(agent, make_case(), discount_percent=Decimal("20"), ask_approval=True)
+    approval = ApprovalRequest.objects.get(concession_id=made.concession_id)
+    events_before = TimelineEvent.objects.count()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the quote cannot be issued")
+
+    monkeypatch.setattr("caseloop.pricing.actions._issue", broken)
+    # when the approver approves but issuing the quote fails
+    with pytest.raises(RuntimeError), committed(T0 + minutes(5)):
+        decide_approval(actor=manager, approval=approval, approve=True, reason="Ten years a customer.")
+    # then nothing is half done: the request still waits (it was decided while the quote waited for good)
+    approval.refresh_from_db()
+    made.refresh_from_db()
+    assert (approval.state, approval.decided_at) == (ApprovalState.PENDING, None)
+    assert Concession.objects.get(pk=made.concession_id).state == ConcessionState.PENDING
+    assert (made.state, made.issued_at) == (QuoteState.AWAITING_APPROVAL, None)
+    assert TimelineEvent.objects.count() == events_before
+    assert Promise.objects.get(source=f"approval:{approval.pk}").state == PromiseState.OPEN
+    # and once the quote can follow, the same decision goes through
+    monkeypatch.undo()
+    with committed(T0 + minutes(6)):
+        decide_approval(actor=manager, approval=approval, approve=True, reason="Ten years a customer.")
+    made.refresh_from_db()
+    assert (made.state, made.issued_at) == (QuoteState.ISSUED, T0 + minutes(6))
+
+
+def test_a_withdrawal_whose_quote_cannot_follow_is_not_taken(book, agent, monkeypatch):
+    make_agent(role=Role.MANAGER)
+    made = quote(agent, make_case(), discount_percent=Decimal("25"), ask_approval=True)
+    approval = ApprovalRequest.objects.get(concession_id=made.concession_id)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the quote cannot be withdrawn")
+
+    monkeypatch.setattr("caseloop.pricing.actions.record_event", broken)
+    with pytest.raises(RuntimeError), committed(T0 + minutes(5)):
+        withdraw_approval(actor=agent, approval=approval, reason="The customer chose the service plan instead.")
+    approval.refresh_from_db()
+    made.refresh_from_db()
+    assert (approval.state, made.state) == (ApprovalState.PENDING, QuoteState.AWAITING_APPROVAL)
+
+
 def test_a_withdrawn_discount_request_withdraws_the_quote_waiting_on_it(book, agent):
     # given a quote waiting for the approval of its discount
     make_agent(role=Role.MANAGER)
