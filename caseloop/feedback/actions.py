@@ -57,6 +57,7 @@ from caseloop.feedback.models import (
 from caseloop.feedback.selectors import (
     MANAGER_ROLES,
     follow_up_from_token,
+    has_email,
     managers_of,
     matching_follow_up_rule,
     matching_survey_rule,
@@ -630,8 +631,11 @@ def send_thank_you(*, actor: User, thank_you: ThankYou, body: str) -> ThankYou:
                             status=409)  # fmt: skip
     channel = reply_channel(case, thank_you.contact)
     if channel is None:
-        raise FeedbackError(FeedbackErrorCode.CASE_CLOSED,
-                            "No channel reaches this customer: call them and record the thank-you.",
+        why = "they have no email address" if not has_email(thank_you.contact) else "email cannot be sent from here"
+        raise FeedbackError(FeedbackErrorCode.NO_CHANNEL,
+                            f"No channel reaches this customer: {case.number} came by "
+                            f"{Channel(case.channel).label}, which cannot send messages, and {why}. "
+                            "Call them and record the thank-you.",
                             status=409)  # fmt: skip
     with transaction.atomic():
         current = _thank_you_open(thank_you)

@@ -10,6 +10,7 @@ class FeedbackErrorCode(ErrorCode):
     FOLLOW_UP_NOT_DUE = "follow_up_not_due"
     THANK_YOU_DONE = "thank_you_done"
     CASE_CLOSED = "case_closed"
+    NO_CHANNEL = "no_channel"  # nothing can carry a message to the customer: thank them by phone
 
 
 class FeedbackError(DomainError):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from caseloop.feedback.actions import answer_survey, recognise_survey
+from caseloop.cases.actions import MessageInput, add_message
+from caseloop.cases.choices import Channel, Direction
+from caseloop.customers.actions import IdentityInput, create_contact
+from caseloop.customers.choices import IdentityKind
+from caseloop.feedback.actions import answer_survey, read_inbound_message, recognise_survey
 from caseloop.feedback.choices import ThankYouState
 from caseloop.feedback.models import SurveyOptOut, SurveyRule, ThankYou
 from caseloop.feedback.tests.factories import sent_survey, solved_case, token_of
@@ -64,6 +68,26 @@ def test_kudos_and_thank_yous_through_the_api(agent):
     again = api.post(f"/feedback/thank-yous/{owed['id']}/phone", {})
     assert again.status_code == 409 and again.json()["code"] == "thank_you_done"
     assert ThankYou.objects.get().state == ThankYouState.SENT
+
+
+def test_a_thank_you_no_channel_can_carry_is_a_problem_saying_so(agent):
+    caller = create_contact(
+        actor=None, name="Paula Phone", identities=[IdentityInput(IdentityKind.PHONE, "+1 415 555 0103")]
+    )
+    case = solved_case(agent=agent, requester=caller, channel=Channel.API, reply=False)
+    message = add_message(actor=None, case=case, direction=Direction.INBOUND,
+                          body=MessageInput(body_text="You were fantastic, thank you.")).message  # fmt: skip
+    read_inbound_message(message_id=message.pk)
+    owed = ThankYou.objects.get()
+    refused = ApiClient(agent).post(f"/feedback/thank-yous/{owed.pk}/send", {"body": "Thank you!"})
+    assert refused.status_code == 409 and refused["Content-Type"] == "application/problem+json"
+    problem = refused.json()
+    assert (problem["code"], problem["detail"]) == (
+        "no_channel",
+        f"No channel reaches this customer: {case.number} came by API, which cannot send messages, and they have "
+        "no email address. Call them and record the thank-you.",
+    )
+    assert ThankYou.objects.get().state == ThankYouState.DUE
 
 
 def test_staff_opt_a_customer_out(agent):

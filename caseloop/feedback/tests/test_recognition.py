@@ -8,10 +8,12 @@ import pytest
 from django.apps import apps
 
 from caseloop.cases.actions import MessageInput, add_message, change_status
-from caseloop.cases.choices import CaseStatus, Direction
+from caseloop.cases.choices import CaseStatus, Channel, Direction
 from caseloop.cases.models import Message
 from caseloop.core import clock
 from caseloop.core.errors import DomainError
+from caseloop.customers.actions import IdentityInput, create_contact
+from caseloop.customers.choices import IdentityKind
 from caseloop.feedback.actions import (
     answer_survey,
     mark_notices_read,
@@ -184,6 +186,29 @@ def test_a_closed_case_is_thanked_by_phone_not_by_message(crew):
         send_thank_you(actor=crew["ann"], thank_you=ThankYou.objects.get(), body="Thanks!")
     assert excinfo.value.code == FeedbackErrorCode.CASE_CLOSED
     assert ThankYou.objects.get().state == ThankYouState.DUE
+
+
+def test_a_customer_no_channel_reaches_is_thanked_by_phone_and_told_why(crew):
+    # given praise in a message on a case that came through the API, from a customer with a phone number only
+    caller = create_contact(
+        actor=None, name="Paula Phone", identities=[IdentityInput(IdentityKind.PHONE, "+1 415 555 0102")]
+    )
+    case = solved_case(agent=crew["ann"], requester=caller, channel=Channel.API, reply=False)
+    message = add_message(actor=None, case=case, direction=Direction.INBOUND,
+                          body=MessageInput(body_text="Ann was fantastic, thank you.")).message  # fmt: skip
+    read_inbound_message(message_id=message.pk)
+    messages_before = Message.objects.filter(case=case).count()
+    # when the owner tries to thank her with a message
+    with pytest.raises(DomainError) as excinfo:
+        send_thank_you(actor=crew["ann"], thank_you=ThankYou.objects.get(case=case), body="Thanks!")
+    # then it is refused as unreachable (the case is solved, not closed), and nothing is sent
+    assert (excinfo.value.code, excinfo.value.status) == (FeedbackErrorCode.NO_CHANNEL, 409)
+    assert str(excinfo.value) == (
+        f"No channel reaches this customer: {case.number} came by API, which cannot send messages, and they have "
+        "no email address. Call them and record the thank-you."
+    )
+    assert ThankYou.objects.get(case=case).state == ThankYouState.DUE
+    assert Message.objects.filter(case=case).count() == messages_before
 
 
 # --- managers see recognition over time -------------------------------------------------------------------------
