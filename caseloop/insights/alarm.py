@@ -3,8 +3,8 @@
 A segment is flagged when its compliance is high AND its outcomes are poor or
 falling, each judged on enough answers to mean something:
 
-- compliance high: SLA compliance (else the promise-kept rate) of at least 90%,
-  on at least 30 measured cases;
+- compliance high: SLA compliance of at least 90% on at least 30 measured
+  cases (else the promise-kept rate, on at least 30 settled promises);
 - poor: fewer than 75% of at least 30 answers met or exceeded expectations,
   or NPS below 0 on at least 30 answers;
 - falling: the met-or-exceeded share of the last 4 weeks is at least 10 points
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from django.conf import settings
 
@@ -51,6 +52,8 @@ class Signal:
     nps: Estimate | None
     recent: tuple[int, int] = (0, 0)  # met-or-exceeded answers, answers: the last 4 weeks
     earlier: tuple[int, int] = (0, 0)  # the 4 weeks before those
+    # what compliance's n counts: cases measured against an SLA, or (no SLA) settled promises, of which some kept
+    compliance_counts: Literal["cases", "promises"] = "cases"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,10 @@ def judge(signal: Signal, limits: Thresholds) -> Alarm | None:
     if not reasons:
         return None
     gap = compliance.value - (outcome.value if outcome is not None else 0.0)
-    reasons.insert(0, f"compliance {_pct(compliance.value)} on {compliance.n} cases")
+    if signal.compliance_counts == "promises":
+        reasons.insert(0, f"{_pct(compliance.value)} of {compliance.n} promises kept")
+    else:
+        reasons.insert(0, f"compliance {_pct(compliance.value)} on {compliance.n} cases")
     return Alarm(key=signal.key, reasons=reasons, gap=gap)
 
 

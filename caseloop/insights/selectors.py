@@ -278,7 +278,8 @@ def _signals(dimension: str, period: Period, table: list[Segment]) -> list[Signa
         recent, earlier = periods.get(segment.key, ((0, 0), (0, 0)))
         f = segment.figures
         signals.append(Signal(key=segment.key, compliance=f.compliance, met_or_exceeded=f.met_or_exceeded, nps=f.nps,
-                              recent=recent, earlier=earlier))  # fmt: skip
+                              recent=recent, earlier=earlier,
+                              compliance_counts="cases" if f.sla is not None else "promises"))  # fmt: skip
     return signals
 
 

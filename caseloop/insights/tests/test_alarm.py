@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from django.test import override_settings
 
@@ -27,6 +29,13 @@ def test_high_compliance_and_poor_outcome_rings():
     assert alarm is not None
     assert alarm.reasons == ["compliance 95% on 100 cases", "only 60% of 50 answers met or exceeded expectations"]
     assert alarm.gap == pytest.approx(0.35)
+
+
+def test_compliance_from_the_promise_kept_rate_is_worded_as_promises():
+    # no SLA measured: the 100 counted are settled promises, not cases
+    alarm = judge(replace(signal(outcome=(30, 50)), compliance_counts="promises"), LIMITS)
+    assert alarm is not None
+    assert alarm.reasons == ["95% of 100 promises kept", "only 60% of 50 answers met or exceeded expectations"]
 
 
 def test_outcomes_at_the_threshold_are_fine():

@@ -76,7 +76,7 @@ def test_the_alarm_flags_the_falling_team_with_compliance_from_promises(manager,
     flagged = selectors.alarms(manager, dimension=Dimension.TEAM, period=PERIOD)
     assert [f.segment.label for f in flagged] == ["North"]
     assert flagged[0].alarm.reasons == [
-        "compliance 97% on 480 cases", "only 70% of 400 answers met or exceeded expectations",
+        "97% of 480 promises kept", "only 70% of 400 answers met or exceeded expectations",
         "met or exceeded fell from 90% to 50% in the last 4 weeks",
     ]  # fmt: skip
     assert selectors.alarms(manager, dimension=Dimension.TEAM, period=PERIOD,
