@@ -376,6 +376,38 @@ def _record_answer_event(survey: Survey, answer: SurveyAnswer) -> None:
                        "csat": answer.csat, "nps": answer.nps, "team": survey.team_id, "people": people})  # fmt: skip
 
 
+def _answer_values(answer: SurveyAnswer) -> dict[str, str | int | None]:
+    return {"expectations": answer.expectations, "ces": answer.ces, "csat": answer.csat, "nps": answer.nps,
+            "comment": answer.comment}  # fmt: skip
+
+
+def _record_change_event(
+    survey: Survey, before: dict[str, str | int | None], after: dict[str, str | int | None]
+) -> None:
+    """An answer already recorded was changed: one `survey.changed` with the values before and after."""
+
+    def shown(name: str, value: str | int | None) -> str:
+        if value is None:
+            return "none"
+        if name == "expectations":
+            return Expectation(str(value)).label.lower()
+        return f"{value}/{SCALES[Question(name)][1]}"
+
+    labels = {"ces": "effort", "csat": "satisfaction", "nps": "recommend"}
+    parts = []
+    for name in ("expectations", "ces", "csat", "nps"):
+        if before[name] != after[name]:
+            was, now = shown(name, before[name]), shown(name, after[name])
+            parts.append(f"{was} → {now}" if name == "expectations" else f"{labels[name]} {was} → {now}")
+    if before["comment"] != after["comment"]:
+        parts.append(f"comment “{str(after['comment'])[:120]}”" if after["comment"] else "comment removed")
+    people = list(SurveyPerson.objects.filter(survey=survey).values_list("user_id", flat=True))
+    record_event(kind="survey.changed", subjects=_subjects(survey.case), case_id=survey.case_id,
+                 summary=f"Survey on {survey.case.number} changed: " + " · ".join(parts),
+                 data={"survey": survey.pk, "before": before, "after": after, "team": survey.team_id,
+                       "people": people})  # fmt: skip
+
+
 def record_click(*, token: str, choice: str) -> Survey:
     """The one-click answer to the headline question, from a link in the survey message.
 
@@ -443,7 +475,9 @@ def answer_survey(
 ) -> SurveyAnswer:
     """The survey page's answer: the headline (required unless a click gave it) and the optional rest.
 
-    Answering again replaces the earlier answer. A comment that complains about
+    Answering again replaces the earlier answer: the change is recorded as
+    `survey.changed` (before and after), the same answer again records
+    nothing. A comment that complains about
     surveys, or the "no more surveys" box, stops surveys to this customer.
     Praise is recognised after commit.
     """
@@ -469,6 +503,8 @@ def answer_survey(
         answer = SurveyAnswer.objects.select_for_update().filter(survey=survey).first()
         if answer is None:
             answer = SurveyAnswer(survey=survey, answered_at=now)
+        # an answer with its headline is on the timelines already: what follows changes it (or repeats it)
+        before = _answer_values(answer) if answer.pk is not None and answer.expectations is not None else None
         answer.expectations = headline or answer.expectations
         answer.ces, answer.csat, answer.nps = scores["ces"], scores["csat"], scores["nps"]
         answer.comment, answer.source, answer.clicks_conflicted = comment, AnswerSource.PAGE, False
@@ -477,7 +513,10 @@ def answer_survey(
         if survey.state != SurveyState.ANSWERED:
             survey.state = SurveyState.ANSWERED
             survey.save(update_fields=["state"])
-        _record_answer_event(survey, answer)
+        if before is None:
+            _record_answer_event(survey, answer)
+        elif before != (after := _answer_values(answer)):
+            _record_change_event(survey, before, after)
         if stop:
             reason = "ticked “no more surveys”" if no_more_surveys else "complained about surveys in a comment"
             _opt_out(contact=survey.contact, reason=f"On the survey page of {survey.case.number}: {reason}",

@@ -34,7 +34,9 @@ from caseloop.feedback.tests.factories import START, sent_survey, solved_case, t
 from caseloop.feedback.tokens import Purpose, make_token, read_token
 from caseloop.identity.actions import add_member
 from caseloop.testing.factories import make_agent, make_contact, make_team
+from caseloop.timeline.choices import SubjectKind
 from caseloop.timeline.models import TimelineEvent
+from caseloop.timeline.selectors import outside_kinds
 
 pytestmark = pytest.mark.django_db
 
@@ -390,6 +392,49 @@ def test_the_page_answer_keeps_the_click_and_adds_the_rest(agent):
     answer = answer_survey(token=token_of(survey), expectations=None, ces=6, csat=4, nps=8, comment="  Quick fix ")
     assert (answer.expectations, answer.ces, answer.csat, answer.nps, answer.comment, answer.source) == (
         Expectation.MET, 6, 4, 8, "Quick fix", AnswerSource.PAGE)  # fmt: skip
+
+
+def test_changing_an_answer_is_recorded_as_a_change_and_saving_it_again_records_nothing(agent):
+    # given an answer on the survey page
+    case = solved_case(agent=agent)
+    survey = sent_survey(case)
+    token = token_of(survey)
+    with clock.frozen_at(START + dt.timedelta(hours=2)):
+        answer_survey(token=token, expectations="met", ces=5, csat=4, nps=8, comment="Quick fix")
+    # when the customer saves the same answer again, then changes two scores
+    with clock.frozen_at(START + dt.timedelta(hours=3)):
+        answer_survey(token=token, expectations="met", ces=5, csat=4, nps=8, comment="Quick fix")
+    with clock.frozen_at(START + dt.timedelta(hours=4)):
+        answer_survey(token=token, expectations="failed", ces=5, csat=4, nps=3, comment="Quick fix")
+    # then the case says it was answered once and changed once, with the scores before and after
+    on_case = TimelineEvent.objects.filter(subject_kind="case", kind__startswith="survey.")
+    assert list(on_case.order_by("id").values_list("kind", flat=True)) == [
+        "survey.sent", "survey.answered", "survey.changed"]  # fmt: skip
+    changed = on_case.get(kind="survey.changed")
+    assert changed.summary == f"Survey on {case.number} changed: met my expectations → failed to meet my " \
+        "expectations · recommend 8/10 → 3/10"  # fmt: skip
+    assert (changed.data["before"], changed.data["after"]) == (
+        {"expectations": "met", "ces": 5, "csat": 4, "nps": 8, "comment": "Quick fix"},
+        {"expectations": "failed", "ces": 5, "csat": 4, "nps": 3, "comment": "Quick fix"},
+    )
+    assert changed.data["people"] == [agent.pk]
+    # on the same timelines as the answer, and as internal as it: the customer reads neither on their case
+    subjects = {kind: sorted(TimelineEvent.objects.filter(kind=kind).values_list("subject_kind", flat=True))
+                for kind in ("survey.answered", "survey.changed")}  # fmt: skip
+    assert subjects["survey.changed"] == subjects["survey.answered"]
+    assert not {"survey.answered", "survey.changed"} & outside_kinds(SubjectKind.CASE)
+
+
+def test_the_page_completing_a_clicked_answer_is_a_change_not_a_second_answer(agent):
+    case = solved_case(agent=agent)
+    survey = sent_survey(case)
+    record_click(token=token_of(survey), choice="met")
+    answer_survey(token=token_of(survey), expectations=None, nps=9)
+    kinds = TimelineEvent.objects.filter(subject_kind="case", kind__in=("survey.answered", "survey.changed"))
+    assert list(kinds.order_by("id").values_list("kind", "summary")) == [
+        ("survey.answered", f"Survey on {case.number}: met my expectations"),
+        ("survey.changed", f"Survey on {case.number} changed: recommend none → 9/10"),
+    ]
 
 
 def test_the_page_needs_the_headline_when_no_click_gave_it(agent):
