@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from caseloop.cases.choices import Channel, Direction
 from caseloop.cases.models import Case, Message
@@ -245,8 +246,8 @@ class PersonRecognition:
 
 
 def month_starts(*, months: int, today: dt.date | None = None) -> list[dt.date]:
-    """The first day of each of the last `months` months, the current one last."""
-    day = today or clock.now().date()
+    """The first day of each of the last `months` months, the current one last (in the installation's TIME_ZONE)."""
+    day = today or timezone.localtime(clock.now()).date()
     year, month = day.year, day.month
     starts = []
     for _ in range(months):
@@ -256,13 +257,18 @@ def month_starts(*, months: int, today: dt.date | None = None) -> list[dt.date]:
 
 
 def recognition_by_person(actor: User, *, months: int = 6) -> tuple[list[dt.date], list[PersonRecognition]]:
-    """Managers see recognition per person over time: kudos counted per calendar month (UTC), most praised first."""
+    """Managers see recognition per person over time: kudos counted per calendar month, most praised first.
+
+    Months are the installation's (TIME_ZONE), as on the insights dashboard: praise on the evening of the
+    last day of a month in New York belongs to that month, not to the next one in UTC.
+    """
     require_role(actor, *MANAGER_ROLES)
+    zone = timezone.get_current_timezone()
     starts = month_starts(months=months)
-    since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=dt.UTC)
+    since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=zone)
     rows = (
         Kudos.objects.filter(created_at__gte=since)
-        .annotate(month=TruncMonth("created_at", tzinfo=dt.UTC))
+        .annotate(month=TruncMonth("created_at", tzinfo=zone))
         .values("user_id", "month").annotate(n=Count("id")).order_by()
     )  # fmt: skip
     counts: dict[int, dict[dt.date, int]] = {}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
+from django.test import override_settings
 
 from caseloop.cases.actions import MessageInput, add_message, change_status
 from caseloop.cases.choices import CaseStatus, Channel, Direction
@@ -227,6 +229,20 @@ def test_recognition_per_person_per_month(crew):
         months, rows = recognition_by_person(mona, months=3)
     assert months == [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
     assert [(r.user.username, r.per_month, r.total) for r in rows] == [("ann", [1, 0, 2], 3), ("bob", [0, 0, 1], 1)]
+
+
+@override_settings(TIME_ZONE="America/New_York")
+def test_recognition_months_are_the_installations_like_the_rest_of_the_dashboard(crew):
+    # given kudos on the evening of the last day of February in New York (already 1 March in UTC)
+    mona = make_agent(username="mona3", role=Role.MANAGER)
+    evening = dt.datetime(2026, 2, 28, 21, 30, tzinfo=ZoneInfo("America/New_York"))
+    Kudos.objects.create(user=crew["ann"], source=KudosSource.MESSAGE, quote="Great", created_at=evening)
+    # when a manager looks on the evening of 31 March there (1 April in UTC)
+    with clock.frozen_at(dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)):
+        months, rows = recognition_by_person(mona, months=2)
+    # then March is the current month, and the kudos counts in February
+    assert months == [dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
+    assert [(r.user.username, r.per_month, r.total) for r in rows] == [("ann", [1, 0], 1)]
 
 
 def test_recognition_overview_is_for_managers(crew):
