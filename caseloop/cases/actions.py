@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from caseloop.cases.attachments import AttachmentInput, store_attachment
+from caseloop.cases.attachments import AttachmentInput, safe_filename, store_attachment
 from caseloop.cases.choices import (
     ALLOWED_TRANSITIONS,
     CaseSort,
@@ -47,7 +47,7 @@ from caseloop.core.events import prepare as prepare_event
 from caseloop.core.events import publish, publish_in_transaction
 from caseloop.core.fastdb import draft, get_by, insert
 from caseloop.core.fastdb import update as update_row
-from caseloop.core.sanitize import html_to_text, sanitize_html
+from caseloop.core.sanitize import html_to_text, one_line, sanitize_html
 from caseloop.customers.actions import ContactDraft
 from caseloop.customers.choices import OrganizationKind
 from caseloop.customers.models import Asset, Contact, Organization, Site
@@ -139,7 +139,7 @@ def _store_attachments(message: Message, items: Sequence[AttachmentInput]) -> No
     links = []
     for item in items:
         attachment = store_attachment(item)
-        links.append(MessageAttachment(message=message, attachment=attachment, filename=item.filename[:255],
+        links.append(MessageAttachment(message=message, attachment=attachment, filename=safe_filename(item.filename),
                                        inline=item.inline, content_id=item.content_id[:255]))  # fmt: skip
     MessageAttachment.objects.bulk_create(links)
 
@@ -222,7 +222,7 @@ def create_case(
         _check_outside_channel(channel)
     channel = channel or Channel.API
     priority = priority or Priority.NORMAL
-    subject = subject.strip()
+    subject = one_line(subject)
     if not subject:
         raise Invalid("A case needs a subject.", field="subject")
     if len(subject) > MAX_SUBJECT:
@@ -502,7 +502,7 @@ def update_case(
                 changes[name] = (before, value)
 
         if subject is not None:
-            subject = subject.strip()
+            subject = one_line(subject)
             if not subject or len(subject) > MAX_SUBJECT:
                 raise Invalid(f"A subject is 1 to {MAX_SUBJECT} characters.", field="subject")
             put("subject", subject)

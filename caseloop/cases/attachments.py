@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,27 @@ class AttachmentInput:
     content_id: str = ""
 
 
+# control characters (line breaks included) and the marks that reorder text: "\u202egpj.exe" shows as "exe.jpg"
+_UNSAFE_NAME_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+def safe_filename(name: str) -> str:
+    """A file name fit for a header (Content-Disposition, a MIME part): no path, no control or bidi
+    characters, at most 255 characters; "file" when nothing is left."""
+    cleaned = _UNSAFE_NAME_CHARS.sub("", name.replace("/", "_").replace("\\", "_")).strip()
+    return cleaned[:255] or "file"
+
+
+def safe_content_type(content_type: str, filename: str) -> str:
+    """The media type as given (lower-cased, parameters dropped) when it is one `type/subtype`; else
+    the type of the file's name. What a caller claims goes into headers, so nothing else passes."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if _MEDIA_TYPE.fullmatch(media):
+        return media
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
 def attachments_root() -> Path:
     return Path(settings.ATTACHMENTS_DIR)
 
@@ -41,7 +63,7 @@ def store_attachment(item: AttachmentInput) -> Attachment:
             field="attachments",
         )
     digest = hashlib.sha256(item.content).hexdigest()
-    content_type = item.content_type or mimetypes.guess_type(item.filename)[0] or "application/octet-stream"
+    content_type = safe_content_type(item.content_type, item.filename)
     attachment, created = Attachment.objects.get_or_create(
         sha256=digest, defaults={"size": len(item.content), "content_type": content_type}
     )

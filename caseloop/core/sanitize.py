@@ -47,3 +47,12 @@ def html_to_text(raw: str) -> str:
     text = html.unescape(cleaned)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def one_line(text: str) -> str:
+    """`text` as one line: every run of whitespace (line breaks, tabs, U+2028 …) one space, none at the ends.
+
+    For text that ends up in a header (a case's subject becomes a reply's Subject), where a line
+    break would start another header or make the email impossible to write.
+    """
+    return " ".join(text.split())

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from caseloop.cases.attachments import attachments_root
+from caseloop.cases.attachments import attachments_root, safe_content_type, safe_filename
 from caseloop.channels.webform import conf as webform_conf
 from caseloop.channels.webform.errors import WebFormError
 from caseloop.channels.webform.files import allowed_types_text
@@ -200,8 +200,10 @@ def attachment(request: CustomerRequest, link_id: int) -> HttpResponseBase:
     path = attachments_root() / link.attachment.relative_path
     if not path.exists():
         raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename=link.filename,
-                        content_type=link.attachment.content_type)  # fmt: skip
+    # names and types from outside go into headers: cleaned when stored (ADR 0076), and here for older rows
+    name = safe_filename(link.filename)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name,
+                        content_type=safe_content_type(link.attachment.content_type, name))  # fmt: skip
 
 
 # --- places and equipment -----------------------------------------------------------------------------

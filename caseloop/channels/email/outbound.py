@@ -5,16 +5,18 @@ from __future__ import annotations
 import html
 import smtplib
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 
-from caseloop.cases.attachments import read_attachment
+from caseloop.cases.attachments import read_attachment, safe_content_type, safe_filename
 from caseloop.cases.models import MessageAttachment
 from caseloop.channels.email.choices import OutboundKind
 from caseloop.channels.email.models import Mailbox, OutboundEmail
 from caseloop.channels.email.threads import case_token_pattern
+from caseloop.core.sanitize import one_line
 
 
 @dataclass
@@ -70,7 +72,7 @@ def build_email(outbound: OutboundEmail) -> EmailMultiAlternatives:
         # RFC 3834: other responders must not answer an automatic message (no ping-pong)
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
-    subject = outbound.subject
+    subject = one_line(outbound.subject)  # a case's subject stored with a line break before ADR 0076
     if not case_token_pattern().search(subject):
         subject = f"{subject} [{outbound.case.number}]"
     email = EmailMultiAlternatives(
@@ -84,16 +86,22 @@ def build_email(outbound: OutboundEmail) -> EmailMultiAlternatives:
     )
     email.attach_alternative(body_html or _html_from_text(text), "text/html")
     for link in attachments:
-        email.attach(link.filename, read_attachment(link.attachment), link.attachment.content_type)
+        # names and types from outside, cleaned when stored since ADR 0076; rows from before are cleaned here
+        name = safe_filename(link.filename)
+        email.attach(name, read_attachment(link.attachment), safe_content_type(link.attachment.content_type, name))
     return email
 
 
 def send_now(outbound: OutboundEmail) -> None:
     """Hand the email to the backend; raise SendFailure saying whether to retry."""
-    email = build_email(outbound)
     try:
+        email = build_email(outbound)
         with get_connection(fail_silently=False) as connection:
             sent = connection.send_messages([email])
+    except (BadHeaderError, MessageError) as exc:
+        # a header no email can carry (a line break in it): every retry would fail alike, and an error
+        # escaping here would leave the row `sending` and stop the sweep of due mail at it
+        raise SendFailure(f"the email could not be written: {exc}", permanent=True) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise SendFailure(f"recipients refused: {exc.recipients}", permanent=all(c >= 500 for c in codes)) from exc

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caseloop.cases.actions import MessageInput, add_message, change_status, leave_case, touch_presence, update_case
-from caseloop.cases.attachments import AttachmentInput, attachments_root
+from caseloop.cases.attachments import AttachmentInput, attachments_root, safe_content_type, safe_filename
 from caseloop.cases.choices import CaseStatus, Channel, CustomFieldType, Direction, PresenceActivity, Priority
 from caseloop.cases.macros import render_macro
 from caseloop.cases.models import Case, CustomFieldDefinition, Message, MessageAttachment
@@ -407,5 +407,7 @@ def attachment(request: StaffRequest, link_id: int) -> HttpResponseBase:
     path = attachments_root() / link.attachment.relative_path
     if not path.exists():
         raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename=link.filename,
-                        content_type=link.attachment.content_type)  # fmt: skip
+    # names and types from outside go into headers: cleaned when stored (ADR 0076), and here for older rows
+    name = safe_filename(link.filename)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name,
+                        content_type=safe_content_type(link.attachment.content_type, name))  # fmt: skip
