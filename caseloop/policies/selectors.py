@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from caseloop.cases.choices import OPEN_STATUSES
 from caseloop.cases.models import Case
-from caseloop.core import clock
+from caseloop.core import clock, stamps
 from caseloop.core.errors import Invalid, NotFound
 from caseloop.core.idlists import id_list
 from caseloop.customers.choices import OrderStatus
@@ -88,43 +88,38 @@ def spec_of(row: Rule) -> RuleSpec:
     )
 
 
-_compiled: dict[str, tuple[tuple[int, int, str], list[tuple[frozenset[str], RuleSpec]]]] = {}
+RULE_TABLES = ("policies_rule",)
 
 
-def _rules_version() -> tuple[int, int, str]:
-    """(how many rules, the highest id, the latest change): every change of a rule moves it (none is deleted)."""
-    table = connection.ops.quote_name(Rule._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*), MAX(id), MAX(updated_at) FROM {table}")
-        count, highest, latest = cursor.fetchone()
-    return int(count), int(highest or 0), str(latest)
+def _load_active_rules() -> tuple[tuple[frozenset[str], RuleSpec], ...]:
+    specs = []
+    for row in Rule.objects.filter(is_active=True).order_by("id"):
+        try:
+            specs.append((frozenset(row.applies_to), spec_of(row)))
+        except ConditionError:
+            logger.error("Rule %s (%s) has a condition that no longer compiles; it is skipped", row.pk, row.name)
+    return tuple(specs)
 
 
 def active_rules(kinds: Iterable[str]) -> list[RuleSpec]:
     """The active rules applying to any of `kinds`, compiled.
 
-    The compiled set is kept per process and per database, and read again
-    only when the rules changed: every guarded action asks this, and one
-    small aggregate costs far less than reading and compiling 50 rules. A
-    change made in another process is seen by the next attempt here.
+    The compiled set is kept per process and built again only when the rules
+    table changed (core.stamps: a trigger gives it a new stamp in the editing
+    transaction): every guarded action asks this, and reading the stamps costs
+    far less than reading and compiling 50 rules. A change committed by any
+    process, on any machine, is seen by the next attempt here. (A version made
+    of the rules' count, highest id and latest `updated_at` missed an edit
+    whose `updated_at` was not the newest: two edits committed out of order, or
+    one from a machine whose clock is behind.)
 
     A stored condition that no longer compiles (the language changed under
     it) is logged and skipped: refusing every action of a kind for it would
     stop the team's work; the rules page shows it as broken.
     """
-    version = _rules_version()
-    cached = _compiled.get(connection.settings_dict["NAME"])
-    if cached is None or cached[0] != version:
-        specs = []
-        for row in Rule.objects.filter(is_active=True).order_by("id"):
-            try:
-                specs.append((frozenset(row.applies_to), spec_of(row)))
-            except ConditionError:
-                logger.error("Rule %s (%s) has a condition that no longer compiles; it is skipped", row.pk, row.name)
-        cached = (version, specs)
-        _compiled[connection.settings_dict["NAME"]] = cached
     wanted = set(kinds)
-    return [spec for applies_to, spec in cached[1] if not wanted.isdisjoint(applies_to)]
+    compiled = stamps.cached(RULE_TABLES, _load_active_rules)
+    return [spec for applies_to, spec in compiled if not wanted.isdisjoint(applies_to)]
 
 
 def verdict_for(*, actor: User, case: Case, action: ActionFacts, kinds: Iterable[str]) -> Verdict:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from caseloop.cases.actions import change_status, update_case
 from caseloop.cases.choices import CaseStatus
 from caseloop.cases.models import Case
+from caseloop.core import clock
 from caseloop.core.errors import DomainError
 from caseloop.policies.actions import create_rule, update_rule
 from caseloop.policies.errors import PolicyErrorCode
@@ -147,6 +150,20 @@ def test_an_administrator_is_refused_by_an_integrity_rule_too(manager, admin_use
     with pytest.raises(DomainError) as refused:
         change_status(actor=admin_user, case=case, status=CaseStatus.OPEN)
     assert refused.value.code == PolicyErrorCode.INTEGRITY_RULE
+
+
+def test_an_edit_made_on_a_machine_whose_clock_is_behind_is_enforced_at_once(manager, agent):
+    # given two rules, compiled by this process at its last guarded action
+    hold = legal_hold(manager)
+    newest = confirm_before_solving(manager)
+    case = make_case(tags=["legal-hold"])
+    with pytest.raises(DomainError):
+        change_status(actor=agent, case=case, status=CaseStatus.OPEN)
+    # when another app server, its clock a minute behind this one's, lifts the legal hold
+    with clock.frozen_at(newest.updated_at - dt.timedelta(minutes=1)):
+        update_rule(actor=manager, rule=hold, changes={"is_active": False})
+    # then the next action here is no longer refused by it (its updated_at is not the newest of the table)
+    assert change_status(actor=agent, case=case, status=CaseStatus.OPEN).status == CaseStatus.OPEN
 
 
 def test_an_inactive_or_unrelated_rule_does_not_trip(manager, agent):
