@@ -216,12 +216,18 @@ def _record_login_failure(*, identifier: str, ip_address: str | None) -> None:
 def sign_in(*, request: HttpRequest | None, identifier: str, password: str, ip_address: str | None) -> User:
     """The user these credentials belong to, or a refusal with a code.
 
-    `identifier` is a username or an email address. A locked identifier or
+    `identifier` is a username or an email address; failures are counted per account (an email
+    that names one counts as its username) and per client address. A locked account or
     address is refused before the password is even checked, so guessing gains
     nothing while locked; a wrong password and an unknown name are refused
     alike, so the answer does not tell which accounts exist.
     """
-    until = login_locked_until(identifier=identifier, ip_address=ip_address)
+    username = identifier.strip()
+    if "@" in username:
+        by_email = User.objects.filter(email__iexact=username).values_list("username", flat=True).first()
+        username = by_email or username
+    # failures count against the account, not the name typed: its username and its email are one counter
+    until = login_locked_until(identifier=username, ip_address=ip_address)
     if until is not None:
         minutes = max(1, math.ceil((until - clock.now()).total_seconds() / 60))
         raise IdentityError(
@@ -230,13 +236,9 @@ def sign_in(*, request: HttpRequest | None, identifier: str, password: str, ip_a
             f"minute{'s' if minutes != 1 else ''}, or reset your password.",
             status=429,
         )
-    username = identifier.strip()
-    if "@" in username:
-        by_email = User.objects.filter(email__iexact=username).values_list("username", flat=True).first()
-        username = by_email or username
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):
-        _record_login_failure(identifier=identifier, ip_address=ip_address)
+        _record_login_failure(identifier=username, ip_address=ip_address)
         raise IdentityError(IdentityErrorCode.LOGIN_INVALID, "That username or email and password do not match.")
-    LoginFailure.objects.filter(username_key=_login_key(identifier)).delete()
+    LoginFailure.objects.filter(username_key=_login_key(username)).delete()
     return user
