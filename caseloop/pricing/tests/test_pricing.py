@@ -347,3 +347,67 @@ def test_a_price_typed_with_three_decimals_is_refused_not_rounded(book, admin_us
     assert (sent.status_code, sent.json()["code"]) == (422, "invalid")
     assert sent.json()["errors"][0]["field"] == "amount" and "more than 2 decimals" in sent.json()["detail"]
     assert [p.amount for p in Price.objects.filter(item=book["visit"])] == [Decimal("89.00")]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_and_a_decline_at_once_wait_for_each_other_without_a_deadlock(book, agent):
+    """The approver approves the discount while the customer declines the quote waiting on it.
+
+    The decision holds the request's lock and, inside its transaction, issues the quote; the decline takes the
+    request's lock before the quote's, so it waits for the decision instead of holding the quote while the
+    decision waits for it (PostgreSQL would abort one of them as a deadlock). The decision is held open until
+    the decline has locked the quote or two seconds pass.
+    """
+    import threading
+    from unittest import mock
+
+    from django.db import connection, connections
+
+    from caseloop.pricing.actions import on_discount_decided as real_on_discount_decided
+    from caseloop.pricing.actions import promise_made_by as real_promise_made_by
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers at BEGIN: the two cannot interleave there")
+    manager = make_agent(role=Role.MANAGER)
+    made = quote(agent, make_case(), discount_percent=Decimal("20"), ask_approval=True)
+    approval = ApprovalRequest.objects.get(concession_id=made.concession_id)
+    decision_holds, quote_locked = threading.Event(), threading.Event()
+
+    def deciding(**kw):
+        decision_holds.set()
+        quote_locked.wait(timeout=2)
+        return real_on_discount_decided(**kw)
+
+    def declining(source):
+        quote_locked.set()  # the decline reads the quote's promise with the quote locked
+        return real_promise_made_by(source)
+
+    outcomes: dict[str, str] = {}
+
+    def run(name):
+        try:
+            if name == "decide":
+                decide_approval(actor=manager, approval=approval, approve=True, reason="Ten years a customer.")
+            else:
+                decision_holds.wait(timeout=10)
+                decline_quote(actor=agent, quote=made, reason="Too expensive")
+            outcomes[name] = "done"
+        except Exception as failed:  # a deadlock is an OperationalError: reported, not raised in the thread
+            outcomes[name] = type(failed).__name__
+        finally:
+            connections.close_all()
+
+    with (
+        mock.patch("caseloop.pricing.actions.on_discount_decided", deciding),
+        mock.patch("caseloop.pricing.actions.promise_made_by", declining),
+    ):
+        threads = [threading.Thread(target=run, args=(name,)) for name in ("decide", "decline")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert outcomes == {"decide": "done", "decline": "done"}
+    made.refresh_from_db()
+    approval.refresh_from_db()
+    assert (approval.state, made.state) == (ApprovalState.APPROVED, QuoteState.DECLINED)
