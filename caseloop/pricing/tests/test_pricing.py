@@ -365,7 +365,7 @@ def test_a_decision_and_a_decline_at_once_wait_for_each_other_without_a_deadlock
     from django.db import connection, connections
 
     from caseloop.pricing.actions import on_discount_decided as real_on_discount_decided
-    from caseloop.pricing.actions import promise_made_by as real_promise_made_by
+    from caseloop.promises.selectors import promise_made_by as real_promise_made_by
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers at BEGIN: the two cannot interleave there")
