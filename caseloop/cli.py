@@ -674,7 +674,7 @@ def cmd_webhooks_purge(args: argparse.Namespace) -> int:
 
     _require_migrated()
     purged = purge_webhooks(keep_days=args.days, failed=args.failed)
-    print(f"Purged {purged} webhook request(s).")
+    print(f"Purged {purged} webhook request{'' if purged == 1 else 's'}.")
     return 0
 
 

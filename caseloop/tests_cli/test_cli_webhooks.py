@@ -125,10 +125,10 @@ def test_purge_keeps_failed_requests_unless_asked(capsys: Capture, failed: dict[
     later = clock.now() + dt.timedelta(days=31)
     with clock.frozen_at(later):
         status, out, _ = run(capsys, "webhooks", "purge")
-    assert (status, out) == (0, "Purged 1 webhook request(s).\n")
+    assert (status, out) == (0, "Purged 1 webhook request.\n")
     assert set(WebhookDelivery.objects.values_list("id", flat=True)) == set(failed.values())
 
     with clock.frozen_at(later):
         status, out, _ = run(capsys, "webhooks", "purge", "--failed")
-    assert (status, out) == (0, "Purged 2 webhook request(s).\n")
+    assert (status, out) == (0, "Purged 2 webhook requests.\n")
     assert not WebhookDelivery.objects.exists()

@@ -31,6 +31,7 @@ def test_tick_runs_the_approval_sla_and_promise_checks_once(agent, capsys):
         "approvals: 0 reminded, 0 escalated, 0 with nobody left",
         "sla: 0 breached, 0 warned",
         "promises: 0 kept at due, 1 broken, 0 at risk, 0 reminded, 1 notices, 1 apologies",
+        "webhooks: 0 processed requests purged",
     ]
     assert Promise.objects.get(pk=promise.pk).state == PromiseState.BROKEN
 

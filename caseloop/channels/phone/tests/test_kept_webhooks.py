@@ -158,7 +158,7 @@ def test_the_purge_forgets_processed_rows_past_the_keeping_time_and_keeps_failed
     with clock.frozen_at(NOW):
         call_command("webhooks_purge")
 
-    assert "1 processed request(s) purged" in capsys.readouterr().out
+    assert "webhooks: 1 processed request purged" in capsys.readouterr().out
     assert set(WebhookDelivery.objects.values_list("id", flat=True)) == {recent_processed, old_failed, old_received}
     assert old_processed not in WebhookDelivery.objects.values_list("id", flat=True)
     # by hand, failed ones too

@@ -13,4 +13,5 @@ class Command(BaseCommand):
     help = "Delete processed provider webhook requests older than CASELOOP_WEBHOOK_KEEP_DAYS (failed ones are kept)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(f"webhooks: {purge_webhooks()} processed request(s) purged")
+        purged = purge_webhooks()
+        self.stdout.write(f"webhooks: {purged} processed request{'' if purged == 1 else 's'} purged")
