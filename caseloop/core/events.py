@@ -30,7 +30,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -45,8 +44,19 @@ _preparers: dict[str, list[Preparer]] = defaultdict(list)
 
 
 def on_commit(callback: Callable[..., None], /, *args: Any, **kwargs: Any) -> None:
-    """Run `callback(*args, **kwargs)` after the current transaction commits."""
-    transaction.on_commit(partial(callback, *args, **kwargs), robust=True)
+    """Run `callback(*args, **kwargs)` after the current transaction commits.
+
+    Robust: a callback that raises is logged and the transaction's other callbacks still run.
+    Django names the failed callback by its `__qualname__`, which a `functools.partial` lacks
+    (the AttributeError escaped from the commit and skipped the rest), so the call is a
+    function named after the callback.
+    """
+
+    def run() -> None:
+        callback(*args, **kwargs)
+
+    run.__qualname__ = getattr(callback, "__qualname__", repr(callback))
+    transaction.on_commit(run, robust=True)
 
 
 def subscribe(event_name: str) -> Callable[[Listener], Listener]:

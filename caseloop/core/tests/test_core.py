@@ -104,3 +104,21 @@ def test_side_effects_run_only_after_commit():
     with pytest.raises(RuntimeError):
         failing_write()
     assert seen == ["kept", "direct"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_side_effect_that_fails_is_logged_and_the_others_still_run(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[str] = []
+
+    def broken(what: str) -> None:
+        raise RuntimeError(f"mail server down for {what}")
+
+    with transaction.atomic():
+        on_commit(seen.append, "before")
+        on_commit(broken, "the survey")
+        on_commit(seen.append, "after")
+    assert seen == ["before", "after"]
+    assert (
+        "Error calling test_a_side_effect_that_fails_is_logged_and_the_others_still_run.<locals>.broken" in caplog.text
+    )
+    assert "mail server down for the survey" in caplog.text
