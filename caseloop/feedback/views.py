@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caseloop.core import clock
@@ -197,7 +198,10 @@ def thanked_by_phone(request: StaffRequest, thank_you_id: int) -> HttpResponseBa
 @staff_page
 def notices_read(request: StaffRequest) -> HttpResponseBase:
     actions.mark_notices_read(actor=request.user)
-    return redirect(request.POST.get("next") or reverse("feedback:work"))
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("feedback:work")
 
 
 # --- recognition ------------------------------------------------------------------------------------------------------
