@@ -425,6 +425,7 @@ def record_click(*, token: str, choice: str) -> Survey:
         now = clock.now()
         answer = SurveyAnswer.objects.select_for_update().filter(survey=survey).first()
         first = answer is None or answer.expectations is None
+        before = None if answer is None or first else _answer_values(answer)
         if answer is None:
             answer = SurveyAnswer(survey=survey, answered_at=now, source=AnswerSource.CLICK)
         scanner = (answer.source == AnswerSource.CLICK and answer.last_click not in ("", expectation)
@@ -447,6 +448,8 @@ def record_click(*, token: str, choice: str) -> Survey:
             survey.save(update_fields=["state"])
         if first and answer.expectations:
             _record_answer_event(survey, answer)
+        elif before is not None and before != (after := _answer_values(answer)):
+            _record_change_event(survey, before, after)  # a later click with another choice, or set aside
     return survey
 
 

@@ -437,6 +437,22 @@ def test_the_page_completing_a_clicked_answer_is_a_change_not_a_second_answer(ag
     ]
 
 
+def test_a_later_click_with_another_choice_is_recorded_as_a_change(agent):
+    case = solved_case(agent=agent)
+    survey = sent_survey(case)
+    with clock.frozen_at(START + dt.timedelta(hours=2)):
+        record_click(token=token_of(survey), choice="met")
+    with clock.frozen_at(START + dt.timedelta(hours=5)):  # hours later: a person changing their mind
+        record_click(token=token_of(survey), choice="failed")
+        record_click(token=token_of(survey), choice="failed")  # the same again changes nothing
+    kinds = TimelineEvent.objects.filter(subject_kind="case", kind__in=("survey.answered", "survey.changed"))
+    assert list(kinds.order_by("id").values_list("kind", "summary")) == [
+        ("survey.answered", f"Survey on {case.number}: met my expectations"),
+        ("survey.changed", f"Survey on {case.number} changed: met my expectations → failed to meet my expectations"),
+    ]
+    assert SurveyAnswer.objects.get().expectations == Expectation.FAILED
+
+
 def test_the_page_needs_the_headline_when_no_click_gave_it(agent):
     survey = sent_survey(solved_case(agent=agent))
     with pytest.raises(DomainError) as excinfo:
