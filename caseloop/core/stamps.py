@@ -128,13 +128,17 @@ def cached(tables: Sequence[str], load: Callable[[], T]) -> T:
 
     `load` must be a module-level function (it is part of the cache key) whose
     result depends on nothing but these tables. The value is shared by every
-    thread of the process: treat it as read-only.
+    thread of the process: treat it as read-only. A table with no stamp yet
+    (newly watched by an upgrade whose `migrate` has not run: no trigger would
+    ever change it) is read on every call, as `cached_by` does.
     """
     for table in tables:
         assert table in _watched, f"{table} has no stamp: watch() it in its app's ready()"
     connection = connections[DEFAULT_DB_ALIAS]
     key = (str(connection.settings_dict["NAME"]), load)
     stamps = current_stamps(tables)
+    if None in stamps:
+        return load()
     entry = _entries.get(key)
     if entry is not None and entry[0] == stamps:
         value: T = entry[1]

@@ -82,6 +82,24 @@ def test_triggers_dropped_by_a_table_rebuild_are_put_back_with_fresh_stamps():
     assert stamps.current_stamps((TABLE,)) != before  # rows changed while unwatched are read afresh
 
 
+def test_a_table_not_stamped_yet_is_read_afresh_every_time_never_kept():
+    # given a table newly watched by an upgrade whose `migrate` has not run: no triggers, no stamp row
+    _define("colour", "Colour")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for name in ("i", "u", "d"):
+                cursor.execute(f"DROP TRIGGER core_stamp_{TABLE}_{name}")
+        else:
+            cursor.execute(f"DROP TRIGGER core_table_stamp ON {TABLE}")
+        cursor.execute(f"DELETE FROM {stamps.STAMP_TABLE} WHERE table_name = %s", [TABLE])  # noqa: S608
+    assert labels() == ("Colour",)
+    # when another process edits it (nothing changes a stamp)
+    CustomFieldDefinition.objects.filter(key="colour").update(label="Shade")
+    # then this process reads the edit: with no stamp to check, nothing was kept
+    assert labels() == ("Shade",)
+    stamps.ensure_stamps(connection)  # `migrate` at last: the triggers, and caching again
+
+
 def test_an_unwatched_table_is_refused():
     with pytest.raises(AssertionError, match="has no stamp"):
         stamps.cached(("cases_case",), _labels)
