@@ -274,6 +274,21 @@ def check_session(ctx: Context) -> str:
     return "B served the inbox and took a note with A's session and CSRF cookie"
 
 
+def check_sign_in_throttle(ctx: Context) -> str:
+    """Failed sign-ins through A and B count together: the limit is the installation's, not each server's."""
+    name = f"nobody-{secrets.token_hex(3)}"
+    limit = 5  # CASELOOP_LOGIN_MAX_FAILURES's default
+    answers = []
+    for attempt in range(limit + 1):
+        guesser = Client()
+        port = (ctx.a, ctx.b)[attempt % 2]
+        page = guesser.request(port, "GET", "/login/")
+        form = {"identifier": name, "password": "wrong", "csrfmiddlewaretoken": _csrf_from(page.text)}
+        answers.append(guesser.request(port, "POST", "/login/", form=form).status)
+    assert answers == [400] * limit + [429], f"answers {answers}"
+    return f"{limit} failures spread over A and B, then locked (429) on the next attempt"
+
+
 def check_tokens(ctx: Context) -> str:
     """A token made on A works on B; revoked on B, A refuses it on the next request."""
     assert ctx.browser is not None
@@ -570,6 +585,7 @@ def check_portal(ctx: Context) -> str:
 
 CHECKS: list[tuple[str, Check]] = [
     ("session from A works on B (page, CSRF POST)", check_session),
+    ("sign-in failures through A and B count together", check_sign_in_throttle),
     ("API token: made on A, used on B; revoked on B, refused on A", check_tokens),
     ("one Idempotency-Key on A and B at once: one case", check_idempotency),
     ("concurrent creates on A and B: no errors, no duplicate numbers", check_concurrent_creates),
