@@ -323,6 +323,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     out.write(f"caseloop      {_version()}\n")
     out.write(f"data dir      {data_dir}{'' if writable else '  (NOT WRITABLE)'}\n")
     problems += not writable
+    out.write(f"secret key    {_secret_key_source(data_dir)}\n")
     out.write(f"database      {_database_description()}\n")
     try:
         connection.ensure_connection()
@@ -355,6 +356,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems += len(serious)
     out.write("OK\n" if not problems else f"{problems} problem(s)\n")
     return 0 if not problems else 1
+
+
+def _secret_key_source(data_dir: Path) -> str:
+    """Where the key signing sessions and links comes from: every server and worker must use the same one."""
+    if os.environ.get("CASELOOP_SECRET_KEY"):
+        return "from CASELOOP_SECRET_KEY"
+    return (f"generated in {data_dir / 'secret_key'}; servers and workers with another data folder "
+            "need CASELOOP_SECRET_KEY set to one value for all")  # fmt: skip
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

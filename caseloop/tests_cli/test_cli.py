@@ -110,6 +110,16 @@ def test_check_reports_the_setup_and_passes(capsys: Capture) -> None:
     assert "migrations    up to date" in out and "cases         1" in out and out.endswith("OK\n")
 
 
+def test_check_says_where_the_secret_key_comes_from(capsys: Capture, monkeypatch: Any) -> None:
+    # several servers and workers sign alike only with one key: the generated one is the data folder's own
+    monkeypatch.delenv("CASELOOP_SECRET_KEY", raising=False)
+    status, out, _ = run(capsys, "check")
+    assert status == 0 and "secret key    generated in " in out and "need CASELOOP_SECRET_KEY set" in out
+    monkeypatch.setenv("CASELOOP_SECRET_KEY", "set-by-the-deployer")
+    status, out, _ = run(capsys, "check")
+    assert status == 0 and "secret key    from CASELOOP_SECRET_KEY\n" in out
+
+
 def test_check_fails_when_a_cached_tables_change_triggers_are_gone(capsys: Capture) -> None:
     from django.db import connection
 
