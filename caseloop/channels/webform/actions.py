@@ -1,4 +1,4 @@
-"""Every write of the web form: turning one submission into a new case, or a message on an open one.
+"""Every write of the web form: turning one submission into a new case.
 
 The order of checks matters:
 
@@ -9,13 +9,19 @@ The order of checks matters:
    before any limit is counted, so a double click never reads "too many";
 3. the rate limits, per client IP and per address, counted in the database;
 4. the topic and the attachments;
-5. then one transaction: the contact (found by address, or created), the case
-   or the message, the submission record, and the acknowledgement email.
+5. then one transaction: the contact (found by address, or created), the case,
+   the submission record, and the acknowledgement email.
+
+The address typed is not verified, so a submission always opens a case of its
+own (as Zendesk's and Zammad's web forms do) and never writes into a case the
+address already has: anyone may type anyone's address, and a message joined to
+an open case would read to the rep as the customer's own word in that
+conversation. For the same reason the page that answers says the same for
+every address; the case number goes only to the address, in the acknowledgement.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
@@ -24,16 +30,16 @@ from enum import StrEnum
 
 from django.db import transaction
 
-from caseloop.cases.actions import MessageInput, add_message, create_case
+from caseloop.cases.actions import MessageInput, create_case
 from caseloop.cases.attachments import AttachmentInput
-from caseloop.cases.choices import Channel, Direction
-from caseloop.cases.models import Case, Message
+from caseloop.cases.choices import Channel
+from caseloop.cases.models import Case
 from caseloop.channels.email.actions import queue_acknowledgement
 from caseloop.channels.webform import conf
 from caseloop.channels.webform.errors import WebFormError, WebFormErrorCode
 from caseloop.channels.webform.files import check_attachments
 from caseloop.channels.webform.models import WebSubmission
-from caseloop.channels.webform.selectors import case_of_form_token, case_to_continue, external_id_for
+from caseloop.channels.webform.selectors import case_of_form_token, external_id_for
 from caseloop.channels.webform.throttle import take_slot
 from caseloop.core import clock
 from caseloop.core.errors import Invalid
@@ -52,7 +58,6 @@ SUBJECT_WORDS = 80  # characters of the message's first line that become the cas
 
 class Outcome(StrEnum):
     OPENED = "opened"  # a new case
-    CONTINUED = "continued"  # a message on the open case of the same address and topic
     DUPLICATE = "duplicate"  # the same form sent twice: nothing new
     DISCARDED = "discarded"  # the honeypot was filled in: nothing stored
 
@@ -116,7 +121,10 @@ def _check_limits(*, email: str, ip_address: str | None) -> None:
 
 
 def submit_contact_form(*, request: ContactRequest) -> Submitted:
-    """Accept one contact-form submission: open a case, continue one, or recognise a repeat."""
+    """Accept one contact-form submission: open a case, or recognise a repeat.
+
+    Never adds to an existing case, whoever the address belongs to (see the module's docstring).
+    """
     if request.honeypot.strip():
         logger.info("web form: honeypot filled in from %s; discarded", request.ip_address)
         return Submitted(outcome=Outcome.DISCARDED, case=None)
@@ -141,29 +149,15 @@ def submit_contact_form(*, request: ContactRequest) -> Submitted:
     with transaction.atomic():
         # the name typed only names a new contact: an unverified form never renames a known one
         contact = find_or_create_contact(actor=None, kind=IdentityKind.EMAIL, value=email, name=name)
-        hours = conf.continue_hours()
-        open_case = (
-            case_to_continue(contact=contact, topic=topic.key, since=now - dt.timedelta(hours=hours)) if hours > 0
-            else None
-        )  # fmt: skip
-        message: Message | None
-        if open_case is not None:
-            added = add_message(actor=None, case=open_case, direction=Direction.INBOUND, body=body,
-                                channel=Channel.WEB, author_contact=contact)  # fmt: skip
-            case, message, outcome = open_case, added.message, Outcome.CONTINUED
-            duplicate = added.duplicate
-        else:
-            created = create_case(actor=None, requester=contact, subject=_subject(topic, text), body=body,
-                                  channel=Channel.WEB, team=_team(topic), tags=[topic.key])  # fmt: skip
-            case, message, outcome = created.case, created.message, Outcome.OPENED
-            duplicate = created.duplicate
-        if duplicate:
+        created = create_case(actor=None, requester=contact, subject=_subject(topic, text), body=body,
+                              channel=Channel.WEB, team=_team(topic), tags=[topic.key])  # fmt: skip
+        if created.duplicate:
             # the same form arrived twice at once and the other request wrote it
-            return Submitted(outcome=Outcome.DUPLICATE, case=case)
-        assert message is not None
-        WebSubmission.objects.create(case=case, message=message, contact=contact, email=email, topic=topic.key,
-                                     ip_address=request.ip_address or None,
-                                     continued=outcome == Outcome.CONTINUED, created_at=now)  # fmt: skip
-        if outcome == Outcome.OPENED and conf.acknowledge():
-            queue_acknowledgement(case=case, to_address=email)
-    return Submitted(outcome=outcome, case=case)
+            return Submitted(outcome=Outcome.DUPLICATE, case=created.case)
+        assert created.message is not None
+        WebSubmission.objects.create(case=created.case, message=created.message, contact=contact, email=email,
+                                     topic=topic.key, ip_address=request.ip_address or None,
+                                     created_at=now)  # fmt: skip
+        if conf.acknowledge():
+            queue_acknowledgement(case=created.case, to_address=email)
+    return Submitted(outcome=Outcome.OPENED, case=created.case)

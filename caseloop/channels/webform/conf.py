@@ -60,12 +60,6 @@ def window_seconds() -> int:
     return int(getattr(settings, "CASELOOP_WEBFORM_WINDOW_SECONDS", 3600))
 
 
-def continue_hours() -> int:
-    """A new submission on the same topic from the same address within this many hours joins that
-    still-open case; 0 always opens a new case."""
-    return int(getattr(settings, "CASELOOP_WEBFORM_CONTINUE_HOURS", 24))
-
-
 def acknowledge() -> bool:
     return bool(getattr(settings, "CASELOOP_WEBFORM_ACKNOWLEDGE", True))
 

@@ -11,8 +11,9 @@ from caseloop.customers.models import Contact
 class WebSubmission(models.Model):
     """One contact-form submission that reached a case (spam and refusals leave no row).
 
-    `continued` says the message was added to an open case the same address
-    opened on the same topic recently, instead of opening a new one. The form's
+    `continued` is true only on submissions from before 2026-11-25 that were added
+    to an open case of the same address; since then every submission opens its
+    own case (ADR 0050, ADR 0076), so it is always false. The form's
     one-time token is the message's `external_id` (`webform-<token>`), so a
     double submit is recognised by the unique (channel, external_id) of messages.
     """

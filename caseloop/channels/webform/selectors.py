@@ -1,13 +1,9 @@
-"""Reads of the web form: which case a form token made, and which open case a new submission continues."""
+"""Reads of the web form: which case a form token made."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from caseloop.cases.choices import OPEN_STATUSES, Channel
+from caseloop.cases.choices import Channel
 from caseloop.cases.models import Case, Message
-from caseloop.channels.webform.models import WebSubmission
-from caseloop.customers.models import Contact
 
 
 def external_id_for(form_token: str) -> str:
@@ -23,15 +19,3 @@ def case_of_form_token(form_token: str) -> Case | None:
         .first()
     )
     return Case.objects.filter(pk=case_id).first() if case_id is not None else None
-
-
-def case_to_continue(*, contact: Contact, topic: str, since: dt.datetime) -> Case | None:
-    """The still-open case this contact opened or continued through the form on `topic` since `since`."""
-    submission = (
-        WebSubmission.objects.filter(contact=contact, topic=topic, created_at__gte=since,
-                                     case__status__in=list(OPEN_STATUSES))
-        .select_related("case")
-        .order_by("-created_at", "-id")
-        .first()
-    )  # fmt: skip
-    return submission.case if submission is not None else None

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from caseloop.channels.webform import conf
-from caseloop.channels.webform.actions import ContactRequest, Outcome, submit_contact_form
+from caseloop.channels.webform.actions import ContactRequest, submit_contact_form
 from caseloop.channels.webform.files import allowed_types_text
 from caseloop.channels.webform.forms import ContactForm, attachment_inputs, new_form_token
 from caseloop.channels.webform.http import limit_body
 from caseloop.core.errors import DomainError
-
-RECEIPT_SALT = "caseloop.webform.receipt"
-RECEIPT_SECONDS = 3600
 
 
 def _render_form(request: HttpRequest, form: ContactForm, *, error: DomainError | None = None,
@@ -57,29 +52,20 @@ def contact(request: HttpRequest) -> HttpResponseBase:
         return _render_form(request, form, status=422)
     data = form.cleaned_data
     try:
-        submitted = submit_contact_form(request=ContactRequest(
+        submit_contact_form(request=ContactRequest(
             name=data["name"], email=data["email"], topic=data["topic"], message=data["message"],
             form_token=data["form_token"], ip_address=request.META.get("REMOTE_ADDR"),
             attachments=attachment_inputs(data["attachments"]), honeypot=data["website"],
         ))  # fmt: skip
     except DomainError as refused:
         return _render_form(request, form, error=refused, status=refused.status)
-    receipt = ""
-    if submitted.case is not None:
-        receipt = signing.dumps({"n": submitted.case.number, "o": str(submitted.outcome)}, salt=RECEIPT_SALT)
-    return redirect(f"{reverse('webform:sent')}?r={receipt}" if receipt else reverse("webform:sent"))
+    # whatever happened (a new case, a repeat, a robot caught), the same page: it must not tell whoever typed
+    # an address anything about that address's cases; the number goes to the address, in the acknowledgement
+    return redirect("webform:sent")
 
 
 @never_cache
 @require_GET
 def sent(request: HttpRequest) -> HttpResponse:
-    """The thank-you page; the signed receipt in the query names the case (a robot's receipt names none)."""
-    number, outcome = "", ""
-    try:
-        receipt = signing.loads(request.GET.get("r", ""), salt=RECEIPT_SALT, max_age=RECEIPT_SECONDS)
-    except signing.BadSignature:
-        receipt = None
-    if isinstance(receipt, dict):
-        number, outcome = str(receipt.get("n", "")), str(receipt.get("o", ""))
-    context = {"number": number, "continued": outcome == Outcome.CONTINUED, "acknowledged": conf.acknowledge()}
-    return render(request, "webform/sent.html", context)
+    """The thank-you page: the same words for every submission and every address (ADR 0076)."""
+    return render(request, "webform/sent.html", {"acknowledged": conf.acknowledge()})

@@ -1,4 +1,4 @@
-"""The web form's action: new cases, continued cases, repeats, robots, limits and files."""
+"""The web form's action: new cases (never a stranger's open one), repeats, robots, limits and files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 from django.core import mail
 
-from caseloop.cases.actions import MessageInput, add_message, change_status
+from caseloop.cases.actions import MessageInput, add_message
 from caseloop.cases.attachments import AttachmentInput
 from caseloop.cases.choices import CaseStatus, Channel, Direction
 from caseloop.cases.models import Case, Message, MessageAttachment
@@ -97,7 +97,7 @@ def test_acknowledgements_can_be_turned_off(settings, django_capture_on_commit_c
     assert OutboundEmail.objects.count() == 0 and mail.outbox == []
 
 
-# --- repeats, continuations ---------------------------------------------------------------------------------
+# --- repeats, a second message ---------------------------------------------------------------------------------
 def test_the_same_form_sent_twice_makes_one_case_and_is_not_counted_against_the_limit(
     settings, django_capture_on_commit_callbacks
 ):
@@ -112,38 +112,25 @@ def test_the_same_form_sent_twice_makes_one_case_and_is_not_counted_against_the_
     assert len(mail.outbox) == 1
 
 
-def test_a_second_message_on_the_same_topic_joins_the_open_case_without_a_second_acknowledgement(
-    django_capture_on_commit_callbacks,
-):
+def test_a_second_message_from_an_address_with_an_open_case_opens_its_own_case(django_capture_on_commit_callbacks):
+    """ADR 0076: the address is not verified, so the form never writes into the case an address already has."""
     with django_capture_on_commit_callbacks(execute=True):
         first = submit()
-        later = submit(message="Also: the remote's battery is new.", at=START + dt.timedelta(hours=3))
-    assert later.outcome == Outcome.CONTINUED and later.case == first.case
-    case = Case.objects.get()
-    assert list(case.messages.order_by("id").values_list("body_text", flat=True))[1] == (
-        "Also: the remote's battery is new."
-    )
-    assert case.message_count == 2
-    assert list(WebSubmission.objects.order_by("id").values_list("continued", flat=True)) == [False, True]
-    assert len(mail.outbox) == 1  # one acknowledgement, for the case
-
-
-def test_another_topic_a_later_day_or_a_solved_case_opens_a_new_case(agent):
-    first = submit()
-    other_topic = submit(topic="billing")
-    assert first.case is not None
-    change_status(actor=agent, case=first.case, status=CaseStatus.SOLVED)
-    after_solved = submit(at=START + dt.timedelta(hours=2))
-    next_day = submit(at=START + dt.timedelta(hours=27))
-    outcomes = [r.outcome for r in (first, other_topic, next_day, after_solved)]
-    assert outcomes == [Outcome.OPENED] * 4
-    assert len({r.case.pk for r in (first, other_topic, next_day, after_solved) if r.case}) == 4
-
-
-def test_continuing_can_be_turned_off(settings):
-    settings.CASELOOP_WEBFORM_CONTINUE_HOURS = 0
-    first, second = submit(), submit()
-    assert (first.outcome, second.outcome) == (Outcome.OPENED, Outcome.OPENED) and Case.objects.count() == 2
+        later = submit(message="Also: please send the refund to IBAN XX00 1234.", at=START + dt.timedelta(hours=3))
+    assert (first.outcome, later.outcome) == (Outcome.OPENED, Outcome.OPENED)
+    assert first.case is not None and later.case is not None and later.case != first.case
+    first.case.refresh_from_db()
+    assert first.case.message_count == 1
+    assert list(first.case.messages.values_list("body_text", flat=True)) == [
+        "The garage door will not close.\nIt stops half way and goes back up."
+    ]
+    assert later.case.requester_id == first.case.requester_id
+    assert list(WebSubmission.objects.order_by("id").values_list("case_id", "continued")) == [
+        (first.case.pk, False), (later.case.pk, False)]  # fmt: skip
+    # each case is confirmed to the address, with its own number
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]] * 2
+    assert [f"[{c.number}]" in m.subject for c, m in zip((first.case, later.case), mail.outbox, strict=True)] == [
+        True, True]  # fmt: skip
 
 
 # --- robots and limits -------------------------------------------------------------------------------------
@@ -157,7 +144,6 @@ def test_a_filled_in_honeypot_is_thanked_and_nothing_is_stored(django_capture_on
 
 def test_the_limit_per_address_refuses_with_a_clear_message_and_lifts_with_the_next_window(settings):
     settings.CASELOOP_WEBFORM_MAX_PER_ADDRESS = 2
-    settings.CASELOOP_WEBFORM_CONTINUE_HOURS = 0
     submit(), submit(at=START + dt.timedelta(minutes=10))
     before = counts()
     with pytest.raises(DomainError) as refused:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -52,25 +53,58 @@ def test_the_form_page_has_the_fields_a_hidden_honeypot_and_a_strict_policy(clie
     assert "style=" not in html and "<script" not in html
 
 
-def test_a_submission_redirects_to_a_receipt_naming_the_case(client):
+def test_a_submission_redirects_to_a_thank_you_page_that_names_no_case(client):
     csrf, form_token = fresh_form(client)
     photo = SimpleUploadedFile("door.png", PNG, content_type="image/png")
     response = client.post("/contact/", fields(form_token, csrfmiddlewaretoken=csrf, attachments=[photo]))
     case = Case.objects.get()
-    assert response.status_code == 302 and response["Location"].startswith("/contact/sent/?r=")
+    assert response.status_code == 302 and response["Location"] == "/contact/sent/"
     assert (case.channel, case.message_count, case.messages.get().message_attachments.count()) == (Channel.WEB, 1, 1)
-    receipt = client.get(response["Location"])
-    assert receipt.status_code == 200 and case.number in receipt.content.decode()
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert page.status_code == 200 and "We will reply by email to the address you gave." in html
+    assert case.number not in html and "CL-" not in html
 
 
-def test_submitting_the_same_form_again_shows_the_same_case(client):
+def test_a_stranger_typing_a_customers_address_learns_nothing_and_writes_nothing_into_her_case(
+    client, django_capture_on_commit_callbacks
+):
+    """ADR 0076: the page used to say "We added it to your open request CL-…" to whoever typed the address."""
+    with django_capture_on_commit_callbacks(execute=True):
+        csrf, form_token = fresh_form(client)
+        client.post("/contact/", fields(form_token, csrfmiddlewaretoken=csrf, email="carla@example.com"))
+    hers = Case.objects.get()
+    mail.outbox.clear()
+
+    def answer(email: str) -> tuple[int, str, str]:
+        stranger = Client()
+        csrf, form_token = fresh_form(stranger)
+        with django_capture_on_commit_callbacks(execute=True):
+            text = "Please send the refund to IBAN XX00 1234."
+            posted = stranger.post("/contact/", fields(form_token, csrfmiddlewaretoken=csrf, email=email, message=text))
+        page = stranger.get(posted["Location"]).content.decode()
+        return posted.status_code, posted["Location"], re.sub(r'value="[^"]*"', "", page)  # csrf tokens differ
+
+    # the same answer for an address with an open request and for one we never saw
+    assert answer("carla@example.com") == answer("nobody@example.com")
+    status, location, page = answer("carla@example.com")
+    assert (status, location) == (302, "/contact/sent/") and hers.number not in page and "open request" not in page
+    # her case holds only her own message; the stranger's text opened cases of their own
+    hers.refresh_from_db()
+    assert hers.message_count == 1 and Case.objects.filter(requester=hers.requester).count() == 3
+    # the numbers went to the address's owner only, each in the confirmation of its own case
+    confirmations = [m for m in mail.outbox if m.to == ["carla@example.com"]]
+    numbers = {c.number for c in Case.objects.exclude(pk=hers.pk).filter(requester=hers.requester)}
+    named = {found.group(1) for m in confirmations if (found := re.search(r"\[(CL-\d+)\]", str(m.subject)))}
+    assert len(confirmations) == 2 and named == numbers
+
+
+def test_submitting_the_same_form_again_makes_one_case_and_the_same_page(client):
     csrf, form_token = fresh_form(client)
     first = client.post("/contact/", fields(form_token, csrfmiddlewaretoken=csrf))
     again = client.post("/contact/", fields(form_token, csrfmiddlewaretoken=csrf))
     assert Case.objects.count() == 1 and Message.objects.count() == 1
-    number = Case.objects.get().number
-    for response in (first, again):
-        assert number in client.get(response["Location"]).content.decode()
+    assert first["Location"] == again["Location"] == "/contact/sent/"
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_stores_nothing():
@@ -90,7 +124,7 @@ def test_a_robot_filling_the_honeypot_sees_thanks_without_a_case(client):
     response = client.post("/contact/", fields(form_token, csrfmiddlewaretoken=csrf, website="http://spam.example"))
     assert response.status_code == 302 and response["Location"] == "/contact/sent/"
     page = client.get(response["Location"]).content.decode()
-    assert "Thank you" in page and "CL-" not in page
+    assert "We will reply by email to the address you gave." in page and "CL-" not in page
     assert nothing_stored()
 
 
@@ -143,6 +177,11 @@ def test_an_incomplete_form_comes_back_with_field_errors_and_a_token(client):
     assert nothing_stored()
 
 
-def test_a_tampered_receipt_names_no_case(client):
-    page = client.get("/contact/sent/?r=eyJuIjoiQ0wtMTAwMDEifQ:forged:sig").content.decode()
-    assert "Thank you" in page and "CL-10001" not in page
+def test_staff_see_a_form_message_marked_as_from_an_address_nobody_verified(client, agent):
+    csrf, form_token = fresh_form(client)
+    client.post("/contact/", fields(form_token, csrfmiddlewaretoken=csrf))
+    case = Case.objects.get()
+    staff = Client()
+    staff.force_login(agent)
+    page = staff.get(f"/cases/{case.pk}/").content.decode()
+    assert page.count("address not verified") == 1
