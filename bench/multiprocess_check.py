@@ -439,7 +439,9 @@ def check_chat(ctx: Context) -> str:
         "greeting": "Hi", "offline_text": "Later", "hours": "", "time_zone": "UTC", "active": "on"})  # fmt: skip
     assert made.status == 302, f"creating the widget on A answered {made.status}"
     key = ctx.deployment.scalar("SELECT key FROM chat_channel_chatwidget WHERE name = 'Multiprocess'")
-    assert browser.request(ctx.b, "GET", "/chat/").status == 200  # the rep is there (seen by B)
+    assert browser.request(ctx.b, "GET", "/chat/").status == 200  # opening the queue changes nothing (ADR 0076)
+    took = browser.request(ctx.b, "POST", "/chat/", form={"away": "0"})  # Take chats: the rep is there (seen by B)
+    assert took.status == 302, f"taking chats on B answered {took.status}"
     visitor = Client()
     widget = f"/chat/api/{key}/"
     origin = {"Origin": ORIGIN}

@@ -302,9 +302,11 @@ def note_delivery(*, chat_id: int, delivered_id: int) -> None:
 
 # --- reps ----------------------------------------------------------------------------------------
 def touch_agent(*, actor: User) -> None:
-    """The rep has the chat queue or a chat case open: they count as available for a while.
+    """The rep is here now: seen at this moment (rows written at most every AGENT_TOUCH_SECONDS).
 
-    Written at most every AGENT_TOUCH_SECONDS (the pages poll more often).
+    Only `set_away(away=False)` (the *Take chats* button, a POST) calls it from a page: since
+    ADR 0076 no page makes a rep available by being opened (a prefetch, a restored tab, another
+    site's image tag could open it). The pages' polls call `keep_available` instead.
     """
     require_staff(actor)
     now = clock.now()
@@ -321,8 +323,24 @@ def touch_agent(*, actor: User) -> None:
         pass
 
 
+def keep_available(*, actor: User) -> bool:
+    """The chat queue or an open chat's panel is still open (their polls, POSTs with CSRF): a rep
+    who is taking chats stays available. Never makes available a rep who was not: one whose
+    presence lapsed (a closed laptop, a tab the browser restored the next morning) or who is away
+    presses *Take chats* again. One conditional UPDATE, written at most every AGENT_TOUCH_SECONDS.
+    Returns whether the rep is taking chats.
+    """
+    require_staff(actor)
+    now = clock.now()
+    fresh = ChatAgent.objects.filter(
+        user_id=actor.pk, away=False, last_seen__gte=now - dt.timedelta(seconds=settings.CASELOOP_CHAT_AGENT_SECONDS)
+    )
+    fresh.filter(last_seen__lt=now - dt.timedelta(seconds=AGENT_TOUCH_SECONDS)).update(last_seen=now)
+    return fresh.exists()
+
+
 def set_away(*, actor: User, away: bool) -> None:
-    """The rep takes no new chats (`away`), or takes them again; either way they are seen now."""
+    """The rep takes no new chats (`away`), or takes them (*Take chats*); either way they are seen now."""
     require_staff(actor)
     touch_agent(actor=actor)
     ChatAgent.objects.filter(user_id=actor.pk).update(away=away, last_seen=clock.now())

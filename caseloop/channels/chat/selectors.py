@@ -97,8 +97,10 @@ def visitor_messages(case_id: int, *, after: int, limit: int = 100) -> list[dict
     ]
 
 
-def is_away(actor: User) -> bool:
-    return ChatAgent.objects.filter(user_id=actor.pk, away=True).exists()
+def is_taking_chats(actor: User, *, now: dt.datetime | None = None) -> bool:
+    """The rep said *Take chats* and a chat page has kept them available since (not away, seen recently)."""
+    since = (now or clock.now()) - dt.timedelta(seconds=settings.CASELOOP_CHAT_AGENT_SECONDS)
+    return ChatAgent.objects.filter(user_id=actor.pk, away=False, last_seen__gte=since).exists()
 
 
 def chat_state(chat_id: int) -> str | None:

@@ -47,10 +47,10 @@ from caseloop.channels.chat.actions import (
     WidgetInput,
     create_widget,
     end_chat,
+    keep_available,
     leave_offline_message,
     set_away,
     start_chat,
-    touch_agent,
     update_widget,
     visitor_says,
 )
@@ -64,7 +64,7 @@ from caseloop.channels.chat.selectors import (
     chat_by_token,
     chat_of_case,
     is_available,
-    is_away,
+    is_taking_chats,
     latest_message_id,
     open_chats,
     replies_not_delivered,
@@ -266,15 +266,22 @@ def chat_stream(request: HttpRequest, widget: ChatWidget, origin: str) -> HttpRe
 @require_http_methods(["GET", "POST"])
 @staff_page
 def queue(request: StaffRequest) -> HttpResponseBase:
-    """Open chats, those waiting for an answer first. Open, it marks the rep available (unless away).
+    """Open chats, those waiting for an answer first, and whether the rep is taking chats.
 
-    POST `take` (a chat id) assigns its case to the rep and opens it; POST
-    `away` ("1"/"0") stops or restarts new chats for the rep.
+    A GET only shows (ADR 0076: opening the page by GET used to make the rep
+    available, so a link prefetch, a restored tab or another site's image tag
+    could). Every change is a POST with CSRF: `away` "0" (*Take chats*) or "1"
+    (*Take no new chats*); `take` (a chat id) assigns its case to the rep and
+    opens it; `poll` is the open page's refresh every 5 s, which keeps a rep who
+    is taking chats available and answers the rows.
     """
     if request.method == "POST":
         if "away" in request.POST:
             set_away(actor=request.user, away=request.POST["away"] == "1")
             return redirect("chat_channel:queue")
+        if "poll" in request.POST:
+            keep_available(actor=request.user)
+            return render(request, "chat_channel/partials/queue_rows.html", _queue_context(request))
         raw = request.POST.get("take", "")
         chat_pk = _whole_number(raw)
         chat = Chat.objects.filter(pk=chat_pk).first() if chat_pk is not None else None
@@ -283,10 +290,12 @@ def queue(request: StaffRequest) -> HttpResponseBase:
         case = access_case(request.user, chat.case_id)
         update_case(actor=request.user, case=case, assignee=request.user)
         return redirect("web:case", case_id=case.pk)
-    touch_agent(actor=request.user)
-    context = {"rows": open_chats(request.user), "away": is_away(request.user)}
     template = "chat_channel/partials/queue_rows.html" if is_htmx(request) else "chat_channel/queue.html"
-    return render(request, template, context)
+    return render(request, template, _queue_context(request))
+
+
+def _queue_context(request: StaffRequest) -> dict[str, Any]:
+    return {"rows": open_chats(request.user), "taking": is_taking_chats(request.user)}
 
 
 def _panel_context(request: StaffRequest, case_id: int) -> dict[str, Any]:
@@ -300,14 +309,16 @@ def _panel_context(request: StaffRequest, case_id: int) -> dict[str, Any]:
             "not_delivered": waiting}  # fmt: skip
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @staff_page
 def case_panel(request: StaffRequest, case_id: int) -> HttpResponseBase:
-    """The chat panel of a chat case, polled every 2 s; when the conversation has grown since `after`,
-    the answer carries the new conversation too (swapped out of band), and the timeline is told to refresh."""
+    """The chat panel of a chat case. A GET only shows it; the open panel polls it every 2 s by POST
+    (with CSRF), which also keeps a rep who is taking chats available (`keep_available`, ADR 0076).
+    When the conversation has grown since `after`, the answer carries the new conversation too
+    (swapped out of band), and the timeline is told to refresh."""
     context = _panel_context(request, case_id)
-    if context["chat"] is not None and context["chat"].state == ChatState.OPEN:
-        touch_agent(actor=request.user)
+    if request.method == "POST" and context["chat"] is not None and context["chat"].state == ChatState.OPEN:
+        keep_available(actor=request.user)
     after = _whole_number(request.GET.get("after", ""))
     grown = after is not None and context["latest"] > after
     if grown:

@@ -131,7 +131,7 @@ def test_a_visitor_on_another_site_chats_with_a_rep(
     )
     HostSite.caseloop, HostSite.key = live_server.url, widget.key
 
-    # the rep signs in and opens the chat queue: from now on someone is available
+    # the rep signs in, opens the chat queue and takes chats: from now on someone is available
     desk = context_page(browser, live_server.url)
     desk.goto("/login/")
     desk.get_by_label("Username or email").fill("dana")
@@ -139,7 +139,9 @@ def test_a_visitor_on_another_site_chats_with_a_rep(
     desk.get_by_role("button", name="Sign in").click()
     desk.wait_for_url("**/inbox/")
     desk.goto("/chat/")
-    expect(desk.get_by_text("You are available while this page is open.")).to_be_visible()
+    expect(desk.get_by_text("You are not taking chats.")).to_be_visible()  # opening the page changes nothing
+    desk.get_by_role("button", name="Take chats").click()
+    expect(desk.get_by_text("You are taking chats while this page is open.")).to_be_visible()
 
     # the visitor, on the shop's own website
     visitor = context_page(browser, host_site)

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.test import Client
 
 from caseloop.cases.actions import MessageInput, add_message
 from caseloop.cases.choices import Channel, Direction
 from caseloop.channels.chat.actions import Visitor, WidgetInput, create_widget, start_chat, touch_agent
 from caseloop.channels.chat.models import Chat, ChatAgent, ChatWidget
+from caseloop.channels.chat.selectors import is_available
+from caseloop.core import clock
 from caseloop.identity.actions import add_member
 from caseloop.testing.factories import make_agent, make_case, make_team
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery-1"
+START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 VISITOR = Visitor(origin="https://shop.example", ip_address="203.0.113.7", name="Ann")
 
 
@@ -40,15 +45,59 @@ def signed_in(client, user):
     return client
 
 
-def test_the_queue_lists_waiting_chats_and_marks_the_rep_available(client, rep, chat):
+def test_the_queue_lists_waiting_chats_and_opening_it_changes_nothing(client, rep, chat):
+    """ADR 0076: a GET of the queue used to make the rep available (a prefetch, a restored tab or an
+    image tag on another site could); now a GET only shows."""
     ChatAgent.objects.all().delete()
     page = signed_in(client, rep).get("/chat/")
     assert page.status_code == 200
     html = page.content.decode()
     assert chat.case.number in html and "chat-waiting" in html and "Take" in html
-    assert ChatAgent.objects.filter(user=rep, away=False).exists()
+    assert "You are not taking chats." in html and 'name="away" value="0"' in html
     fragment = client.get("/chat/", HTTP_HX_REQUEST="true")
     assert "<html" not in fragment.content.decode() and chat.case.number in fragment.content.decode()
+    panel = client.get(f"/chat/cases/{chat.case_id}/", HTTP_HX_REQUEST="true")
+    assert panel.status_code == 200
+    assert not ChatAgent.objects.exists() and not is_available(chat.widget)
+
+
+def test_only_a_post_with_csrf_makes_a_rep_available_and_the_page_keeps_them_so(rep, chat):
+    ChatAgent.objects.all().delete()
+    browser = signed_in(Client(enforce_csrf_checks=True), rep)
+    page = browser.get("/chat/").content.decode()
+    # another site's form (no token) is refused and changes nothing
+    assert browser.post("/chat/", {"away": "0"}).status_code == 403
+    assert browser.post("/chat/", {"poll": "1"}).status_code == 403
+    assert not ChatAgent.objects.exists()
+    # the page's own button and poll carry the token
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None and 'hx-post="/chat/" hx-vals=\'{"poll": "1"}\'' in page
+    with clock.frozen_at(START):
+        assert browser.post("/chat/", {"away": "0"}, HTTP_X_CSRFTOKEN=token.group(1)).status_code == 302
+        assert is_available(chat.widget)
+    # the open page's polls (and an open chat's panel) keep the rep available past the 90 s
+    for seconds in (60, 120, 180):
+        with clock.frozen_at(START + dt.timedelta(seconds=seconds)):
+            url = "/chat/" if seconds != 120 else f"/chat/cases/{chat.case_id}/"
+            polled = browser.post(url, {"poll": "1"}, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token.group(1))
+            assert polled.status_code == 200
+    assert is_available(chat.widget, now=START + dt.timedelta(seconds=250))
+    assert "You are taking chats while this page is open." in polled.content.decode()
+
+
+def test_a_poll_never_brings_back_a_rep_whose_presence_lapsed(client, rep, chat):
+    """A tab the browser restores the next morning polls again; it must not put the rep back on chat."""
+    ChatAgent.objects.all().delete()
+    signed_in(client, rep)
+    with clock.frozen_at(START):
+        client.post("/chat/", {"away": "0"})
+    later = START + dt.timedelta(hours=14)
+    with clock.frozen_at(later):
+        polled = client.post("/chat/", {"poll": "1"}, HTTP_HX_REQUEST="true")
+        client.post(f"/chat/cases/{chat.case_id}/", HTTP_HX_REQUEST="true")
+        assert not is_available(chat.widget)
+    assert "You are not taking chats." in polled.content.decode()
+    assert ChatAgent.objects.get(user=rep).last_seen == START
 
 
 def test_taking_a_chat_assigns_its_case_and_opens_it(client, rep, chat):
@@ -61,10 +110,12 @@ def test_taking_a_chat_assigns_its_case_and_opens_it(client, rep, chat):
 def test_a_rep_can_stop_taking_new_chats(client, rep, chat):
     signed_in(client, rep).post("/chat/", {"away": "1"})
     assert ChatAgent.objects.get(user=rep).away is True
-    assert "You take no new chats" in client.get("/chat/").content.decode()
+    assert "You are not taking chats." in client.get("/chat/").content.decode()
+    client.post("/chat/", {"poll": "1"}, HTTP_HX_REQUEST="true")
     assert ChatAgent.objects.get(user=rep).away is True  # the page open does not undo it
     client.post("/chat/", {"away": "0"})
     assert ChatAgent.objects.get(user=rep).away is False
+    assert "You are taking chats while this page is open." in client.get("/chat/").content.decode()
 
 
 def test_only_staff_see_the_queue(client, customer):
@@ -83,7 +134,7 @@ def test_the_panel_polls_and_brings_new_messages_into_the_conversation(client, r
     panel = signed_in(client, rep).get(f"/chat/cases/{chat.case_id}/", HTTP_HX_REQUEST="true")
     html = panel.content.decode()
     latest = chat.case.messages.latest("id").pk
-    assert f'hx-get="/chat/cases/{chat.case_id}/?after={latest}"' in html and 'hx-trigger="every 2s"' in html
+    assert f'hx-post="/chat/cases/{chat.case_id}/?after={latest}"' in html and 'hx-trigger="every 2s"' in html
     assert "The visitor is on the chat" in html and "hx-swap-oob" not in html
     # nothing new since `after`: no conversation in the answer
     quiet = client.get(f"/chat/cases/{chat.case_id}/?after={latest}", HTTP_HX_REQUEST="true")
