@@ -36,7 +36,7 @@ from caseloop.customers.selectors import access_asset, access_site, contact_of, 
 from caseloop.identity.actions import create_user
 from caseloop.identity.choices import Role
 from caseloop.identity.models import User
-from caseloop.portal import conf
+from caseloop.portal import conf, tasks
 from caseloop.portal.errors import PortalError, PortalErrorCode
 from caseloop.portal.models import SignInLink
 from caseloop.portal.selectors import usable_link
@@ -85,19 +85,33 @@ def _check_link_limits(*, address: str, ip_address: str | None) -> None:
             )
 
 
-def request_sign_in_link(*, email: str, ip_address: str | None) -> SignInLink | None:
-    """Email a one-time sign-in link to `email` if it is a customer's known address.
+def request_sign_in_link(*, email: str, ip_address: str | None) -> None:
+    """Ask for a one-time sign-in link for `email`; the link is made and mailed by the worker.
 
     Whoever asks gets the same answer ("check your email") whether or not the
-    address is known: the limits are counted for every address alike, and an
-    unknown one simply gets no email. The returned link (or None) is for the
-    caller's tests and logs, never for the person asking.
+    address is known, and the request does the same work for every well-formed
+    address: it counts the limits and queues one task, after commit. It looks
+    nothing up. Before ADR 0076 it looked the address up, wrote the link and
+    mailed it before answering, so a known address answered more slowly than
+    an unknown one, and the timing told which addresses are customers'. The
+    worker (`issue_sign_in_link`) decides whether the address gets a link.
     """
     try:
         address = normalise_identity(IdentityKind.EMAIL, email)
     except CustomerError as exc:
         raise Invalid("Please enter your email address.", field="email") from exc
     _check_link_limits(address=address, ip_address=ip_address)
+    on_commit(tasks.enqueue_sign_in_link, address, ip_address or None)
+
+
+def issue_sign_in_link(*, address: str, ip_address: str | None) -> SignInLink | None:
+    """The worker's half (`tasks.send_sign_in_link`): email a one-time sign-in link to `address`
+    if it is a known address of someone who may use the portal; otherwise nothing.
+
+    `address` is normalised and its limits were counted when it was asked for.
+    The token is made here and never stored: only its hash is, and the email
+    carries it. The returned link (or None) is for tests and logs.
+    """
     identity = (
         ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value=address)
         .select_related("contact__user", "contact__organization")
@@ -117,8 +131,8 @@ def request_sign_in_link(*, email: str, ip_address: str | None) -> SignInLink | 
 
 
 def _send_link_email(*, to: str, token: str, name: str) -> None:
-    """After commit, straight to the mail backend: a sign-in link is no case message, and the token
-    must not wait in a task table where the database would hold it in clear."""
+    """After the link's commit, in the worker, straight to the mail backend: a sign-in link is no case
+    message, and the token must not wait in any table where the database would hold it in clear."""
     url = f"{conf.site_url()}{reverse('portal:confirm', kwargs={'token': token})}"
     minutes = int(conf.link_life().total_seconds() // 60)
     context = {"url": url, "name": name, "minutes": minutes, "portal_name": conf.name()}

@@ -7,6 +7,11 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django_tasks import task_backends
+from django_tasks.backends.dummy import DummyBackend
 
 from caseloop.core import clock
 from caseloop.core.errors import DomainError
@@ -18,6 +23,7 @@ from caseloop.identity.models import User
 from caseloop.portal.actions import request_sign_in_link, sign_in_with_link
 from caseloop.portal.errors import PortalErrorCode
 from caseloop.portal.models import SignInLink
+from caseloop.portal.tasks import send_sign_in_link
 from caseloop.portal.tokens import new_token
 from caseloop.testing.factories import make_contact, make_customer_user
 from caseloop.timeline.models import AuditEntry
@@ -29,11 +35,16 @@ IP = "203.0.113.7"
 
 
 def ask(email: str, *, at: dt.datetime = START, ip: str = IP, capture=None) -> SignInLink | None:
+    """Ask for a link; with `capture`, run what the request queued (the test backend runs tasks at once)
+    and return the link the worker made, if any."""
+    before = list(SignInLink.objects.values_list("pk", flat=True))
     with clock.frozen_at(at):
         if capture is None:
-            return request_sign_in_link(email=email, ip_address=ip)
-        with capture(execute=True):
-            return request_sign_in_link(email=email, ip_address=ip)
+            request_sign_in_link(email=email, ip_address=ip)
+        else:
+            with capture(execute=True):
+                request_sign_in_link(email=email, ip_address=ip)
+    return SignInLink.objects.exclude(pk__in=before).first()
 
 
 def token_from_mail(index: int = -1) -> str:
@@ -138,17 +149,17 @@ def test_staff_partners_and_disabled_customers_get_no_link(agent, django_capture
     assert SignInLink.objects.count() == 0 and mail.outbox == []
 
 
-def test_links_are_limited_per_address_known_or_not_and_per_ip(settings):
+def test_links_are_limited_per_address_known_or_not_and_per_ip(settings, django_capture_on_commit_callbacks):
     make_contact(email="ann@example.com")
     for address in ("ann@example.com", "nobody@example.com"):
         for minute in range(3):
-            ask(address, at=START + dt.timedelta(minutes=minute))
+            ask(address, at=START + dt.timedelta(minutes=minute), capture=django_capture_on_commit_callbacks)
         with pytest.raises(DomainError) as limited:
             ask(address, at=START + dt.timedelta(minutes=3), ip="198.51.100.50")
         assert (limited.value.code, limited.value.status) == (PortalErrorCode.RATE_LIMITED, 429)
         assert "ask again in 12 minutes" in limited.value.message
     assert SignInLink.objects.count() == 3
-    assert ask("ann@example.com", at=START + dt.timedelta(minutes=15)) is not None  # the next window
+    assert ask("ann@example.com", at=START + dt.timedelta(minutes=15), capture=django_capture_on_commit_callbacks)
     settings.CASELOOP_PORTAL_LINKS_PER_IP = 2
     ask("a@example.com", ip="192.0.2.1"), ask("b@example.com", ip="192.0.2.1")
     with pytest.raises(DomainError) as per_ip:
@@ -160,3 +171,55 @@ def test_an_address_that_is_not_one_is_refused_before_counting():
     with pytest.raises(DomainError) as refused:
         ask("not an address")
     assert refused.value.field == "email"
+
+
+# --- the answer is the same, known address or not (ADR 0076) ----------------------------------------------
+QUEUED = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def queued_links() -> list[list[object]]:
+    backend = task_backends["default"]
+    assert isinstance(backend, DummyBackend)
+    return [list(result.args) for result in backend.results if result.task.name == "send_sign_in_link"]
+
+
+@override_settings(TASKS=QUEUED)
+def test_asking_does_the_same_for_a_known_and_an_unknown_address_and_sends_nothing_itself(
+    django_capture_on_commit_callbacks,
+):
+    """Before, a known address's link was written and mailed before the answer, so it answered
+    more slowly than an unknown one; now both only count the limits and queue the same task."""
+    make_contact(name="Ann Smith", email="ann@example.com")
+    statements = []
+    asks = [("ann@example.com", "203.0.113.7"), ("nobody@example.com", "203.0.113.8")]  # each a first ask
+    for address, ip in asks:
+        capture = django_capture_on_commit_callbacks(execute=True)
+        with clock.frozen_at(START), capture, CaptureQueriesContext(connection) as queries:
+            request_sign_in_link(email=address, ip_address=ip)
+        # none reads the contacts or writes a link: only the limits are counted
+        assert not any("customers_" in q["sql"] or "portal_" in q["sql"] for q in queries.captured_queries)
+        statements.append(len(queries.captured_queries))
+    assert statements[0] == statements[1]
+    assert queued_links() == [list(a) for a in asks]
+    assert mail.outbox == [] and SignInLink.objects.count() == 0
+    # the worker makes and mails the link for the known address only
+    backend = task_backends["default"]
+    assert isinstance(backend, DummyBackend)
+    backend.clear()
+    for address in ("ann@example.com", "nobody@example.com"):
+        with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(START):
+            send_sign_in_link.call(address, IP)
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]] and SignInLink.objects.count() == 1
+
+
+@override_settings(TASKS=QUEUED)
+def test_the_page_answers_a_known_and_an_unknown_address_alike(client, django_capture_on_commit_callbacks):
+    make_contact(name="Ann Smith", email="ann@example.com")
+    answers = []
+    for address in ("ann@example.com", "nobody@example.com"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/portal/sign-in/", {"email": address})
+        html = re.sub(r'value="[^"]*"', "", response.content.decode()).replace(address, "ADDRESS")
+        answers.append((response.status_code, html))
+    assert answers[0] == answers[1] and answers[0][0] == 200
+    assert mail.outbox == [] and len(queued_links()) == 2
