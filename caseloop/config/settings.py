@@ -7,6 +7,7 @@ django.conf.settings so tests can override them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -47,33 +48,57 @@ else:
 ATTACHMENTS_DIR = DATA_DIR / "attachments"
 
 
-def _secret_key() -> str:
+def _read_key(key_file: Path) -> str:
+    key = key_file.read_text().strip()
+    if not key:  # an older caseloop that crashed between creating the file and writing it
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{key_file} is empty: set CASELOOP_SECRET_KEY, or delete the file to make a "
+                                   "new key (everyone signed in is signed out)")  # fmt: skip
+    return key
+
+
+def _secret_key(data_dir: Path) -> str:
     """The key from the environment, else one kept in the data folder.
 
     Kept on disk (not regenerated per process) so two app servers on one data
-    folder sign sessions alike; production sets CASELOOP_SECRET_KEY.
+    folder sign sessions alike; production sets CASELOOP_SECRET_KEY. A new key
+    is written whole under a name of its own, then linked into place, so
+    processes starting at the same moment on a new folder find no key file or
+    a whole one: never one still being written (read as an empty key, which
+    left that process unable to sign anything).
     """
     from_env = os.environ.get("CASELOOP_SECRET_KEY")
     if from_env:
         return from_env
-    key_file = DATA_DIR / "secret_key"
+    key_file = data_dir / "secret_key"
     try:
-        return key_file.read_text().strip()
+        return _read_key(key_file)
     except FileNotFoundError:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(50)
-        # exclusive create: the first process to start wins, the others read it
-        try:
-            with key_file.open("x") as handle:
-                handle.write(key)
-            key_file.chmod(0o600)
-        except FileExistsError:
-            return key_file.read_text().strip()
-        return key
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    draft = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+    _write_new(draft, key)
+    try:
+        os.link(draft, key_file)  # fails if another process was first: its key is the one
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links: an exclusive create, which a reader may catch half done
+        with contextlib.suppress(FileExistsError):
+            _write_new(key_file, key)
+    finally:
+        draft.unlink()
+    return _read_key(key_file)
+
+
+def _write_new(path: Path, text: str) -> None:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(text)
 
 
 DEBUG = _env_bool("CASELOOP_DEBUG", False)
-SECRET_KEY = _secret_key()
+SECRET_KEY = _secret_key(DATA_DIR)
 ALLOWED_HOSTS = _env_list("CASELOOP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = _env_list("CASELOOP_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = os.environ.get("CASELOOP_SITE_URL", "http://127.0.0.1:8000")
@@ -212,8 +237,14 @@ SESSION_COOKIE_AGE = int(os.environ.get("CASELOOP_SESSION_SECONDS", 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("CASELOOP_SECURE_COOKIES", False)
+# behind a proxy that terminates TLS (and sets X-Forwarded-Proto, replacing any the client sent): requests
+# count as HTTPS, so HSTS is sent and cookies are HTTPS-only by default; a client's own header is never trusted
+CASELOOP_TLS_PROXY = _env_bool("CASELOOP_TLS_PROXY", False)
+if CASELOOP_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = _env_bool("CASELOOP_SECURE_COOKIES", CASELOOP_TLS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(os.environ.get("CASELOOP_HSTS_SECONDS", 0))  # Strict-Transport-Security on HTTPS answers
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -318,7 +349,6 @@ CASELOOP_WEBFORM_DEFAULT_TEAM = os.environ.get("CASELOOP_WEBFORM_DEFAULT_TEAM", 
 CASELOOP_WEBFORM_MAX_PER_ADDRESS = int(os.environ.get("CASELOOP_WEBFORM_MAX_PER_ADDRESS", 5))  # per window
 CASELOOP_WEBFORM_MAX_PER_IP = int(os.environ.get("CASELOOP_WEBFORM_MAX_PER_IP", 20))
 CASELOOP_WEBFORM_WINDOW_SECONDS = int(os.environ.get("CASELOOP_WEBFORM_WINDOW_SECONDS", 3600))
-CASELOOP_WEBFORM_CONTINUE_HOURS = int(os.environ.get("CASELOOP_WEBFORM_CONTINUE_HOURS", 24))  # 0: always a new case
 CASELOOP_WEBFORM_ACKNOWLEDGE = _env_bool("CASELOOP_WEBFORM_ACKNOWLEDGE", True)
 CASELOOP_WEBFORM_MAX_FILES = int(os.environ.get("CASELOOP_WEBFORM_MAX_FILES", 5))
 CASELOOP_WEBFORM_MAX_FILE_BYTES = int(os.environ.get("CASELOOP_WEBFORM_MAX_FILE_BYTES", 10 * 1024 * 1024))
