@@ -208,3 +208,15 @@ def test_the_purge_deletes_in_batches_until_none_is_due(monkeypatch):
         assert purge_webhooks(keep_days=30) == len(old)
 
     assert list(WebhookDelivery.objects.values_list("id", flat=True)) == [recent]
+
+
+def test_the_requests_page_goes_page_by_page_within_its_state(client, admin_user):
+    for minute in range(51):  # a page holds 50
+        _kept(NOW - dt.timedelta(minutes=minute), WebhookState.FAILED)
+    client.force_login(admin_user)
+
+    first = client.get("/phone/webhooks/?state=failed").content.decode()
+    second = client.get("/phone/webhooks/?state=failed&page=2").content.decode()
+
+    assert "Page 1 of 2" in first and 'href="?state=failed&page=2">Older</a>' in first
+    assert "Page 2 of 2" in second and 'href="?state=failed&page=1">Newer</a>' in second
