@@ -16,6 +16,8 @@ from typing import Any
 
 import dj_database_url
 
+from caseloop.core.clientaddr import trusted_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent  # the caseloop package
 REPO_DIR = BASE_DIR.parent
 
@@ -242,6 +244,12 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CASELOOP_TLS_PROXY = _env_bool("CASELOOP_TLS_PROXY", False)
 if CASELOOP_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# the reverse proxies and load balancers in front of the app servers (addresses and networks, comma-separated):
+# from these peers X-Forwarded-For names the client, for per-address limits and records (core.clientaddr); from
+# any other peer the header is ignored. Unlike CASELOOP_TLS_PROXY this is safe on a server clients can also reach
+# directly. A value that does not parse stops every process here, at start.
+CASELOOP_TRUSTED_PROXIES = os.environ.get("CASELOOP_TRUSTED_PROXIES", "")
+trusted_proxies(CASELOOP_TRUSTED_PROXIES)
 SESSION_COOKIE_SECURE = _env_bool("CASELOOP_SECURE_COOKIES", CASELOOP_TLS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("CASELOOP_HSTS_SECONDS", 0))  # Strict-Transport-Security on HTTPS answers

@@ -23,6 +23,7 @@ from caseloop.channels.webform.errors import WebFormError
 from caseloop.channels.webform.files import allowed_types_text
 from caseloop.channels.webform.forms import attachment_inputs, new_form_token
 from caseloop.channels.webform.http import limit_body
+from caseloop.core.clientaddr import client_address
 from caseloop.core.errors import DomainError, Invalid, PermissionDenied
 from caseloop.customers.models import Asset, Site
 from caseloop.customers.selectors import access_asset, access_site
@@ -58,7 +59,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     error: DomainError | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            actions.request_sign_in_link(email=form.cleaned_data["email"], ip_address=request.META.get("REMOTE_ADDR"))
+            actions.request_sign_in_link(email=form.cleaned_data["email"], ip_address=client_address(request))
         except DomainError as refused:
             error = refused
         else:
@@ -81,7 +82,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponseBase:
         if request.method == "GET":
             selectors.usable_link(token)  # read only: says at once when a link is used up or expired
             return render(request, "portal/confirm.html", {"token": token, "next": _safe_next(request)})
-        user = actions.sign_in_with_link(token=token, ip_address=request.META.get("REMOTE_ADDR"))
+        user = actions.sign_in_with_link(token=token, ip_address=client_address(request))
     except DomainError as refused:
         return render(request, "portal/link_error.html", {"error": refused}, status=refused.status)
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -75,6 +75,7 @@ from caseloop.channels.chat.selectors import (
 from caseloop.channels.chat.stream import events
 from caseloop.channels.staff_pages import StaffRequest, admin_page, conversation, is_htmx, staff_page
 from caseloop.core import clock, strictjson
+from caseloop.core.clientaddr import client_address
 from caseloop.core.errors import DomainError, Invalid
 from caseloop.identity.selectors import teams
 
@@ -188,7 +189,7 @@ def _text(data: dict[str, Any], name: str) -> str:
 
 
 def _visitor(request: HttpRequest, origin: str, data: dict[str, Any]) -> Visitor:
-    return Visitor(origin=origin, ip_address=request.META.get("REMOTE_ADDR") or None, page_url=_text(data, "page"),
+    return Visitor(origin=origin, ip_address=client_address(request), page_url=_text(data, "page"),
                    name=_text(data, "name"), email=_text(data, "email"))  # fmt: skip
 
 

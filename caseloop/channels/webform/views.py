@@ -18,6 +18,7 @@ from caseloop.channels.webform.actions import ContactRequest, submit_contact_for
 from caseloop.channels.webform.files import allowed_types_text
 from caseloop.channels.webform.forms import ContactForm, attachment_inputs, new_form_token
 from caseloop.channels.webform.http import limit_body
+from caseloop.core.clientaddr import client_address
 from caseloop.core.errors import DomainError
 
 
@@ -54,7 +55,7 @@ def contact(request: HttpRequest) -> HttpResponseBase:
     try:
         submit_contact_form(request=ContactRequest(
             name=data["name"], email=data["email"], topic=data["topic"], message=data["message"],
-            form_token=data["form_token"], ip_address=request.META.get("REMOTE_ADDR"),
+            form_token=data["form_token"], ip_address=client_address(request),
             attachments=attachment_inputs(data["attachments"]), honeypot=data["website"],
         ))  # fmt: skip
     except DomainError as refused:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from caseloop.core.clientaddr import client_address
 from caseloop.core.errors import DomainError
 from caseloop.identity.actions import sign_in
 from caseloop.web.forms import LoginForm
@@ -39,7 +40,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request=request,
                 identifier=form.cleaned_data["identifier"],
                 password=form.cleaned_data["password"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_address(request),
             )
         except DomainError as exc:
             error = exc
