@@ -8,14 +8,16 @@ address it saw, so walking from the right, the first address that is not a trust
 the client. Whatever lies left of it was written by that client and proves nothing.
 
 Invariant: the answer is an address a trusted proxy or the connection itself vouches for; an
-entry that is not a plain address (a name, a port, brackets, `unknown`) ends the walk at the
-last address that was.
+entry that is not an address (a name, `unknown`, garbage) ends the walk at the last address
+that was. Some load balancers append the client's port (`203.0.113.9:4711`,
+`[2001:db8::9]:443`); the port is dropped, the address kept.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -77,6 +79,19 @@ def _address(text: str) -> Address | None:
     return address
 
 
+_WITH_PORT = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\](?::(?P<v6port>[0-9]{1,5}))?|(?P<v4>[0-9.]+):(?P<v4port>[0-9]{1,5}))$"
+)
+
+
+def _forwarded_address(text: str) -> Address | None:
+    """An X-Forwarded-For entry: a plain address, or one with the port some balancers append."""
+    match = _WITH_PORT.match(text) if len(text) <= MAX_ENTRY_CHARS + 8 else None
+    if match is not None:
+        return _address(match["v6"] or match["v4"])
+    return _address(text)
+
+
 def _is_trusted(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address in network for network in networks)  # an IPv4 address is in no IPv6 network, and back
 
@@ -98,7 +113,7 @@ def client_address(request: HttpRequest) -> str | None:
         header = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
         # the rightmost MAX_HOPS entries; anything further left is not read at all
         for entry in reversed(header.rsplit(",", MAX_HOPS)[-MAX_HOPS:]):
-            forwarded = _address(entry.strip())
+            forwarded = _forwarded_address(entry.strip())
             if forwarded is None:
                 break
             client = forwarded

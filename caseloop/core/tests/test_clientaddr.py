@@ -89,7 +89,8 @@ def test_behind_trusted_proxies_the_first_untrusted_address_from_the_right_is_th
 @override_settings(CASELOOP_TRUSTED_PROXIES=PROXIES)
 @pytest.mark.parametrize(
     "bad",
-    ["garbage", "203.0.113.9:4711", "[2001:db8::9]", "[2001:db8::9]:443", "", " ", "unknown", "_hidden",
+    ["garbage", "203.0.113.9:", "[2001:db8::9", "2001:db8::9]:443", "203.0.113.9:123456", "[203.0.113.9]x",
+     "", " ", "unknown", "_hidden", "host.example:443",
      "203.0.113.9 203.0.113.8", "1.2.3.4.5", "01.2.3.4", "fe80::1%eth0", "2001:db8::9/64",
      "\uff11.\uff12.\uff13.\uff14", "9" * 5000, "203.0.113.9\x00", "0x7f.1"],
 )  # fmt: skip
@@ -98,6 +99,17 @@ def test_a_malformed_entry_is_never_an_address_and_the_walk_stops_at_the_last_go
     assert client_address(request("10.0.0.1", f"198.51.100.66, {bad}")) == "10.0.0.1"
     assert client_address(request("10.0.0.1", f"198.51.100.66, {bad}, 10.0.0.2")) == "10.0.0.2"
     assert client_address(request("10.0.0.1", bad)) == "10.0.0.1"
+
+
+@override_settings(CASELOOP_TRUSTED_PROXIES=PROXIES)
+@pytest.mark.parametrize(
+    ("entry", "client"),
+    [("203.0.113.9:4711", "203.0.113.9"), ("[2001:db8::9]:443", "2001:db8::9"), ("[2001:db8::9]", "2001:db8::9"),
+     ("10.0.0.7:80", None)],
+)  # fmt: skip
+def test_a_port_a_balancer_appends_is_dropped_and_the_address_kept(entry: str, client: str | None) -> None:
+    # a trusted proxy's own address with a port is still that proxy: the walk goes on to its left
+    assert client_address(request("10.0.0.1", f"198.51.100.66, {entry}")) == (client or "198.51.100.66")
 
 
 @override_settings(CASELOOP_TRUSTED_PROXIES=PROXIES)
