@@ -27,7 +27,8 @@ import ipaddress
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
@@ -743,9 +744,36 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     _collect_static(sys.stdout)
-    if args.no_worker:
-        return _serve(host=host, port=args.port, workers=args.workers, threads=None, access_log=False)
-    return _serve_with_worker(host=host, port=args.port, workers=args.workers)
+    with _links_to_served_address(host, args.port):
+        if args.no_worker:
+            return _serve(host=host, port=args.port, workers=args.workers, threads=None, access_log=False)
+        return _serve_with_worker(host=host, port=args.port, workers=args.workers)
+
+
+@contextmanager
+def _links_to_served_address(host: str, port: int) -> Iterator[None]:
+    """Links in emails (portal sign-in, surveys) point at the address served, unless CASELOOP_SITE_URL says otherwise.
+
+    Without it they would name the default http://127.0.0.1:8000 whatever `--port` was given. The server's
+    workers are forked from this process (they read `settings`); the task worker is started with its
+    environment. Both are put back when the server ends.
+    """
+    from django.conf import settings
+
+    if os.environ.get("CASELOOP_SITE_URL"):
+        yield
+        return
+    if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104 -- every interface: a link needs one address
+        host = "127.0.0.1"
+    site_url = f"http://{f'[{host}]' if ':' in host and not host.startswith('[') else host}:{port}"
+    previous = settings.SITE_URL
+    settings.SITE_URL = site_url
+    os.environ["CASELOOP_SITE_URL"] = site_url
+    try:
+        yield
+    finally:
+        settings.SITE_URL = previous
+        os.environ.pop("CASELOOP_SITE_URL", None)
 
 
 def _serve_with_worker(*, host: str, port: int, workers: int | None) -> int:

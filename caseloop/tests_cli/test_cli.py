@@ -431,6 +431,34 @@ def test_quickstart_serves_with_a_task_worker_beside_it_and_stops_it_after(capsy
     assert events == ["serve"]
 
 
+def test_quickstart_on_another_port_sends_links_to_that_port(capsys: Capture, monkeypatch: Any) -> None:
+    """A sign-in link mailed by the worker beside `quickstart --port 8765` must not name port 8000."""
+    from django.conf import settings
+
+    monkeypatch.delenv("CASELOOP_SITE_URL", raising=False)
+    monkeypatch.setattr(cli, "_collect_static", lambda out: None)
+    monkeypatch.setattr(cli, "_require_free_address", lambda host, port: None)  # nothing listens
+    seen: list[tuple[str, str | None]] = []
+
+    def serve(**options: Any) -> int:
+        seen.append((settings.SITE_URL, os.environ.get("CASELOOP_SITE_URL")))  # forked workers; the task worker
+        return 0
+
+    monkeypatch.setattr(cli, "_serve", serve)
+    before = settings.SITE_URL
+    for host in ("127.0.0.1", "0.0.0.0", "::1"):  # noqa: S104
+        args = ["quickstart", "--cases", "5", "--no-worker", "--host", host, "--port", "8765"]
+        assert cli.cmd_quickstart(cli.build_parser().parse_args(args)) == 0
+    assert seen == [("http://127.0.0.1:8765",) * 2, ("http://127.0.0.1:8765",) * 2, ("http://[::1]:8765",) * 2]
+    assert before == settings.SITE_URL and "CASELOOP_SITE_URL" not in os.environ
+
+    # an address set by the operator is theirs: it is kept
+    seen.clear()
+    monkeypatch.setenv("CASELOOP_SITE_URL", "https://help.example.com")
+    assert cli.cmd_quickstart(cli.build_parser().parse_args(["quickstart", "--no-worker", "--port", "8765"])) == 0
+    assert seen == [(before, "https://help.example.com")]
+
+
 @pytest.mark.django_db(transaction=True)  # the ticker's thread has a connection of its own
 def test_worker_with_tick_runs_the_checks_beside_its_tasks_and_stops_them(capsys: Capture, monkeypatch: Any) -> None:
     from django.core import management
