@@ -116,6 +116,13 @@ def test_builtin_views_and_their_counts(staff: Client, s: Scenario) -> None:
                       "All open": "12"}  # fmt: skip
 
 
+def test_an_empty_mine_view_points_to_where_the_work_is(client: Client, s: Scenario) -> None:
+    client.force_login(make_agent(display_name="New Rep"))  # nothing assigned yet, as after a first sign-in
+    page = unescape(client.get("/inbox/").content.decode())
+    assert "No open case is assigned to you." in page
+    assert '<a href="?view=unassigned">Unassigned</a>' in page and '<a href="?view=open">All open</a>' in page
+
+
 def test_inbox_rows_show_their_tags(staff: Client, s: Scenario) -> None:
     tagged = make_case(requester=s.contact, subject="Rattling rollers", tags=["rollers", "noise"])
     response = staff.get("/inbox/?view=open")
