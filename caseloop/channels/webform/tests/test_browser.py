@@ -43,7 +43,9 @@ def test_submit_the_contact_form(page: Any, transactional_db: None, settings: An
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, we have your message")
     case = Case.objects.get()
     # the page names no case: whoever typed the address may not be its owner (ADR 0076)
-    expect(page.get_by_role("status")).to_have_text("We will reply by email to the address you gave.")
+    expect(page.get_by_role("status")).to_have_text(
+        "We will reply by email to the address you gave, on working days usually within one day."
+    )
     expect(page.get_by_text(case.number)).to_have_count(0)
     assert (case.channel, case.subject) == (Channel.WEB, "A repair or a service visit: The garage door stops half "
                                                          "way and goes back up.")  # fmt: skip
