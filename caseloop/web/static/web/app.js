@@ -109,7 +109,8 @@
     }
     if (isTyping(target) || event.ctrlKey || event.metaKey || event.altKey) return;
     var dialog = doc.getElementById("shortcuts");
-    if (dialog && dialog.open) return;
+    // pages without the list (sign-in, a customer's survey) take no shortcuts: "g i" would leave them
+    if (!dialog || dialog.open) return;
     if (pendingG) {
       pendingG = false;
       if (event.key === "i") {
@@ -218,6 +219,16 @@
     }
     syncComposer();
     updateSelectedCount();
+  });
+
+  // the presence notice is a live region polled every 10 s: swap it only when who is here changes, so a
+  // screen reader says "Eli is viewing this case" once, not every 10 seconds
+  doc.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "presence" && event.detail.xhr &&
+        event.detail.xhr.responseText.trim() === target.innerHTML.trim()) {
+      event.detail.shouldSwap = false;
+    }
   });
 
   // leaving a case page: stop showing as present there at once (rows also expire by themselves)
