@@ -52,19 +52,25 @@ def test_priority_assignee_and_team_change_in_place(page: Any, scenario: Scenari
 
     assert choose(page, "Priority", {"value": "urgent"}) == {"priority": ["urgent"]}
     expect(page.get_by_label("Priority", exact=True)).to_have_value("urgent")
+    said = page.locator("#case-edit-status")  # the page's live region, outside the panel htmx replaces
+    expect(said).to_have_text("Priority saved: Urgent.")
     assert Case.objects.get(pk=case.pk).priority == "urgent"
 
     assert choose(page, "Assignee", {"label": "Eli Brooks"}) == {"assignee": [str(scenario.colleague.pk)]}
     expect(page.get_by_label("Assignee", exact=True)).to_have_value(str(scenario.colleague.pk))
+    expect(said).to_have_text("Assignee saved: Eli Brooks.")
     assert Case.objects.get(pk=case.pk).assignee_id == scenario.colleague.pk
 
     assert choose(page, "Team", {"label": "No team"}) == {"team": [""]}
     expect(page.get_by_label("Team", exact=True)).to_have_value("")
+    expect(said).to_have_text("Team saved: No team.")
     assert Case.objects.get(pk=case.pk).team_id is None
 
     # the status still changes, and nothing else moved with it
     assert choose(page, "Status", {"value": "pending"}) == {"status": ["pending"]}
     expect(page.locator("#case-timeline")).to_contain_text("open → pending")
+    expect(said).to_have_text("Status saved: Pending (waiting on customer).")
+    expect(page.locator("#case-props #case-edit-status")).to_have_count(0)
     shot(page, "case-details-changed")
     after = Case.objects.get(pk=case.pk)
     assert (after.status, after.priority, after.assignee_id, after.team_id) == (

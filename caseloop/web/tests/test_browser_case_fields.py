@@ -55,12 +55,15 @@ def test_fields_save_one_at_a_time_refuse_in_place_and_close(page: Any, scenario
     assert saved(page, lambda: door.select_option("9100")) == {"custom_fields.door_model": ["9100"]}
     expect(fields.get_by_text("Required: not filled in yet.")).to_have_count(0)
     expect(page.locator("#case-timeline")).to_contain_text("changed field door_model")
+    said = page.locator("#case-edit-status")  # the page's live region: the row's "Saved." is replaced content
+    expect(said).to_have_text("Door model saved.")
 
     # a number typed and left (Tab): saved on change; the date input sends YYYY-MM-DD
     springs = page.get_by_label("Springs")
     springs.fill("2")
     assert saved(page, lambda: springs.press("Tab")) == {"custom_fields.springs": ["2"]}
     expect(page.locator("#cf-springs")).to_contain_text("Saved.")
+    expect(said).to_have_text("Springs saved.")
     assert saved(page, lambda: page.get_by_label("Visit on").fill("2027-05-05")) == {
         "custom_fields.visit_on": ["2027-05-05"]}  # fmt: skip
     assert Case.objects.get(pk=case.pk).custom_fields == {"door_model": "9100", "springs": 2, "visit_on": "2027-05-05"}
@@ -70,6 +73,7 @@ def test_fields_save_one_at_a_time_refuse_in_place_and_close(page: Any, scenario
     springs.fill("2.5")
     assert saved(page, lambda: springs.press("Tab"), status=422) == {"custom_fields.springs": ["2.5"]}
     expect(page.locator("#cf-error-springs")).to_contain_text("Springs must be a whole number")
+    expect(said).to_have_text("")  # the refusal is the field's alert; nothing is said saved
     expect(page.get_by_label("Springs")).to_have_value("2.5")
     expect(page.get_by_label("Door model")).to_have_value("9100")
     page.problems[:] = [p for p in page.problems if "status of 422" not in p]

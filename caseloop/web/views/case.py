@@ -195,6 +195,24 @@ def _edit(data: QueryDict, case: Case) -> _Edit:
     return _Edit(status=status, fields=fields)
 
 
+def _saved_words(case: Case, edit: _Edit) -> str:
+    """What the page's live region says after an edit of the Details panel ("" when nothing changed)."""
+    said = []
+    if edit.status is not None:
+        said.append(f"Status saved: {case.get_status_display()}.")
+    if "priority" in edit.fields:
+        said.append(f"Priority saved: {case.get_priority_display()}.")
+    if "assignee" in edit.fields:
+        said.append(f"Assignee saved: {case.assignee.name if case.assignee else 'Unassigned'}.")
+    if "team" in edit.fields:
+        said.append(f"Team saved: {case.team.name if case.team else 'No team'}.")
+    if added := edit.fields.get("add_tags"):
+        said.append(f"Tag added: {', '.join(added)}.")
+    if removed := edit.fields.get("remove_tags"):
+        said.append(f"Tag removed: {', '.join(removed)}.")
+    return " ".join(said)
+
+
 @require_POST
 @staff_view
 def edit_case(request: StaffRequest, case_id: int) -> HttpResponse:
@@ -208,6 +226,7 @@ def edit_case(request: StaffRequest, case_id: int) -> HttpResponse:
     actor = request.user
     error: DomainError | None = None
     changed = False
+    edit = _Edit(status=None, fields={})
     try:
         edit = _edit(request.POST, case)
         with transaction.atomic():
@@ -223,8 +242,8 @@ def edit_case(request: StaffRequest, case_id: int) -> HttpResponse:
         if error is not None:
             return render(request, "web/error.html", {"error": error, "back": case}, status=error.status)
         return redirect("web:case", case_id=case.pk)
-    response = render(request, "web/partials/case_props.html", _props_context(case, error=error),
-                      status=error.status if error else 200)  # fmt: skip
+    context = {**_props_context(case, error=error), "announce": "" if error else _saved_words(case, edit)}
+    response = render(request, "web/partials/case_props.html", context, status=error.status if error else 200)
     return trigger(response, "case-changed") if changed else response
 
 
@@ -329,9 +348,11 @@ def case_fields(request: StaffRequest, case_id: int) -> HttpResponse:
         return redirect("web:case", case_id=case.pk)
     case = access_case(request.user, case_id)
     saved = next(iter(typed), None) if error is None and changes else None
-    response = render(request, "web/partials/case_fields.html",
-                      _fields_context(request, case, definitions, typed=typed, error=error, saved=saved),
-                      status=error.status if error else 200)  # fmt: skip
+    context = _fields_context(request, case, definitions, typed=typed, error=error, saved=saved)
+    # the row's "Saved." is replaced content: the page's live region says it ("" after a refusal, said beside the field)
+    labels = {FIELD_INPUT + d.key: d.label for d in definitions}
+    context["announce"] = f"{labels.get(saved, 'Field')} saved." if saved else ""
+    response = render(request, "web/partials/case_fields.html", context, status=error.status if error else 200)
     return trigger(response, "case-changed") if error is None and changes else response
 
 
