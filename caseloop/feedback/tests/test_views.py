@@ -6,7 +6,7 @@ import datetime as dt
 from unittest import mock
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from caseloop.cases.choices import CaseStatus
@@ -153,6 +153,48 @@ def test_an_unknown_follow_up_answer_is_not_found(asked):
     url = reverse("feedback:follow_up_answer", kwargs={"token": token, "answer": "maybe"})
     assert Client().post(url, {"answer": "no"}).status_code == 404
     assert FollowUp.objects.get().state == FollowUpState.SENT
+
+
+# --- the customer's pages wear the portal's look, not the workspace's --------------------------------------------
+def _in_the_portal_layout(html: str) -> None:
+    """The installation's own name and the portal's layout; no caseloop brand, workspace nav or shortcuts."""
+    assert '<body class="portal">' in html and "Acme Doors</a>" in html and "· Acme Doors</title>" in html
+    assert "caseloop" not in html.replace("/static/", "")  # static paths aside, the staff brand is nowhere
+    for staff_only in ('class="topbar"', 'aria-label="Main"', 'id="shortcuts"', "data-open-shortcuts", "/inbox/",
+                       'role="search"', "auth-card"):  # fmt: skip
+        assert staff_only not in html, staff_only
+
+
+@override_settings(CASELOOP_PORTAL_NAME="Acme Doors")
+def test_the_survey_and_its_answers_are_in_the_portal_layout(agent):
+    survey = sent_survey(solved_case(agent=agent))
+    token = token_of(survey)
+    client = Client()
+    url = reverse("feedback:survey", kwargs={"token": token})
+    page = client.get(reverse("feedback:survey_click", kwargs={"token": token, "choice": "met"}), follow=True)
+    _in_the_portal_layout(page.content.decode())
+    assert 'value="met" checked' in page.content.decode()
+    refused = client.post(url, {"expectations": "crafted", "comment": "Kept as typed"})
+    assert refused.status_code == 422 and "Kept as typed</textarea>" in refused.content.decode()
+    _in_the_portal_layout(refused.content.decode())
+    sent = client.post(url, {"expectations": "met"}, follow=True)
+    assert "Thank you" in sent.content.decode()
+    _in_the_portal_layout(sent.content.decode())
+    forged = client.get(reverse("feedback:survey", kwargs={"token": "eyJpZCI6MX0:1abc:forged"}))
+    assert forged.status_code == 404 and "This link does not work" in forged.content.decode()
+    _in_the_portal_layout(forged.content.decode())
+
+
+@override_settings(CASELOOP_PORTAL_NAME="Acme Doors")
+def test_the_follow_up_pages_are_in_the_portal_layout(asked):
+    url = reverse("feedback:follow_up_answer",
+                  kwargs={"token": make_token(purpose=Purpose.FOLLOW_UP, ident=asked.pk), "answer": "yes"})  # fmt: skip
+    page = Client().get(url)
+    assert "Yes, it holds" in page.content.decode()
+    _in_the_portal_layout(page.content.decode())
+    done = Client().post(url, {"answer": "yes"})
+    assert "holds." in done.content.decode()
+    _in_the_portal_layout(done.content.decode())
 
 
 # --- staff pages -------------------------------------------------------------------------------------------------
