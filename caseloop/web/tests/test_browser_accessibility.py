@@ -1,8 +1,8 @@
 """The most used pages, staff and customer, checked for what a keyboard or screen-reader user needs.
 
-Each page: a title saying where one is, a language, one main landmark and one h1, a name for every
-control, button and link (from Chromium's own accessibility tree), alt text on images, and no
-aria-describedby / aria-labelledby / label `for` pointing at an id that is not there. A refusal is
+Each page: a title saying where one is, a language, one main landmark and one h1 (the first heading), a
+name for every control, button and link (from Chromium's own accessibility tree), alt text on images, and
+no aria-describedby / aria-labelledby / label `for` pointing at an id that is not there. A refusal is
 read with its field: the error is what the field's aria-describedby names. Uses test_browser.py's
 fixtures (console errors fail a test).
 """
@@ -37,6 +37,8 @@ PAGE_RULES = r"""() => {
   if (!document.documentElement.lang) problems.push('no <html lang>');
   const h1 = document.querySelectorAll('h1').length;
   if (h1 !== 1) problems.push(h1 + ' h1');
+  const first = document.querySelector('h1, h2, h3, h4, h5, h6');
+  if (first && first.tagName !== 'H1') problems.push('first heading: ' + first.outerHTML.slice(0, 60));
   const main = document.querySelectorAll('main, [role=main]').length;
   if (main !== 1) problems.push(main + ' main landmarks');
   document.querySelectorAll('img:not([alt])').forEach(i => problems.push('no alt: ' + i.outerHTML.slice(0, 80)));

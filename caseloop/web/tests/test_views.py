@@ -131,6 +131,17 @@ def test_inbox_rows_show_their_tags(staff: Client, s: Scenario) -> None:
     assert re.findall(r'<span class="tag">([^<]+)</span>', row.group(0)) == ["noise", "rollers"]
 
 
+def test_the_inbox_h1_is_its_first_heading(staff: Client, s: Scenario) -> None:
+    """The side menu comes first in the markup: its group names ("Inbox", "Saved views") are list labels, not
+    headings before the page's own h1, and each names the list it heads."""
+    staff.post("/inbox/views/", {"name": "Urgent", "priority": "urgent"})  # so the saved views' list is there too
+    html = staff.get("/inbox/?view=open").content.decode()
+    assert re.findall(r"<h[1-6]\b", html)[0] == "<h1"
+    for label_id, label in (("views-title-inbox", "Inbox"), ("views-title-saved", "Saved views")):
+        assert f'<p class="views-title" id="{label_id}">{label}</p>' in html
+        assert f'<ul aria-labelledby="{label_id}">' in html
+
+
 def test_inbox_pages_by_cursor_and_htmx_gets_only_the_list(staff: Client, s: Scenario, monkeypatch) -> None:
     from caseloop.cases.selectors import case_page
 
