@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.test import Client, override_settings
 
 from caseloop.core import clock
 from caseloop.core.money import Money
@@ -135,3 +136,11 @@ def test_a_manager_reads_and_an_agent_is_refused(manager, agent, spring):
     assert for_agent.post(f"/prices/book/{spring.pk}/prices/", {"amount": "1", "currency": "USD"}).status_code == 403
     assert Price.objects.count() == 1 and PriceItem.objects.count() == 1
     assert signed_in(manager).get("/prices/book/999999/").status_code == 404
+
+
+@override_settings(CASELOOP_PORTAL_NAME="Acme Doors")
+def test_the_public_price_list_is_a_customer_page_in_the_portal_layout(spring):
+    html = Client().get("/prices/").content.decode()
+    assert '<body class="portal">' in html and "Prices · Acme Doors</title>" in html and "Acme Doors</a>" in html
+    assert "auth-card" not in html and "caseloop" not in html.replace("/static/", "")
+    assert "<h1>Prices</h1>" in html
