@@ -68,14 +68,19 @@ def test_a_rolled_back_edit_is_forgotten_and_its_stamp_never_reused():
     assert labels() == ("Colour", "Weight")
 
 
-def test_triggers_dropped_by_a_table_rebuild_are_put_back_with_fresh_stamps():
-    before = stamps.current_stamps((TABLE,))
+def _drop_triggers() -> None:
+    """What a table rebuild (or an upgrade before its migrate) leaves: the table's stamp triggers gone."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             for name in ("i", "u", "d"):
                 cursor.execute(f"DROP TRIGGER core_stamp_{TABLE}_{name}")
         else:
             cursor.execute(f"DROP TRIGGER core_table_stamp ON {TABLE}")
+
+
+def test_triggers_dropped_by_a_table_rebuild_are_put_back_with_fresh_stamps():
+    before = stamps.current_stamps((TABLE,))
+    _drop_triggers()
     assert stamps.missing_triggers(connection) == [TABLE]
     stamps.ensure_stamps(connection)
     assert stamps.missing_triggers(connection) == []
@@ -85,12 +90,8 @@ def test_triggers_dropped_by_a_table_rebuild_are_put_back_with_fresh_stamps():
 def test_a_table_not_stamped_yet_is_read_afresh_every_time_never_kept():
     # given a table newly watched by an upgrade whose `migrate` has not run: no triggers, no stamp row
     _define("colour", "Colour")
+    _drop_triggers()
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for name in ("i", "u", "d"):
-                cursor.execute(f"DROP TRIGGER core_stamp_{TABLE}_{name}")
-        else:
-            cursor.execute(f"DROP TRIGGER core_table_stamp ON {TABLE}")
         cursor.execute(f"DELETE FROM {stamps.STAMP_TABLE} WHERE table_name = %s", [TABLE])  # noqa: S608
     assert labels() == ("Colour",)
     # when another process edits it (nothing changes a stamp)
